@@ -1,0 +1,147 @@
+"""Canonical frames: every importer produces these, every stage consumes them.
+
+Column names are referenced through the classes below (``Line.sku``), never as
+scattered strings. All text cells are ``str`` (empty string for blank), money
+is a decimal string (``"12.50"``), quantities and grams are ``int``.
+"""
+from __future__ import annotations
+
+import pandera.pandas as pa
+
+
+class Source:
+    """Provenance carried by every imported row."""
+    file = "source_file"      # file name as dropped in the inbox
+    row = "source_row"        # row number as Excel (or a text editor) shows it
+
+
+class Line(Source):
+    """One order line. Several rows share (shop, order_id) for multi-line orders."""
+    shop = "shop"
+    platform = "platform"            # template platform name, e.g. "shopify", "batchship"
+    order_id = "order_id"            # marketplace order id, cleaned (no trailing tab/apostrophe)
+    item_id = "item_id"              # marketplace line id (Amazon order-item-id, eBay item/transaction ...), "" if none
+    line_no = "line_no"              # 1.. within the order, in file order
+    platform_sku = "platform_sku"    # SKU as the marketplace knows it
+    sku = "sku"                      # warehouse SKU (after pairing; equals platform_sku when unpaired)
+    quantity = "quantity"            # int
+    unit_price = "unit_price"        # decimal string
+    currency = "currency"            # ISO 4217
+    order_total = "order_total"      # decimal string or ""
+    paid_at = "paid_at"              # ISO 8601 UTC "YYYY-MM-DDTHH:MM:SSZ" or ""
+    recipient_name = "recipient_name"
+    address1 = "address1"
+    address2 = "address2"
+    city = "city"
+    state = "state"
+    postcode = "postcode"
+    country = "country"              # ISO 3166-1 alpha-2 when recognised, else the raw text
+    phone = "phone"
+    email = "email"
+    platform_status = "platform_status"  # one of PLATFORM_STATUSES
+    raw = "raw"                      # JSON of the original row, only when the template keeps it (Walmart)
+
+    columns = [
+        "shop", "platform", "order_id", "item_id", "line_no", "platform_sku", "sku", "quantity",
+        "unit_price", "currency", "order_total", "paid_at", "recipient_name", "address1",
+        "address2", "city", "state", "postcode", "country", "phone", "email",
+        "platform_status", "raw", "source_file", "source_row",
+    ]
+
+
+PLATFORM_STATUSES = ("open", "cancelled", "refunded", "shipped")
+
+
+class Stock(Source):
+    warehouse = "warehouse"
+    sku = "sku"
+    on_hand = "on_hand"      # int, a count: the ledger books the difference
+    shelf = "shelf"
+    columns = ["warehouse", "sku", "on_hand", "shelf", "source_file", "source_row"]
+
+
+class Product(Source):
+    sku = "sku"
+    name = "name"
+    declared_name_en = "declared_name_en"
+    declared_name_cn = "declared_name_cn"
+    declared_value = "declared_value"        # decimal string
+    declared_currency = "declared_currency"
+    weight_g = "weight_g"                    # int grams
+    hs_code = "hs_code"
+    origin_country = "origin_country"        # ISO-2
+    columns = ["sku", "name", "declared_name_en", "declared_name_cn", "declared_value",
+               "declared_currency", "weight_g", "hs_code", "origin_country",
+               "source_file", "source_row"]
+
+
+class PoolNumber(Source):
+    channel = "channel"
+    tracking_number = "tracking_number"
+    columns = ["channel", "tracking_number", "source_file", "source_row"]
+
+
+class ShipScan(Source):
+    reference = "reference"    # a tracking number or an order id
+    columns = ["reference", "source_file", "source_row"]
+
+
+class Pairing(Source):
+    shop = "shop"              # "" = every shop
+    platform_sku = "platform_sku"
+    sku = "sku"
+    quantity = "quantity"      # warehouse units per platform unit (bundles: several rows)
+    columns = ["shop", "platform_sku", "sku", "quantity", "source_file", "source_row"]
+
+
+# Input kinds an inbox file can be; the importer returns one of these with its frame.
+KINDS = {
+    "orders": Line,
+    "stock": Stock,
+    "products": Product,
+    "tracking_pool": PoolNumber,
+    "ship_confirm": ShipScan,
+    "pairing": Pairing,
+}
+
+_text = pa.Column(str, nullable=False)
+
+
+def _source_columns() -> dict:
+    return {Source.file: _text, Source.row: pa.Column(int, pa.Check.ge(1))}
+
+
+def frame_schema(kind: str) -> pa.DataFrameSchema:
+    """The pandera schema of one canonical frame; validation is lazy so every problem is listed."""
+    nonneg = pa.Check.ge(0)
+    cols: dict[str, pa.Column] = {}
+    if kind == "orders":
+        for c in Line.columns:
+            cols[c] = _text
+        cols[Line.line_no] = pa.Column(int, pa.Check.ge(1))
+        cols[Line.quantity] = pa.Column(int)
+        cols[Line.platform_status] = pa.Column(str, pa.Check.isin(PLATFORM_STATUSES))
+        cols[Line.order_id] = pa.Column(str, pa.Check.str_length(min_value=1))
+    elif kind == "stock":
+        cols = {c: _text for c in Stock.columns}
+        cols[Stock.on_hand] = pa.Column(int, nonneg)
+        cols[Stock.sku] = pa.Column(str, pa.Check.str_length(min_value=1))
+        cols[Stock.warehouse] = pa.Column(str, pa.Check.str_length(min_value=1))
+    elif kind == "products":
+        cols = {c: _text for c in Product.columns}
+        cols[Product.weight_g] = pa.Column(int, nonneg, nullable=True)
+        cols[Product.sku] = pa.Column(str, pa.Check.str_length(min_value=1))
+    elif kind == "tracking_pool":
+        cols = {c: _text for c in PoolNumber.columns}
+        cols[PoolNumber.tracking_number] = pa.Column(str, pa.Check.str_length(min_value=1))
+        cols[PoolNumber.channel] = pa.Column(str, pa.Check.str_length(min_value=1))
+    elif kind == "ship_confirm":
+        cols = {c: _text for c in ShipScan.columns}
+        cols[ShipScan.reference] = pa.Column(str, pa.Check.str_length(min_value=1))
+    elif kind == "pairing":
+        cols = {c: _text for c in Pairing.columns}
+        cols[Pairing.quantity] = pa.Column(int, pa.Check.ge(1))
+    else:
+        raise KeyError(kind)
+    cols.update(_source_columns())
+    return pa.DataFrameSchema(cols, strict=True, coerce=False)
