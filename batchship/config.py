@@ -26,6 +26,7 @@ class Shop:
     name: str
     platform: str                  # template name in templates/formats, e.g. "amazon_order_report"
     marketplace: str = ""          # e.g. "JP" selects the Japanese Amazon upload variant
+    notify_customer: bool = True   # Shopify tracking upload: let Shopify e-mail the buyer
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
         shops = {}
         for item in data.get("shops", []):
             shop = Shop(name=str(item["name"]), platform=str(item["platform"]),
-                        marketplace=str(item.get("marketplace", "")))
+                        marketplace=str(item.get("marketplace", "")),
+                        notify_customer=bool(item.get("notify_customer", True)))
             shops[shop.name] = shop
         channels = {}
         for item in data.get("channels", []):
