@@ -1,0 +1,126 @@
+"""Command line: a thin layer over the library. Exit codes: 0 all applied, 1 a file rejected, 2 usage/config."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from pathlib import Path
+
+from .config import load_config
+from .errors import BatchshipError, ConfigError, WorkspaceBusy
+from .io.xlsx_guard import verify_xml_safety
+from .pipeline import RunReport, run_batch
+from .report import format_status, format_summary
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        verify_xml_safety()
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"configuration error: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except WorkspaceBusy as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_USAGE
+    except BatchshipError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="batchship", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def workspace_arg(sp):
+        sp.add_argument("-w", "--workspace", type=Path, default=Path("."),
+                        help="workspace folder (default: current folder)")
+        sp.add_argument("-v", "--verbose", action="store_true")
+
+    sp = sub.add_parser("init", help="create a workspace: batchship.toml, folders, blank input templates")
+    sp.add_argument("dir", type=Path)
+    sp.set_defaults(func=_cmd_init)
+
+    sp = sub.add_parser("demo", help="write sample inputs into inbox/ and process them")
+    workspace_arg(sp)
+    sp.set_defaults(func=_cmd_demo)
+
+    sp = sub.add_parser("run", help="process everything in inbox/ once (for cron)")
+    workspace_arg(sp)
+    sp.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                    help="wait this long for another run to finish instead of exiting")
+    sp.set_defaults(func=_cmd_run)
+
+    sp = sub.add_parser("watch", help="watch inbox/ and run a batch when files arrive")
+    workspace_arg(sp)
+    sp.add_argument("--polling", action="store_true", help="poll instead of file events (network shares)")
+    sp.set_defaults(func=_cmd_watch)
+
+    sp = sub.add_parser("status", help="orders per stage, hold reasons and the last runs")
+    workspace_arg(sp)
+    sp.set_defaults(func=_cmd_status)
+    return p
+
+
+def _cmd_init(args) -> int:
+    from .workspace_init import init_workspace
+    created = init_workspace(args.dir)
+    print(f"workspace ready in {args.dir}: edit batchship.toml, drop files into {args.dir / 'inbox'}")
+    for path in created:
+        print(f"  {path}")
+    return EXIT_OK
+
+
+def _cmd_demo(args) -> int:
+    from .demo import write_demo_inputs
+    root = args.workspace
+    written = write_demo_inputs(root)
+    print(f"demo inputs written to {root / 'inbox'}: {', '.join(p.name for p in written)}")
+    report = run_batch(root, load_config(root))
+    print(format_summary(report, root))
+    return EXIT_REJECTED if report.rejected else EXIT_OK
+
+
+def _cmd_run(args) -> int:
+    report = run_batch(args.workspace, load_config(args.workspace), wait_seconds=args.wait)
+    print(format_summary(report, args.workspace))
+    return EXIT_REJECTED if report.rejected else EXIT_OK
+
+
+def _cmd_watch(args) -> int:
+    from dataclasses import replace
+
+    from .watch import InboxWatcher
+    root = args.workspace
+    config = load_config(root)
+    settings = replace(config.watch, polling=config.watch.polling or args.polling)
+
+    def batch(ready: list[Path]) -> RunReport:
+        report = run_batch(root, config, only=ready, wait_seconds=600)
+        print(format_summary(report, root), flush=True)
+        return report
+
+    watcher = InboxWatcher(root / "inbox", settings, batch)
+    print(f"watching {root / 'inbox'} ({'polling' if settings.polling else 'events'}); Ctrl-C to stop", flush=True)
+    stop = threading.Event()
+    try:
+        watcher.run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    return EXIT_OK
+
+
+def _cmd_status(args) -> int:
+    print(format_status(args.workspace))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

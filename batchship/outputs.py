@@ -1,0 +1,185 @@
+"""A committed run's outputs, rendered from the store: safe to redo after a crash.
+
+Everything here is derived from the store and the run's events, so writing the
+outputs twice gives the same files, and a run interrupted after its commit is
+completed by the next run.
+"""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from .config import Config
+from .store import Store
+from .workspace import Workspace, safe_component
+from .writers.labels import CustomsItem, LabelData, render_labels
+from .writers.picklist_pdf import PickRow, render_picklist
+from .writers.uploads import write_uploads
+from .writers.xlsx import write_workbook
+
+ORDER_SHEET_COLUMNS = [
+    "shop", "order_id", "stage", "stock_status", "hold_reason", "failure_reason", "notes", "channel",
+    "warehouse", "tracking_number", "paid_at", "recipient_name", "address1", "address2", "city", "state",
+    "postcode", "country", "phone", "email", "currency", "goods_value", "order_total", "platform_status",
+    "source_file", "source_row",
+]
+LINE_SHEET_COLUMNS = ["shop", "order_id", "line_no", "item_id", "platform_sku", "sku", "quantity", "unit_price",
+                      "declared_name_en", "declared_name_cn", "declared_value", "declared_currency", "weight_g",
+                      "hs_code", "origin_country", "source_file", "source_row"]
+EXCEPTION_EVENTS = ("held", "cancelled", "exception", "waybill failed", "scan not applied", "out of stock")
+PRINTABLE_EVENTS = ("waybill issued", "allocated")
+
+
+def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
+                      timings: dict[str, float] | None = None) -> tuple[Path, list[Path]]:
+    out = ws.outbox / safe_component(run_id)
+    out.mkdir(parents=True, exist_ok=True)
+    events = store.run_events(run_id)
+    keys = list(dict.fromkeys(zip(events["shop"], events["order_id"])))
+    orders = store.orders_by_keys(keys)
+    lines = store.lines_of(orders)
+    written: list[Path] = []
+
+    def timed(name: str, fn, *args, **kwargs):
+        t = time.perf_counter()
+        result = fn(*args, **kwargs)
+        if timings is not None:
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - t
+        return result
+
+    written.append(timed("write orders.xlsx", _orders_workbook, out, orders, lines, events,
+                         store.run_files(run_id)))
+    written.append(timed("write stock.xlsx", _stock_workbook, out, store))
+
+    printable_keys = set(zip(*[events.loc[events["event"].isin(PRINTABLE_EVENTS), c] for c in ("shop", "order_id")]))
+    ready = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock")
+                   & (orders["tracking_number"] != "")]
+    ready = ready[[k in printable_keys for k in zip(ready["shop"], ready["order_id"])]]
+    ready = ready.sort_values(["channel", "warehouse", "paid_at", "shop", "order_id"], kind="stable")
+    ready_lines = lines.merge(ready[["shop", "order_id", "warehouse", "channel", "tracking_number"]],
+                              on=["shop", "order_id"])
+    label_problems = timed("labels", _labels, out, ready, ready_lines, config, written)
+    if len(ready):
+        written += timed("picklist", _picklist, out, ready_lines, store, run_id)
+
+    issued_keys = set(zip(*[events.loc[events["event"] == "waybill issued", c] for c in ("shop", "order_id")]))
+    shipments = orders[[k in issued_keys for k in zip(orders["shop"], orders["order_id"])]]
+    shipments = shipments[shipments["tracking_number"] != ""]
+    if len(shipments):
+        ship_lines = lines.merge(shipments[["shop", "order_id", "platform", "tracking_number", "channel"]],
+                                 on=["shop", "order_id"])
+        day = store.run_summary(run_id).get("day") or datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        written += timed("uploads", write_uploads, ship_lines, config, out, ship_date=day)
+
+    _settle_files(ws, store, run_id)
+    summary = store.run_summary(run_id)
+    summary.update({
+        "labels": int(len(ready)), "label_problems": label_problems,
+        "outputs": [str(p.relative_to(ws.root)) for p in written],
+    })
+    store.commit_run(run_id, store.db.execute("SELECT committed_at FROM runs WHERE run_id = ?",
+                                               (run_id,)).fetchone()[0], summary)
+    store.finish_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    return out, written
+
+
+def _orders_workbook(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, events: pd.DataFrame,
+                     files: pd.DataFrame) -> Path:
+    per_order = events.groupby(["shop", "order_id"])["event"].agg(lambda s: ", ".join(dict.fromkeys(s)))
+    sheet = orders[ORDER_SHEET_COLUMNS].sort_values(["shop", "order_id"], kind="stable").copy()
+    sheet.insert(3, "this run", sheet.set_index(["shop", "order_id"]).index.map(per_order).fillna("").tolist())
+    exceptions = events[events["event"].isin(EXCEPTION_EVENTS)].sort_values(["event", "shop", "order_id"],
+                                                                           kind="stable")
+    files_sheet = files[["name", "outcome", "detail"]]
+    return write_workbook(out / "orders.xlsx", [
+        ("orders", sheet),
+        ("lines", lines[LINE_SHEET_COLUMNS].sort_values(["shop", "order_id", "line_no"], kind="stable")),
+        ("exceptions", exceptions),
+        ("files", files_sheet),
+    ])
+
+
+def _stock_workbook(out: Path, store: Store) -> Path:
+    on_hand = store.on_hand()
+    alloc = store.allocated()
+    stock = on_hand.merge(alloc, on=["warehouse", "sku"], how="left")
+    stock["allocated"] = stock["allocated"].fillna(0).astype("int64")
+    stock["available"] = stock["on_hand"] - stock["allocated"]
+    stock = stock[["warehouse", "sku", "on_hand", "allocated", "available", "shelf"]]
+    return write_workbook(out / "stock.xlsx", [("stock", stock)])
+
+
+def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config, written: list[Path]
+            ) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    grouped = {k: g for k, g in lines.groupby(["shop", "order_id"], sort=False)}
+    for channel, group in orders.groupby("channel", sort=True):
+        labels = [_label(o, grouped.get((o.shop, o.order_id)), config) for o in group.itertuples(index=False)]
+        size = config.channels[channel].label_size if channel in config.channels else "100x150"
+        path = out / f"labels-{safe_component(channel)}.pdf"
+        problems.update({k: v for k, v in render_labels(labels, path, size=size, cjk_font=config.cjk_font).items()
+                         if v})
+        written.append(path)
+    return problems
+
+
+def _label(o, lines: pd.DataFrame | None, config: Config) -> LabelData:
+    lines = lines if lines is not None else pd.DataFrame(columns=LINE_SHEET_COLUMNS)
+    customs = tuple(
+        CustomsItem(description=r.declared_name_en, quantity=int(r.quantity), weight_g=int(r.weight_g) * int(r.quantity),
+                    value=_money(r.declared_value) * int(r.quantity), currency=r.declared_currency,
+                    hs_code=r.hs_code, origin=r.origin_country)
+        for r in lines.itertuples(index=False))
+    return LabelData(
+        tracking_number=o.tracking_number, channel=o.channel, order_ref=f"{o.shop} / {o.order_id}",
+        recipient_name=o.recipient_name, address_lines=tuple(a for a in (o.address1, o.address2) if a),
+        city=o.city, state=o.state, postcode=o.postcode, country=o.country, phone=o.phone,
+        items=tuple((r.sku, int(r.quantity)) for r in lines.itertuples(index=False)),
+        customs_category=config.customs_category, customs_items=customs,
+        sender=", ".join(x for x in (config.sender.name, config.sender.address) if x),
+    )
+
+
+def _money(text: str) -> Decimal:
+    try:
+        return Decimal(text or "0")
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _picklist(out: Path, lines: pd.DataFrame, store: Store, run_id: str) -> list[Path]:
+    shelves = store.on_hand()[["warehouse", "sku", "shelf"]]
+    names = store.products()[["sku", "name"]]
+    m = lines.merge(shelves, on=["warehouse", "sku"], how="left").merge(names, on="sku", how="left")
+    m[["shelf", "name"]] = m[["shelf", "name"]].fillna("")
+    m["ref"] = m["shop"] + "/" + m["order_id"]
+    pick = m.groupby(["warehouse", "shelf", "sku", "name"], as_index=False, sort=True).agg(
+        quantity=("quantity", "sum"), orders=("ref", lambda s: ", ".join(dict.fromkeys(s))))
+    xlsx = write_workbook(out / "picklist.xlsx", [("picklist", pick)])
+    rows = [PickRow(warehouse=r.warehouse, shelf=r.shelf, sku=r.sku, name=r.name, quantity=int(r.quantity),
+                    orders=tuple(r.orders.split(", "))) for r in pick.itertuples(index=False)]
+    pdf = out / "picklist.pdf"
+    render_picklist(rows, pdf, title=f"Pick list {run_id}")
+    return [pdf, xlsx]
+
+
+def _settle_files(ws: Workspace, store: Store, run_id: str) -> None:
+    day = run_id[:4] + "-" + run_id[4:6] + "-" + run_id[6:8]
+    for r in store.run_files(run_id).itertuples(index=False):
+        claimed = ws.claimed / r.claimed_path
+        if not claimed.exists():
+            continue  # settled before an interruption
+        dest = ws.settle_destination(claimed, r.outcome, day)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if r.outcome == "rejected":
+            problems = pd.DataFrame(json.loads(r.problems),
+                                    columns=["sheet", "row", "column", "value", "problem"])
+            problems["row"] = problems["row"].astype("Int64")
+            write_workbook(dest.with_name(dest.name + ".errors.xlsx"), [("errors", problems)])
+        os.replace(claimed, dest)

@@ -1,0 +1,243 @@
+"""One batch: claim inbox files, import them, run the stages, commit once, write the outputs.
+
+A batch commits everything in one SQLite transaction. Outputs and file moves
+happen after the commit and are driven by what the store holds, so a run
+interrupted at any point is completed (or redone) by the next run with the
+same result.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from .config import Config
+from .countries import ISO2_CODES
+from .errors import FileRejected, Problem
+from .importers import Imported, load_file
+from .outputs import write_run_outputs
+from .s10 import s10_problem
+from .schemas import Line, PoolNumber
+from .stages.allocate import allocate
+from .stages.events import concat_events
+from .stages.process import process
+from .stages.review import review
+from .stages.ship import ship
+from .stages.stock import count_adjustments
+from .stages.sync import sync_orders
+from .stages.waybill import assign_waybills
+from .store import Store
+from .workspace import Workspace, WorkspaceLock
+
+log = logging.getLogger(__name__)
+KIND_ORDER = ("products", "pairing", "stock", "tracking_pool", "orders", "ship_confirm")
+
+
+@dataclass
+class FileOutcome:
+    claimed: Path
+    name: str
+    outcome: str                  # applied | rejected | duplicate
+    detail: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    imported: Imported | None = None
+    sha256: str = ""
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    outbox: Path | None
+    summary: dict
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.summary.get("files", {}).get("rejected", []))
+
+
+def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wait_seconds: float = 0.0,
+              now: datetime | None = None) -> RunReport:
+    """Process every ready file in ``root/inbox`` once (or just ``only``)."""
+    ws = Workspace(root)
+    ws.ensure()
+    with WorkspaceLock(ws, wait_seconds):
+        store = Store(ws.database)
+        try:
+            for unfinished in store.unfinished_runs():
+                write_run_outputs(ws, store, config, unfinished)
+            return _run(ws, store, config, only, now or datetime.now(timezone.utc))
+        finally:
+            store.close()
+
+
+def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, now: datetime) -> RunReport:
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        t = time.perf_counter()
+        timings[name] = timings.get(name, 0.0) + t - clock
+        clock = t
+
+    run_id = _new_run_id(store, now)
+    claimed = ws.claim(config.watch.ignore, only)
+    outcomes = [_import(ws, store, config, path) for path in claimed]
+    lap("import")
+    with store.batch():
+        store.start_run(run_id, now.isoformat(timespec="seconds"))
+        summary = _apply(store, config, run_id, outcomes, lap)
+        for o in outcomes:
+            store.record_file(run_id, str(o.claimed.relative_to(ws.claimed)), o.name, o.outcome, o.detail,
+                              [p.__dict__ for p in o.problems], o.sha256,
+                              o.imported.kind if o.imported else "", o.imported.platform if o.imported else "")
+        summary["files"] = {k: [o.name for o in outcomes if o.outcome == k]
+                            for k in ("applied", "rejected", "duplicate")}
+        summary["notes"] = sorted({n for o in outcomes if o.imported for n in o.imported.notes})
+        store.commit_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), summary)
+    lap("commit")
+    outbox, written = write_run_outputs(ws, store, config, run_id, timings=timings)
+    lap("outputs")
+    return RunReport(run_id, outbox, store.run_summary(run_id), timings)
+
+
+def _new_run_id(store: Store, now: datetime) -> str:
+    base = now.strftime("%Y%m%d-%H%M%S")
+    taken = {r[0] for r in store.db.execute("SELECT run_id FROM runs WHERE run_id LIKE ?", (base + "%",))}
+    n = 1
+    run_id = base
+    while run_id in taken:
+        n += 1
+        run_id = f"{base}-{n}"
+    return run_id
+
+
+def _import(ws: Workspace, store: Store, config: Config, path: Path) -> FileOutcome:
+    name = path.name
+    try:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        return FileOutcome(path, name, "rejected", problems=[Problem(f"could not read the file: {exc.strerror}")])
+    earlier = store.applied_file(sha)
+    if earlier:
+        return FileOutcome(path, name, "duplicate", f"same content already applied in run {earlier}", sha256=sha)
+    try:
+        imported = load_file(path, shop_hint=ws.shop_hint(path), config=config)
+        _check_pool(store, imported, name)
+    except FileRejected as exc:
+        return FileOutcome(path, name, "rejected", exc.message, exc.problems, sha256=sha)
+    except Exception as exc:  # a reader bug must not stop the other files of the batch
+        log.exception("unexpected error reading %s", path)
+        return FileOutcome(path, name, "rejected", problems=[Problem(
+            f"could not be read ({exc.__class__.__name__}: {exc}); please report this file")], sha256=sha)
+    return FileOutcome(path, name, "applied", f"{imported.kind} ({imported.platform}), {len(imported.frame)} rows",
+                       imported=imported, sha256=sha)
+
+
+def _check_pool(store: Store, imported: Imported, name: str) -> None:
+    """Tracking-pool files: S10 numbers must pass their check digit; a number cannot change channel."""
+    if imported.kind != "tracking_pool":
+        return
+    f = imported.frame
+    problems = []
+    for number, channel, row in zip(f[PoolNumber.tracking_number], f[PoolNumber.channel], f[PoolNumber.row]):
+        why = s10_problem(number, ISO2_CODES)
+        if why:
+            problems.append(Problem(why, row=int(row), column="tracking_number", value=number))
+    known = store.known_pool_numbers(f[PoolNumber.tracking_number].tolist())
+    for number, channel, row in zip(f[PoolNumber.tracking_number], f[PoolNumber.channel], f[PoolNumber.row]):
+        if number in known and known[number] != channel:
+            problems.append(Problem(f"already in the pool of channel {known[number]}", row=int(row),
+                                    column="channel", value=channel))
+    dup = f[f.duplicated(PoolNumber.tracking_number, keep=False)]
+    for number, group in dup.groupby(PoolNumber.tracking_number):
+        if group[PoolNumber.channel].nunique() > 1:
+            problems.append(Problem("the same number is listed for two channels", row=int(group[PoolNumber.row].iloc[1]),
+                                    column="tracking_number", value=number))
+    if problems:
+        raise FileRejected(name, problems)
+
+
+def _frames(outcomes: list[FileOutcome], kind: str) -> pd.DataFrame | None:
+    frames = [o.imported.frame for o in outcomes if o.imported and o.imported.kind == kind]
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome], lap) -> dict:
+    products = _frames(outcomes, "products")
+    if products is not None:
+        store.upsert_products(products.drop_duplicates("sku", keep="last"))
+    pairing = _frames(outcomes, "pairing")
+    if pairing is not None:
+        store.upsert_pairing(pairing)
+    for o in outcomes:
+        if o.imported and o.imported.kind == "stock":
+            moves, places = count_adjustments(o.imported.frame, store.on_hand())
+            store.set_shelves(places)
+            store.add_movements(run_id, moves)
+    pool = _frames(outcomes, "tracking_pool")
+    if pool is not None:
+        store.add_pool_numbers(pool)
+    lap("apply inputs")
+
+    incoming = _frames(outcomes, "orders")
+    incoming = incoming if incoming is not None else pd.DataFrame(columns=Line.columns)
+    keys = list(zip(incoming[Line.shop], incoming[Line.order_id]))
+    existing = store.active_orders(set(keys))
+    lines = store.lines_of(existing)
+    products_now = store.products()
+    known_skus = set(products_now["sku"]) | set(store.on_hand()["sku"])
+    synced = sync_orders(existing, incoming, store.pairing(), known_skus, run_id)
+    orders = synced.orders
+    lines = pd.concat([lines, synced.new_lines], ignore_index=True) if len(synced.new_lines) else lines
+    lap("sync")
+    orders, ev_review = review(orders, lines, ISO2_CODES)
+    lap("review")
+    orders, lines, ev_process = process(orders, lines, products_now, config.logistics)
+    lap("process")
+    orders, issued, ev_waybill = assign_waybills(orders, store.free_pool())
+    lap("waybill")
+    on_hand = store.on_hand()
+    orders, ev_alloc = allocate(orders, lines, on_hand, store.allocated())
+    lap("allocate")
+
+    scans = _frames(outcomes, "ship_confirm")
+    ev_ship, not_shipped = None, pd.DataFrame()
+    if scans is not None:
+        refs = set(scans["reference"])
+        more = store.frame("SELECT shop, order_id FROM orders WHERE tracking_number IN (SELECT value FROM "
+                           "json_each(?)) OR order_id IN (SELECT value FROM json_each(?))",
+                           (pd.Series(list(refs)).to_json(orient="values"),) * 2)
+        extra_keys = set(zip(more["shop"], more["order_id"])) - set(zip(orders["shop"], orders["order_id"]))
+        if extra_keys:
+            extra = store.orders_by_keys(extra_keys)
+            orders = pd.concat([orders, extra], ignore_index=True)
+            lines = pd.concat([lines, store.lines_of(extra)], ignore_index=True)
+        shipped = ship(scans, orders, lines, set(on_hand["sku"]))
+        orders, ev_ship, not_shipped = shipped.orders, shipped.events, shipped.not_applied
+        store.add_movements(run_id, shipped.movements)
+    lap("ship")
+
+    events = concat_events([synced.events, ev_review, ev_process, ev_waybill, ev_alloc] +
+                           ([ev_ship] if ev_ship is not None else []))
+    touched = events[["shop", "order_id"]].drop_duplicates()
+    key = ["shop", "order_id"]
+    changed = orders.merge(touched, on=key)
+    changed["updated_run"] = run_id
+    store.upsert_orders(changed)
+    store.replace_lines(lines.merge(touched, on=key))
+    store.mark_pool(run_id, issued, synced.voided)
+    store.record_events(run_id, events)
+    if len(not_shipped):
+        store.record_events(run_id, pd.DataFrame({
+            "shop": "", "order_id": not_shipped["reference"], "event": "scan not applied",
+            "detail": not_shipped["problem"] + " (" + not_shipped["source_file"] + " row "
+            + not_shipped["source_row"].astype(str) + ")"}))
+    lap("store")
+    return {"touched_orders": len(touched), "scan_problems": len(not_shipped)}

@@ -1,0 +1,73 @@
+"""Plain-text summaries for the terminal and for cron mail."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .pipeline import RunReport
+from .store import STAGES, Store
+from .workspace import Workspace
+
+
+def format_summary(report: RunReport, root: Path) -> str:
+    s = report.summary
+    files = s.get("files", {})
+    out = [f"run {report.run_id}"]
+    out.append(f"  files: {len(files.get('applied', []))} applied, {len(files.get('rejected', []))} rejected, "
+               f"{len(files.get('duplicate', []))} skipped as already applied")
+    for name in files.get("rejected", []):
+        out.append(f"    rejected: {name} -> see failed/{name}.errors.xlsx")
+    for name in files.get("duplicate", []):
+        out.append(f"    skipped (same content applied before): {name}")
+    for note in s.get("notes", []):
+        out.append(f"  note: {note}")
+    out.append(f"  orders touched: {s.get('touched_orders', 0)}")
+    store = Store(Workspace(root).database)
+    try:
+        out += ["  " + line for line in _stage_lines(store)]
+    finally:
+        store.close()
+    out.append(f"  labels written: {s.get('labels', 0)}")
+    for tracking, problems in (s.get("label_problems") or {}).items():
+        out.append(f"    label {tracking}: {'; '.join(problems)}")
+    if s.get("scan_problems"):
+        out.append(f"  handover scans not applied: {s['scan_problems']} (see the exceptions sheet)")
+    if report.outbox is not None:
+        out.append(f"  outputs: {report.outbox}")
+    return "\n".join(out)
+
+
+def _stage_lines(store: Store) -> list[str]:
+    counts = store.stage_counts()
+    per_stage = counts.groupby("stage")["orders"].sum()
+    lines = ["orders per stage: " + ", ".join(f"{st} {int(per_stage.get(st, 0))}" for st in STAGES)]
+    printing = counts[counts["stage"] == "print"].set_index("stock_status")["orders"]
+    lines.append(f"awaiting print: {int(printing.get('in_stock', 0))} in stock, "
+                 f"{int(printing.get('out_of_stock', 0))} out of stock")
+    return lines
+
+
+def format_status(root: Path) -> str:
+    ws = Workspace(root)
+    if not ws.database.exists():
+        return f"no runs yet in {root}"
+    store = Store(ws.database)
+    try:
+        out = _stage_lines(store)
+        holds = store.hold_reasons()
+        if len(holds):
+            out.append("hold reasons:")
+            out += [f"  {int(n):>6}  {reason}" for reason, n in zip(holds["hold_reason"], holds["orders"])]
+        waybill = store.frame("SELECT failure_reason, COUNT(*) AS n FROM orders WHERE stage = 'waybill' "
+                              "AND failure_reason != '' GROUP BY failure_reason")
+        for reason, n in zip(waybill["failure_reason"], waybill["n"]):
+            out.append(f"  waybill: {int(n)} orders: {reason}")
+        out.append("last runs:")
+        for run_id, started, finished, summary in store.recent_runs():
+            files = summary.get("files", {})
+            state = "finished" if finished else "outputs pending"
+            out.append(f"  {run_id}  {state}: {len(files.get('applied', []))} applied, "
+                       f"{len(files.get('rejected', []))} rejected, {summary.get('touched_orders', 0)} orders, "
+                       f"{summary.get('labels', 0)} labels")
+        return "\n".join(out)
+    finally:
+        store.close()

@@ -1,0 +1,49 @@
+"""Allocate (待打单): in stock or out of stock, oldest paid first, all lines of an order or none.
+
+SKUs that no stock sheet has ever counted are not tracked and count as in
+stock, as Dianxiaomi does. Allocations already made are kept; waiting
+out-of-stock orders take what is left.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .events import concat_events, events_for
+
+
+def allocate(orders: pd.DataFrame, lines: pd.DataFrame, on_hand: pd.DataFrame, allocated: pd.DataFrame
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    orders = orders.copy()
+    waiting = orders[(orders["stage"] == "print") & (orders["stock_status"] != "in_stock")]
+    if waiting.empty:
+        return orders, events_for(waiting, "")
+    waiting = waiting.sort_values(["paid_at", "shop", "order_id"], kind="stable")
+    tracked = set(on_hand["sku"])
+    free: dict[tuple[str, str], int] = {
+        (w, s): int(q) for w, s, q in zip(on_hand["warehouse"], on_hand["sku"], on_hand["on_hand"])}
+    for w, s, q in zip(allocated["warehouse"], allocated["sku"], allocated["allocated"]):
+        free[(w, s)] = free.get((w, s), 0) - int(q)
+
+    mine = lines.merge(waiting[["shop", "order_id", "warehouse"]], on=["shop", "order_id"])
+    mine = mine[mine["sku"].isin(tracked)]
+    needs = mine.groupby(["shop", "order_id", "warehouse", "sku"], sort=False)["quantity"].sum()
+    need_by_order: dict[tuple[str, str], list[tuple[tuple[str, str], int]]] = {}
+    for (shop, oid, wh, sku), qty in needs.items():
+        need_by_order.setdefault((shop, oid), []).append(((wh, sku), int(qty)))
+
+    status = []
+    for key in zip(waiting["shop"], waiting["order_id"]):
+        need = need_by_order.get(key, [])
+        if all(free.get(place, 0) >= qty for place, qty in need):
+            for place, qty in need:
+                free[place] = free.get(place, 0) - qty
+            status.append("in_stock")
+        else:
+            status.append("out_of_stock")
+    status_s = pd.Series(status, index=waiting.index)
+    changed = status_s.index[status_s.values != waiting["stock_status"].values]
+    orders.loc[waiting.index, "stock_status"] = status_s
+    turned_in = changed[status_s[changed] == "in_stock"]
+    turned_out = changed[status_s[changed] == "out_of_stock"]
+    return orders, concat_events([events_for(orders.loc[turned_in], "allocated", "in stock"),
+                                  events_for(orders.loc[turned_out], "out of stock", "waiting for stock")])

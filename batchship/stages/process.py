@@ -1,0 +1,111 @@
+"""Process (待处理): customs data from the product list, then the first matching logistics rule.
+
+Orders held here (missing customs field, no matching rule) are retried every
+batch, so a corrected product sheet or rule releases them.
+"""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+
+from ..config import LogisticsRule
+from ..schemas import Product
+from ..store import CUSTOMS_COLUMNS
+from .events import concat_events, events_for
+
+REQUIRED_CUSTOMS = (Product.declared_name_en, Product.declared_name_cn, Product.declared_value,
+                    Product.declared_currency, Product.weight_g, Product.hs_code, Product.origin_country)
+
+
+def process(orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame,
+            rules: tuple[LogisticsRule, ...]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    orders, lines = orders.copy(), lines.copy()
+    todo = (orders["stage"] == "process") | ((orders["stage"] == "hold") & (orders["held_at"] == "process"))
+    if not todo.any():
+        return orders, lines, events_for(orders.iloc[:0], "")
+    o = orders[todo]
+    keys = o[["shop", "order_id"]]
+    mine = lines.reset_index().merge(keys, on=["shop", "order_id"])
+    with_product = mine.merge(products[list(REQUIRED_CUSTOMS) + [Product.sku]].assign(_known=True),
+                              on="sku", how="left", suffixes=("_old", ""))
+    problems = _customs_problems(with_product)
+    per_order = problems.groupby(["shop", "order_id"])["msg"].agg("; ".join)
+
+    fill = with_product.set_index("index")
+    lines.loc[fill.index, CUSTOMS_COLUMNS] = fill[CUSTOMS_COLUMNS].fillna("").assign(
+        weight_g=fill["weight_g"].fillna(0).astype("int64")).values
+    weight = (fill["weight_g"].fillna(0).astype("int64") * fill["quantity"]).groupby(
+        [fill["shop"], fill["order_id"]]).sum()
+
+    idx = o.set_index(["shop", "order_id"]).index
+    customs_msg = pd.Series(idx.map(per_order), index=o.index).fillna("").astype(object)
+    order_weight = pd.Series(idx.map(weight), index=o.index).fillna(0).astype("int64")
+    channel, warehouse, rule_msg = _route(o, order_weight, rules)
+    reason = customs_msg.where(customs_msg.ne(""), rule_msg)
+
+    held = reason.ne("")
+    ok = o.index[~held]
+    bad = o.index[held]
+    orders.loc[bad, ["stage", "held_at", "hold_reason"]] = "hold", "process", ""
+    orders.loc[bad, "hold_reason"] = reason[held]
+    orders.loc[ok, "stage"] = "waybill"
+    orders.loc[ok, ["held_at", "hold_reason"]] = ""
+    orders.loc[ok, "channel"] = channel[~held]
+    orders.loc[ok, "warehouse"] = warehouse[~held]
+    was_held = o["stage"].eq("hold")
+    newly_held = bad[~was_held[held].values]
+    return orders, lines, concat_events([
+        events_for(orders.loc[newly_held], "held", reason[newly_held]),
+        events_for(orders.loc[ok], "routed", "channel " + channel[~held] + ", warehouse " + warehouse[~held]),
+    ])
+
+
+def _customs_problems(rows: pd.DataFrame) -> pd.DataFrame:
+    msgs = []
+    for r in rows.itertuples(index=False):
+        if r._known is not True:
+            msgs.append((r.shop, r.order_id, f"customs: SKU {r.sku} is not in the product list"))
+            continue
+        missing = [f for f in REQUIRED_CUSTOMS
+                   if (f == Product.weight_g and not (getattr(r, f) or 0) > 0) or
+                   (f != Product.weight_g and not str(getattr(r, f) or "").strip())]
+        if missing:
+            msgs.append((r.shop, r.order_id, f"customs: SKU {r.sku} has no {', '.join(missing)}"))
+    out = pd.DataFrame(msgs, columns=["shop", "order_id", "msg"])
+    return out.drop_duplicates()
+
+
+def _route(orders: pd.DataFrame, weight: pd.Series, rules: tuple[LogisticsRule, ...]
+           ) -> tuple[pd.Series, pd.Series, pd.Series]:
+    value = orders["goods_value"].map(_decimal_or_none)
+    channel = pd.Series("", index=orders.index, dtype=object)
+    warehouse = pd.Series("", index=orders.index, dtype=object)
+    open_ = pd.Series(True, index=orders.index)
+    for rule in rules:
+        m = open_.copy()
+        if rule.countries:
+            m &= orders["country"].isin(rule.countries)
+        if rule.shops:
+            m &= orders["shop"].isin(rule.shops)
+        if rule.min_weight_g is not None:
+            m &= weight >= rule.min_weight_g
+        if rule.max_weight_g is not None:
+            m &= weight <= rule.max_weight_g
+        if rule.min_value is not None:
+            m &= value.map(lambda v: v is not None and v >= rule.min_value).astype(bool)
+        if rule.max_value is not None:
+            m &= value.map(lambda v: v is not None and v <= rule.max_value).astype(bool)
+        channel[m] = rule.channel
+        warehouse[m] = rule.warehouse
+        open_ &= ~m
+    msg = ("no logistics rule matches (country " + orders["country"] + ", " + weight.astype(str) + " g, value "
+           + orders["goods_value"] + " " + orders["currency"] + ")")
+    return channel, warehouse, msg.where(open_, "")
+
+
+def _decimal_or_none(text: str) -> Decimal | None:
+    try:
+        return Decimal(text) if text else None
+    except InvalidOperation:
+        return None

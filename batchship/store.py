@@ -1,0 +1,305 @@
+"""The system of record across runs, in SQLite.
+
+Everything a batch changes is written inside one transaction (``Store.batch``);
+a crash before COMMIT leaves the previous state untouched. Stock on hand is
+never stored: it is the sum of ledger movements.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pandas as pd
+
+from .schemas import Line, PoolNumber, Product
+
+# Order-level state columns (one row per order). Stage values follow DESIGN.md.
+ORDER_COLUMNS = [
+    "shop", "order_id", "platform", "stage", "held_at", "hold_reason", "failure_reason", "notes",
+    "channel", "warehouse", "tracking_number", "stock_status", "paid_at", "recipient_name",
+    "address1", "address2", "city", "state", "postcode", "country", "phone", "email",
+    "currency", "order_total", "goods_value", "platform_status", "source_file", "source_row",
+    "created_run", "updated_run",
+]
+CUSTOMS_COLUMNS = ["declared_name_en", "declared_name_cn", "declared_value", "declared_currency",
+                   "weight_g", "hs_code", "origin_country"]
+LINE_COLUMNS = ["shop", "order_id", "line_no", "item_id", "platform_sku", "sku", "quantity",
+                "unit_price", "raw", "source_file", "source_row"] + CUSTOMS_COLUMNS
+STAGES = ("review", "hold", "process", "waybill", "print", "shipped", "cancelled")
+ACTIVE_STAGES = ("review", "hold", "process", "waybill", "print")
+INT_COLUMNS = {"source_row", "line_no", "quantity", "weight_g"}
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS orders ({", ".join(c + (" INTEGER" if c in INT_COLUMNS else " TEXT NOT NULL DEFAULT ''") for c in ORDER_COLUMNS)},
+    PRIMARY KEY (shop, order_id));
+CREATE INDEX IF NOT EXISTS orders_stage ON orders(stage);
+CREATE INDEX IF NOT EXISTS orders_tracking ON orders(tracking_number);
+CREATE TABLE IF NOT EXISTS lines ({", ".join(c + (" INTEGER" if c in INT_COLUMNS else " TEXT NOT NULL DEFAULT ''") for c in LINE_COLUMNS)},
+    PRIMARY KEY (shop, order_id, line_no));
+CREATE TABLE IF NOT EXISTS products ({", ".join(c + (" INTEGER" if c in INT_COLUMNS else " TEXT NOT NULL DEFAULT ''") for c in Product.columns)},
+    PRIMARY KEY (sku));
+CREATE TABLE IF NOT EXISTS pairing (shop TEXT NOT NULL, platform_sku TEXT NOT NULL, sku TEXT NOT NULL,
+    quantity INTEGER NOT NULL, source_file TEXT, source_row INTEGER, PRIMARY KEY (shop, platform_sku, sku));
+CREATE TABLE IF NOT EXISTS stock_places (warehouse TEXT NOT NULL, sku TEXT NOT NULL, shelf TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (warehouse, sku));
+CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
+    warehouse TEXT NOT NULL, sku TEXT NOT NULL, delta INTEGER NOT NULL, cause TEXT NOT NULL,
+    reference TEXT NOT NULL, source_file TEXT NOT NULL DEFAULT '', source_row INTEGER);
+CREATE INDEX IF NOT EXISTS ledger_place ON ledger(warehouse, sku);
+CREATE UNIQUE INDEX IF NOT EXISTS ledger_once ON ledger(cause, reference, warehouse, sku)
+    WHERE cause = 'ship';
+CREATE TABLE IF NOT EXISTS pool (tracking_number TEXT PRIMARY KEY, channel TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'free', shop TEXT NOT NULL DEFAULT '', order_id TEXT NOT NULL DEFAULT '',
+    issued_run TEXT NOT NULL DEFAULT '', source_file TEXT NOT NULL DEFAULT '', source_row INTEGER);
+CREATE INDEX IF NOT EXISTS pool_free ON pool(channel, status);
+CREATE TABLE IF NOT EXISTS files (sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL,
+    platform TEXT NOT NULL, run_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL,
+    committed_at TEXT NOT NULL DEFAULT '', finished_at TEXT NOT NULL DEFAULT '', summary TEXT NOT NULL DEFAULT '{{}}');
+CREATE TABLE IF NOT EXISTS run_files (run_id TEXT NOT NULL, claimed_path TEXT NOT NULL, name TEXT NOT NULL,
+    outcome TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', problems TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (run_id, claimed_path));
+CREATE TABLE IF NOT EXISTS events (run_id TEXT NOT NULL, shop TEXT NOT NULL, order_id TEXT NOT NULL,
+    event TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
+"""
+
+
+def _placeholders(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+class Store:
+    def __init__(self, path: Path):
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=60)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def batch(self) -> Iterator[sqlite3.Connection]:
+        """One transaction: everything or nothing."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ---- reading -------------------------------------------------------------------------
+    def frame(self, sql: str, params: Iterable = ()) -> pd.DataFrame:
+        cur = self.db.execute(sql, tuple(params))
+        cols = [d[0] for d in cur.description]
+        return pd.DataFrame.from_records(cur.fetchall(), columns=cols)
+
+    def _orders_where(self, where: str, params: Iterable = ()) -> pd.DataFrame:
+        df = self.frame(f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders WHERE {where}", params)
+        return _typed(df, ORDER_COLUMNS)
+
+    def active_orders(self, extra_keys: Iterable[tuple[str, str]] = ()) -> pd.DataFrame:
+        """Orders still in progress, plus the finished ones named in ``extra_keys``."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (shop TEXT, order_id TEXT)")
+        self.db.execute("DELETE FROM wanted")
+        self.db.executemany("INSERT INTO wanted VALUES (?, ?)", list(extra_keys))
+        stages = _placeholders(len(ACTIVE_STAGES))
+        return self._orders_where(
+            f"stage IN ({stages}) OR (shop, order_id) IN (SELECT shop, order_id FROM wanted)", ACTIVE_STAGES)
+
+    def lines_of(self, orders: pd.DataFrame) -> pd.DataFrame:
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_lines (shop TEXT, order_id TEXT)")
+        self.db.execute("DELETE FROM wanted_lines")
+        self.db.executemany("INSERT INTO wanted_lines VALUES (?, ?)",
+                            list(zip(orders["shop"], orders["order_id"])) if len(orders) else [])
+        df = self.frame(f"SELECT {', '.join('l.' + c for c in LINE_COLUMNS)} FROM lines l "
+                        "JOIN wanted_lines w ON w.shop = l.shop AND w.order_id = l.order_id "
+                        "ORDER BY l.shop, l.order_id, l.line_no")
+        return _typed(df, LINE_COLUMNS)
+
+    def orders_by_keys(self, keys: Iterable[tuple[str, str]]) -> pd.DataFrame:
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_keys (shop TEXT, order_id TEXT)")
+        self.db.execute("DELETE FROM wanted_keys")
+        self.db.executemany("INSERT INTO wanted_keys VALUES (?, ?)", list(keys))
+        return self._orders_where("(shop, order_id) IN (SELECT shop, order_id FROM wanted_keys)")
+
+    def products(self) -> pd.DataFrame:
+        return _typed(self.frame(f"SELECT {', '.join(Product.columns)} FROM products"), Product.columns)
+
+    def pairing(self) -> pd.DataFrame:
+        return self.frame("SELECT shop, platform_sku, sku, quantity FROM pairing")
+
+    def on_hand(self) -> pd.DataFrame:
+        """warehouse, sku, on_hand (sum of the ledger), shelf: every place ever counted."""
+        return self.frame(
+            "SELECT p.warehouse, p.sku, COALESCE(SUM(l.delta), 0) AS on_hand, p.shelf "
+            "FROM stock_places p LEFT JOIN ledger l ON l.warehouse = p.warehouse AND l.sku = p.sku "
+            "GROUP BY p.warehouse, p.sku ORDER BY p.warehouse, p.sku")
+
+    def allocated(self) -> pd.DataFrame:
+        """warehouse, sku, allocated: units held by in-stock orders not yet shipped."""
+        return self.frame(
+            "SELECT o.warehouse, l.sku, SUM(l.quantity) AS allocated FROM orders o "
+            "JOIN lines l ON l.shop = o.shop AND l.order_id = o.order_id "
+            "WHERE o.stage = 'print' AND o.stock_status = 'in_stock' GROUP BY o.warehouse, l.sku")
+
+    def free_pool(self) -> pd.DataFrame:
+        return self.frame("SELECT channel, tracking_number FROM pool WHERE status = 'free' "
+                          "ORDER BY channel, rowid")
+
+    def known_pool_numbers(self, numbers: list[str]) -> dict[str, str]:
+        """tracking number -> channel for numbers already in the pool."""
+        out: dict[str, str] = {}
+        for i in range(0, len(numbers), 500):
+            chunk = numbers[i:i + 500]
+            rows = self.db.execute(
+                f"SELECT tracking_number, channel FROM pool WHERE tracking_number IN ({_placeholders(len(chunk))})",
+                chunk).fetchall()
+            out.update(rows)
+        return out
+
+    def applied_file(self, sha256: str) -> str | None:
+        row = self.db.execute("SELECT run_id FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        return row[0] if row else None
+
+    # ---- writing (inside Store.batch) -----------------------------------------------------
+    def upsert_orders(self, orders: pd.DataFrame) -> None:
+        _upsert(self.db, "orders", ORDER_COLUMNS, orders)
+
+    def replace_lines(self, lines: pd.DataFrame) -> None:
+        if lines.empty:
+            return
+        keys = lines[["shop", "order_id"]].drop_duplicates()
+        self.db.executemany("DELETE FROM lines WHERE shop = ? AND order_id = ?", keys.itertuples(index=False))
+        _upsert(self.db, "lines", LINE_COLUMNS, lines)
+
+    def upsert_products(self, products: pd.DataFrame) -> None:
+        _upsert(self.db, "products", Product.columns, products)
+
+    def upsert_pairing(self, pairing: pd.DataFrame) -> None:
+        _upsert(self.db, "pairing", ["shop", "platform_sku", "sku", "quantity", "source_file", "source_row"], pairing)
+
+    def set_shelves(self, places: pd.DataFrame) -> None:
+        self.db.executemany(
+            "INSERT INTO stock_places (warehouse, sku, shelf) VALUES (?, ?, ?) ON CONFLICT (warehouse, sku) "
+            "DO UPDATE SET shelf = CASE WHEN excluded.shelf != '' THEN excluded.shelf ELSE shelf END",
+            places[["warehouse", "sku", "shelf"]].itertuples(index=False))
+
+    def add_movements(self, run_id: str, moves: pd.DataFrame) -> None:
+        """moves: warehouse, sku, delta, cause, reference, source_file, source_row."""
+        if moves.empty:
+            return
+        self.db.executemany(
+            "INSERT INTO ledger (run_id, warehouse, sku, delta, cause, reference, source_file, source_row) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ((run_id, r.warehouse, r.sku, int(r.delta), r.cause, r.reference, r.source_file,
+              None if pd.isna(r.source_row) else int(r.source_row)) for r in moves.itertuples(index=False)))
+
+    def add_pool_numbers(self, numbers: pd.DataFrame) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO pool (tracking_number, channel, source_file, source_row) VALUES (?, ?, ?, ?)",
+            numbers[[PoolNumber.tracking_number, PoolNumber.channel, PoolNumber.file, PoolNumber.row]]
+            .itertuples(index=False))
+
+    def mark_pool(self, run_id: str, issued: pd.DataFrame, voided: list[str]) -> None:
+        """issued: tracking_number, shop, order_id. A number leaves 'free' once and never returns to it."""
+        self.db.executemany(
+            "UPDATE pool SET status = 'issued', shop = ?, order_id = ?, issued_run = ? "
+            "WHERE tracking_number = ? AND status = 'free'",
+            ((r.shop, r.order_id, run_id, r.tracking_number) for r in issued.itertuples(index=False)))
+        self.db.executemany("UPDATE pool SET status = 'void' WHERE tracking_number = ?", ((n,) for n in voided))
+
+    def record_events(self, run_id: str, events: pd.DataFrame) -> None:
+        if events.empty:
+            return
+        self.db.executemany("INSERT INTO events (run_id, shop, order_id, event, detail) VALUES (?, ?, ?, ?, ?)",
+                            ((run_id, r.shop, r.order_id, r.event, r.detail) for r in events.itertuples(index=False)))
+
+    def record_file(self, run_id: str, claimed: str, name: str, outcome: str, detail: str = "",
+                    problems: list[dict] | None = None, sha256: str = "", kind: str = "",
+                    platform: str = "") -> None:
+        self.db.execute("INSERT OR REPLACE INTO run_files VALUES (?, ?, ?, ?, ?, ?)",
+                        (run_id, claimed, name, outcome, detail, json.dumps(problems or [], ensure_ascii=False)))
+        if outcome == "applied" and sha256:
+            self.db.execute("INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?, ?)",
+                            (sha256, name, kind, platform, run_id))
+
+    # ---- runs ----------------------------------------------------------------------------
+    def start_run(self, run_id: str, started_at: str) -> None:
+        self.db.execute("INSERT INTO runs (run_id, started_at) VALUES (?, ?)", (run_id, started_at))
+
+    def commit_run(self, run_id: str, committed_at: str, summary: dict) -> None:
+        self.db.execute("UPDATE runs SET committed_at = ?, summary = ? WHERE run_id = ?",
+                        (committed_at, json.dumps(summary, ensure_ascii=False), run_id))
+
+    def finish_run(self, run_id: str, finished_at: str) -> None:
+        self.db.execute("UPDATE runs SET finished_at = ? WHERE run_id = ?", (finished_at, run_id))
+
+    def unfinished_runs(self) -> list[str]:
+        """Runs whose batch committed but whose outputs and file moves may not be complete."""
+        return [r[0] for r in self.db.execute(
+            "SELECT run_id FROM runs WHERE committed_at != '' AND finished_at = '' ORDER BY run_id")]
+
+    def drop_uncommitted_runs(self) -> None:
+        self.db.execute("DELETE FROM runs WHERE committed_at = ''")
+
+    def run_summary(self, run_id: str) -> dict:
+        row = self.db.execute("SELECT summary FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def run_files(self, run_id: str) -> pd.DataFrame:
+        return self.frame("SELECT claimed_path, name, outcome, detail, problems FROM run_files WHERE run_id = ?",
+                          (run_id,))
+
+    def run_order_keys(self, run_id: str) -> list[tuple[str, str]]:
+        return [tuple(r) for r in self.db.execute(
+            "SELECT DISTINCT shop, order_id FROM events WHERE run_id = ?", (run_id,))]
+
+    def run_events(self, run_id: str) -> pd.DataFrame:
+        return self.frame("SELECT shop, order_id, event, detail FROM events WHERE run_id = ?", (run_id,))
+
+    def recent_runs(self, n: int = 5) -> list[tuple[str, str, str, dict]]:
+        rows = self.db.execute("SELECT run_id, started_at, finished_at, summary FROM runs "
+                               "ORDER BY run_id DESC LIMIT ?", (n,)).fetchall()
+        return [(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    def stage_counts(self) -> pd.DataFrame:
+        return self.frame("SELECT stage, stock_status, COUNT(*) AS orders FROM orders GROUP BY stage, stock_status")
+
+    def hold_reasons(self) -> pd.DataFrame:
+        return self.frame("SELECT hold_reason, COUNT(*) AS orders FROM orders WHERE stage = 'hold' "
+                          "GROUP BY hold_reason ORDER BY orders DESC")
+
+
+def _typed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Empty frames keep their columns; integers stay integers, text stays text."""
+    if df.empty:
+        df = pd.DataFrame({c: pd.Series(dtype="int64" if c in INT_COLUMNS else object) for c in columns})
+    for c in columns:
+        if c in INT_COLUMNS:
+            df[c] = df[c].fillna(0).astype("int64")
+        else:
+            df[c] = df[c].fillna("").astype(object)
+    return df
+
+
+def _upsert(db: sqlite3.Connection, table: str, columns: list[str], frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    sql = f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({_placeholders(len(columns))})"
+    db.executemany(sql, _rows(frame, columns))
+
+
+def _rows(frame: pd.DataFrame, columns: list[str]):
+    cols = [frame[c].tolist() for c in columns]
+    ints = [c in INT_COLUMNS for c in columns]
+    for values in zip(*cols):
+        yield tuple((None if v is None or (isinstance(v, float) and v != v) else int(v)) if is_int else
+                    ("" if v is None or (isinstance(v, float) and v != v) else v)
+                    for v, is_int in zip(values, ints))

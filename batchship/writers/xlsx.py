@@ -1,0 +1,55 @@
+"""Workbooks people read: frozen header, filters, readable widths, and text that stays text.
+
+xlsxwriter turns a string starting with "=" into a formula unless told not to;
+with ``strings_to_formulas`` off every str is written as a shared string, so
+buyer-controlled text can never become a live formula. Numbers stay numbers.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+_SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+                 "constant_memory": True}
+_MAX_WIDTH = 60
+
+
+def write_workbook(path: Path, sheets: list[tuple[str, pd.DataFrame]]) -> Path:
+    """Write sheets to ``path`` atomically (temporary name, then rename)."""
+    tmp = path.with_name(path.name + ".partial")
+    wb = xlsxwriter.Workbook(str(tmp), _SAFE_OPTIONS)
+    try:
+        header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1})
+        for name, frame in sheets:
+            _write_sheet(wb, name, frame, header)
+    finally:
+        wb.close()
+    os.replace(tmp, path)
+    return path
+
+
+def _write_sheet(wb, name: str, frame: pd.DataFrame, header_format) -> None:
+    ws = wb.add_worksheet(name[:31])
+    columns = [str(c) for c in frame.columns]
+    values = [_cells(frame[c]) for c in frame.columns]
+    for col, title in enumerate(columns):
+        sample = values[col][:2000]
+        width = max([len(title)] + [len(str(v)) for v in sample]) + 2
+        ws.set_column(col, col, min(width, _MAX_WIDTH))
+    ws.write_row(0, 0, columns, header_format)
+    for r, row in enumerate(zip(*values), start=1):
+        ws.write_row(r, 0, row)
+    ws.freeze_panes(1, 0)
+    if columns:
+        ws.autofilter(0, 0, max(len(frame), 1), len(columns) - 1)
+
+
+def _cells(series: pd.Series) -> list:
+    if pd.api.types.is_bool_dtype(series):
+        return series.tolist()
+    if pd.api.types.is_integer_dtype(series) or pd.api.types.is_float_dtype(series):
+        return [None if pd.isna(v) else v for v in series.tolist()]
+    return ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in series.tolist()]
