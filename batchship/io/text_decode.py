@@ -1,0 +1,87 @@
+"""Work out the encoding of a text table: BOM first, then strict UTF-8, then a short
+list of encodings real exports use (Chinese tools: GB18030/GBK; Japanese Excel:
+Shift_JIS as cp932; Taiwan/HK: Big5; Korean: EUC-KR; Western Excel: cp1252)."""
+from __future__ import annotations
+
+import unicodedata
+
+import charset_normalizer
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+CANDIDATES = ("gb18030", "cp932", "big5", "euc_kr", "cp1252")
+_MAX_CONTROL_SHARE = 0.01
+_MAX_CHAOS = 0.2
+
+
+class NotText(ValueError):
+    """The bytes are not text in any encoding we accept; the message says why."""
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Return (text, encoding name). Raises NotText."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data[len(bom):].decode(encoding.replace("-sig", ""))
+            except UnicodeDecodeError:
+                raise NotText(f"the file starts with a {encoding.upper()} marker but its text is damaged")
+            return text, encoding
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data:
+        guess = _utf16_without_bom(data)
+        if guess:
+            return guess
+        raise NotText("binary data")
+    for encoding in _ranked_candidates(data):
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if _looks_like_text(text):
+            return text, encoding
+    raise NotText("could not work out the text encoding: save the file as UTF-8 (Excel: "
+                  "\"CSV UTF-8\") and try again")
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    # ASCII-heavy UTF-16 puts a zero byte in every other position.
+    sample = data[:4096]
+    even_zeros = sample[0::2].count(0)
+    odd_zeros = sample[1::2].count(0)
+    half = max(len(sample) // 2, 1)
+    if odd_zeros > 0.3 * half and even_zeros < 0.05 * half:
+        encoding = "utf-16-le"
+    elif even_zeros > 0.3 * half and odd_zeros < 0.05 * half:
+        encoding = "utf-16-be"
+    else:
+        return None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    return (text, encoding) if _looks_like_text(text) else None
+
+
+def _ranked_candidates(data: bytes) -> list[str]:
+    matches = charset_normalizer.from_bytes(data, cp_isolation=list(CANDIDATES))
+    ranked = [m.encoding for m in matches if m.chaos <= _MAX_CHAOS]
+    return [e for e in ranked if e in CANDIDATES]
+
+
+def _looks_like_text(text: str) -> bool:
+    if "\ufffd" in text:
+        return False
+    sample = text[:200_000]
+    if not sample:
+        return True
+    controls = sum(1 for ch in sample if ch not in "\t\r\n" and unicodedata.category(ch) in ("Cc", "Co", "Cn"))
+    return controls <= _MAX_CONTROL_SHARE * len(sample)

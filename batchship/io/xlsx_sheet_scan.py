@@ -1,0 +1,193 @@
+"""One cheap pass over a worksheet's XML before the spreadsheet parser loads it.
+
+Two jobs:
+- bound the grid the parser will build. It allocates every cell between A1 and the
+  furthest cell, so a tiny part with one cell at XFD1048576 would need billions of
+  cells. The bound is computed with byte searches that rarely match in ordinary
+  sheets (3-letter columns, row numbers with many digits), so it costs little.
+- recover Excel error values (#N/A, #DIV/0!, ...), which python-calamine returns as
+  empty strings, indistinguishable from blank cells.
+"""
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from xml.sax.saxutils import unescape
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
+
+MAX_TAIL_BYTES = 16 * 1024 * 1024
+_ROOT = re.compile(rb"<(\w+:)?worksheet\b")
+_REF_3_LETTERS = re.compile(rb' r="([A-Z]{3})\d')
+_REF_2_LETTERS = re.compile(rb' r="[A-Z]{2}\d')
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bt="e"[^>]*>')
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</", re.S)
+
+
+class SheetXmlError(ValueError):
+    """The worksheet XML cannot be read even by the tolerant scan."""
+
+
+@dataclass
+class SheetScan:
+    max_row: int = 0          # upper bound of the last row number (1-based)
+    max_col: int = 0          # upper bound of the last column number (1-based)
+    row_is_exact: bool = False
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row0, col0) -> "#N/A"
+
+    @property
+    def grid_cells(self) -> int:
+        return self.max_row * self.max_col
+
+
+def column_number(letters: bytes | str) -> int:
+    n = 0
+    for ch in letters if isinstance(letters, str) else letters.decode("ascii"):
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+def column_letters(number: int) -> str:
+    letters = ""
+    while number > 0:
+        number, rem = divmod(number - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def scan_worksheet(open_chunks: Callable[[], Iterable[bytes]], row_threshold: int) -> SheetScan:
+    """Bound the sheet's extent and collect its error cells.
+
+    ``row_threshold``: row numbers at or above it are looked at exactly; below it only
+    a bound is kept. ``open_chunks`` is called again if the sheet needs the slow path
+    (cells without an ``r`` reference, placed by position).
+    """
+    digits = len(str(max(row_threshold, 1)))
+    big_row = re.compile(rb' r="[A-Z]{0,3}([1-9]\d{%d,})"' % (digits - 1))
+    scan = SheetScan()
+    max_big_row = 0
+    max_3_letters = b""
+    any_2_letters = False
+    prefix = None
+    for body in _whole_rows(open_chunks()):
+        if prefix is None:
+            m = _ROOT.search(body)
+            prefix = (m.group(1) or b"") if m else b""
+            tags = _TagCounter(prefix)
+        if not tags.all_cells_referenced(body):
+            return _scan_by_position(open_chunks())
+        for found in big_row.findall(body):
+            max_big_row = max(max_big_row, int(found))
+        for found in _REF_3_LETTERS.findall(body):
+            max_3_letters = max(max_3_letters, found)
+        if not any_2_letters and _REF_2_LETTERS.search(body):
+            any_2_letters = True
+        if b't="e"' in body:
+            _collect_errors(body, prefix, scan.errors)
+    below = 10 ** (digits - 1) - 1
+    scan.row_is_exact = max_big_row > 0
+    scan.max_row = max_big_row if max_big_row else below
+    scan.max_col = column_number(max_3_letters) if max_3_letters else (702 if any_2_letters else 26)
+    return scan
+
+
+class _TagCounter:
+    def __init__(self, prefix: bytes):
+        p = b"<" + prefix
+        self.cell_open = p + b"c "
+        self.cell_with_ref = p + b'c r="'
+        self.bare_cell = re.compile(re.escape(p) + rb"c/?>")
+
+    def all_cells_referenced(self, body: bytes) -> bool:
+        # Writers put r first; any other cell goes to the exact (slow) path. Rows
+        # need no check: the parser places referenced cells by their own reference.
+        return (body.count(self.cell_open) == body.count(self.cell_with_ref)
+                and self.bare_cell.search(body) is None)
+
+
+def _whole_rows(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Re-cut the stream so each piece ends after a complete </row> (or at least a tag)."""
+    tail = b""
+    for chunk in chunks:
+        buf = tail + chunk
+        cut = buf.rfind(b"row>")
+        cut = cut + 4 if cut != -1 else buf.rfind(b"<")
+        if cut <= 0:
+            tail = buf
+            if len(tail) > MAX_TAIL_BYTES:
+                raise SheetXmlError("a single XML element is larger than 16 MB")
+            continue
+        yield buf[:cut]
+        tail = buf[cut:]
+    if tail:
+        yield tail
+
+
+def _collect_errors(body: bytes, prefix: bytes, errors: dict[tuple[int, int], str]) -> None:
+    close = b"</" + prefix + b"c>"
+    for m in _ERROR_CELL.finditer(body):
+        tag = m.group(0)
+        ref = _CELL_REF.search(tag)
+        if ref is None or tag.endswith(b"/>"):
+            continue
+        end = body.find(close, m.end())
+        value = _VALUE.search(body, m.end(), end if end != -1 else len(body))
+        if value:
+            text = unescape(value.group(1).decode("utf-8", errors="replace")).strip()
+            errors[(int(ref.group(2)) - 1, column_number(ref.group(1)) - 1)] = text
+
+
+class _ChunkReader(io.RawIOBase):
+    def __init__(self, chunks: Iterable[bytes]):
+        self._chunks = iter(chunks)
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:
+        while not self._buf:
+            try:
+                self._buf = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(target), len(self._buf))
+        target[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
+def _scan_by_position(chunks: Iterable[bytes]) -> SheetScan:
+    """Exact extents for sheets whose cells are placed by position instead of by reference."""
+    scan = SheetScan(row_is_exact=True)
+    row = 0
+    col = 0
+    try:
+        for event, el in SafeET.iterparse(io.BufferedReader(_ChunkReader(chunks)), events=("start", "end")):
+            name = el.tag.rsplit("}", 1)[-1]
+            if event == "start" and name == "row":
+                r = el.get("r")
+                row = int(r) if r and r.isdigit() else row + 1
+                col = 0
+            elif event == "start" and name == "c":
+                ref = _CELL_REF.search(b' r="%s"' % el.get("r", "").encode("ascii", "replace"))
+                if ref:
+                    row, col = int(ref.group(2)), column_number(ref.group(1))
+                else:
+                    col += 1
+                scan.max_row = max(scan.max_row, row)
+                scan.max_col = max(scan.max_col, col)
+            elif event == "end" and name == "c":
+                if el.get("t") == "e":
+                    v = next((child.text for child in el if child.tag.rsplit("}", 1)[-1] == "v"), None)
+                    if v:
+                        scan.errors[(row - 1, col - 1)] = v.strip()
+            elif event == "end" and name == "row":
+                el.clear()
+    except (SafeET.ParseError, defusedxml.DefusedXmlException, ValueError) as exc:
+        raise SheetXmlError(str(exc)) from exc
+    return scan
