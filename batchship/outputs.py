@@ -57,10 +57,8 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
                          store.run_files(run_id)))
     written.append(timed("write stock.xlsx", _stock_workbook, out, store))
 
-    printable_keys = set(zip(*[events.loc[events["event"].isin(PRINTABLE_EVENTS), c] for c in ("shop", "order_id")]))
     ready = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock")
-                   & (orders["tracking_number"] != "")]
-    ready = ready[[k in printable_keys for k in zip(ready["shop"], ready["order_id"])]]
+                   & (orders["tracking_number"] != "") & _named_in(orders, events, PRINTABLE_EVENTS)]
     ready = ready.sort_values(["channel", "warehouse", "paid_at", "shop", "order_id"], kind="stable")
     ready_lines = lines.merge(ready[["shop", "order_id", "warehouse", "channel", "tracking_number"]],
                               on=["shop", "order_id"])
@@ -68,9 +66,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     if len(ready):
         written += timed("picklist", _picklist, out, ready_lines, store, run_id)
 
-    issued_keys = set(zip(*[events.loc[events["event"] == "waybill issued", c] for c in ("shop", "order_id")]))
-    shipments = orders[[k in issued_keys for k in zip(orders["shop"], orders["order_id"])]]
-    shipments = shipments[shipments["tracking_number"] != ""]
+    shipments = orders[_named_in(orders, events, ("waybill issued",)) & (orders["tracking_number"] != "")]
     if len(shipments):
         ship_lines = lines.merge(shipments[["shop", "order_id", "platform", "tracking_number", "channel"]],
                                  on=["shop", "order_id"])
@@ -87,6 +83,12 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
                                                (run_id,)).fetchone()[0], summary)
     store.finish_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"))
     return out, written
+
+
+def _named_in(orders: pd.DataFrame, events: pd.DataFrame, kinds: tuple[str, ...]) -> pd.Series:
+    """Orders that had one of these events in the run."""
+    named = events[events["event"].isin(kinds)].set_index(["shop", "order_id"]).index
+    return pd.Series(orders.set_index(["shop", "order_id"]).index.isin(named), index=orders.index)
 
 
 def _orders_workbook(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, events: pd.DataFrame,

@@ -27,19 +27,19 @@ def process(orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame,
     o = orders[todo]
     keys = o[["shop", "order_id"]]
     mine = lines.reset_index().merge(keys, on=["shop", "order_id"])
-    with_product = mine.merge(products[list(REQUIRED_CUSTOMS) + [Product.sku]].assign(_known=True),
+    with_product = mine.merge(products[list(REQUIRED_CUSTOMS) + [Product.sku]].assign(known_product=True),
                               on="sku", how="left", suffixes=("_old", ""))
     problems = _customs_problems(with_product)
     per_order = problems.groupby(["shop", "order_id"])["msg"].agg("; ".join)
 
     fill = with_product.set_index("index")
-    lines.loc[fill.index, CUSTOMS_COLUMNS] = fill[CUSTOMS_COLUMNS].fillna("").assign(
-        weight_g=fill["weight_g"].fillna(0).astype("int64")).values
-    weight = (fill["weight_g"].fillna(0).astype("int64") * fill["quantity"]).groupby(
-        [fill["shop"], fill["order_id"]]).sum()
+    fill["weight_g"] = fill["weight_g"].fillna(0).astype("int64")
+    for col in CUSTOMS_COLUMNS:
+        lines.loc[fill.index, col] = fill[col] if col == "weight_g" else fill[col].fillna("").astype(object)
+    weight = (fill["weight_g"] * fill["quantity"]).groupby([fill["shop"], fill["order_id"]]).sum()
 
     idx = o.set_index(["shop", "order_id"]).index
-    customs_msg = pd.Series(idx.map(per_order), index=o.index).fillna("").astype(object)
+    customs_msg = pd.Series(idx.map(per_order), index=o.index, dtype=object).fillna("")
     order_weight = pd.Series(idx.map(weight), index=o.index).fillna(0).astype("int64")
     channel, warehouse, rule_msg = _route(o, order_weight, rules)
     reason = customs_msg.where(customs_msg.ne(""), rule_msg)
@@ -64,7 +64,7 @@ def process(orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame,
 def _customs_problems(rows: pd.DataFrame) -> pd.DataFrame:
     msgs = []
     for r in rows.itertuples(index=False):
-        if r._known is not True:
+        if r.known_product is not True:
             msgs.append((r.shop, r.order_id, f"customs: SKU {r.sku} is not in the product list"))
             continue
         missing = [f for f in REQUIRED_CUSTOMS

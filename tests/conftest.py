@@ -1,0 +1,105 @@
+"""Shared helpers: a real workspace on disk and the CLI run in-process."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from batchship.cli import main
+from batchship.s10 import s10_check_digit
+
+SHARED_FORMATS = Path(__file__).resolve().parents[2] / "shared" / "formats"
+
+TEST_CONFIG = """
+[[shops]]
+name = "shop-a"
+platform = "batchship"
+
+[[shops]]
+name = "shop-b"
+platform = "batchship"
+
+[[channels]]
+name = "YW"
+label_size = "100x150"
+carriers = { amazon = "Yanwen" }
+
+[[channels]]
+name = "SMALL"
+label_size = "100x100"
+
+[[logistics]]
+countries = ["GB"]
+channel = "SMALL"
+warehouse = "SZ"
+
+[[logistics]]
+channel = "YW"
+warehouse = "SZ"
+
+[watch]
+settle_seconds = 0.2
+min_age_seconds = 0
+"""
+
+ORDER_HEADER = ["shop", "order_id", "sku", "quantity", "unit_price", "currency", "paid_at", "recipient_name",
+                "address1", "address2", "city", "state", "postcode", "country", "phone", "email"]
+PRODUCT_HEADER = ["sku", "name", "declared_name_en", "declared_name_cn", "declared_value", "declared_currency",
+                  "weight_g", "hs_code", "origin_country"]
+
+
+def s10(serial: int, service: str = "RR") -> str:
+    digits = f"{serial:08d}"
+    return f"{service}{digits}{s10_check_digit(digits)}CN"
+
+
+def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def order_row(order_id: str, sku: str, qty: int, paid: str, shop: str = "shop-a", country: str = "US",
+              name: str = "Emily Carter", postcode: str = "62704", price: str = "9.90") -> list:
+    return [shop, order_id, sku, qty, price, "USD", paid, name, "742 Evergreen Terrace", "", "Springfield",
+            "IL", postcode, country, "+1 217 555 0134", "buyer@example.com"]
+
+
+def product_row(sku: str, grams: int = 200, hs: str = "691200") -> list:
+    return [sku, f"Product {sku}", f"Goods {sku}", "商品", "5.00", "USD", grams, hs, "CN"]
+
+
+class Workspace:
+    def __init__(self, root: Path):
+        self.root = root
+        assert main(["init", str(root)]) == 0
+        (root / "batchship.toml").write_text(TEST_CONFIG, encoding="utf-8")
+        self._n = 0
+
+    def drop(self, name: str, header: list[str], rows: list[list], shop: str = "") -> Path:
+        folder = self.root / "inbox" / shop if shop else self.root / "inbox"
+        return write_csv(folder / name, header, rows)
+
+    def run(self) -> int:
+        return main(["run", "-w", str(self.root)])
+
+    def last_outbox(self) -> Path:
+        runs = sorted(p for p in (self.root / "outbox").iterdir() if p.is_dir())
+        return runs[-1]
+
+    def orders(self) -> pd.DataFrame:
+        return pd.read_excel(self.last_outbox() / "orders.xlsx", sheet_name="orders", dtype=str, engine="calamine").fillna("")
+
+    def stock(self) -> pd.DataFrame:
+        df = pd.read_excel(self.last_outbox() / "stock.xlsx", sheet_name="stock", engine="calamine")
+        return df.set_index(["warehouse", "sku"])
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace(tmp_path / "ws")
