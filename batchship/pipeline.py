@@ -64,7 +64,7 @@ class RunReport:
 def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wait_seconds: float = 0.0,
               now: datetime | None = None) -> RunReport:
     """Process every ready file in ``root/inbox`` once (or just ``only``)."""
-    ws = Workspace(root)
+    ws = Workspace(root.resolve())
     ws.ensure()
     with WorkspaceLock(ws, wait_seconds):
         store = Store(ws.database)
