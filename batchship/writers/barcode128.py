@@ -1,0 +1,132 @@
+"""Code 128 symbols for tracking numbers (code sets B and C only).
+
+Code set B covers printable ASCII; code set C packs two digits into one
+symbol. Tracking numbers are mostly digits, so picking the cheapest mix of B
+and C keeps the barcode narrow enough to print with wide modules, which is
+what makes it scan reliably on 203 dpi thermal printers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Widths of bar, space, bar, space, bar, space (stop: one more bar), in modules,
+# indexed by symbol value (ISO/IEC 15417).
+PATTERNS: tuple[str, ...] = (
+    "212222", "222122", "222221", "121223", "121322", "131222", "122213", "122312",
+    "132212", "221213", "221312", "231212", "112232", "122132", "122231", "113222",
+    "123122", "123221", "223211", "221132", "221231", "213212", "223112", "312131",
+    "311222", "321122", "321221", "312212", "322112", "322211", "212123", "212321",
+    "232121", "111323", "131123", "131321", "112313", "132113", "132311", "211313",
+    "231113", "231311", "112133", "112331", "132131", "113123", "113321", "133121",
+    "313121", "211331", "231131", "213113", "213311", "213131", "311123", "311321",
+    "331121", "312113", "312311", "332111", "314111", "221411", "431111", "111224",
+    "111422", "121124", "121421", "141122", "141221", "112214", "112412", "122114",
+    "122411", "142112", "142211", "241211", "221114", "413111", "241112", "134111",
+    "111242", "121142", "121241", "114212", "124112", "124211", "411212", "421112",
+    "421211", "212141", "214121", "412121", "111143", "111341", "131141", "114113",
+    "114311", "411113", "411311", "113141", "114131", "311141", "411131", "211412",
+    "211214", "211232", "2331112",
+)
+
+CODE_C = 99         # switch to code set C (value in code set B)
+CODE_B = 100        # switch to code set B (value in code set C)
+START_B = 104
+START_C = 105
+STOP = 106
+QUIET_ZONE_MODULES = 10
+
+
+class NotEncodable(ValueError):
+    """The text has a character outside printable ASCII (code set B)."""
+
+
+def _is_b(ch: str) -> bool:
+    return " " <= ch <= "~"
+
+
+def _is_digit(ch: str) -> bool:
+    return "0" <= ch <= "9"
+
+
+def encode(text: str) -> list[int]:
+    """Symbol values from start code to stop code, with the mod-103 check symbol.
+
+    The B/C mix is the shortest possible: a small dynamic programme over
+    (position, code set). On equal length it stays in code set B, so the
+    output is deterministic.
+    """
+    if not text:
+        raise NotEncodable("empty text cannot be encoded in Code 128")
+    bad = sorted({ch for ch in text if not _is_b(ch)})
+    if bad:
+        raise NotEncodable(f"cannot encode {''.join(bad)!r} in Code 128 code set B/C")
+    n = len(text)
+    inf = float("inf")
+    # cost[i][s]: fewest symbols to encode text[i:] when code set s is active at i.
+    cost = [[inf, inf] for _ in range(n + 1)]
+    step: list[list[tuple[str, int] | None]] = [[None, None] for _ in range(n + 1)]
+    cost[n] = [0, 0]
+    B, C = 0, 1
+    for i in range(n - 1, -1, -1):
+        # In B: encode one character, or switch to C first.
+        in_b = 1 + cost[i + 1][B]
+        step[i][B] = ("char", B)
+        pair_ok = i + 1 < n and _is_digit(text[i]) and _is_digit(text[i + 1])
+        in_c = 1 + cost[i + 2][C] if pair_ok else inf
+        step[i][C] = ("pair", C) if pair_ok else None
+        # Switching costs one symbol; only take it when strictly cheaper.
+        if in_c + 1 < in_b:
+            cost[i][B], step[i][B] = in_c + 1, ("switch", C)
+        else:
+            cost[i][B] = in_b
+        if in_b + 1 < in_c:
+            cost[i][C], step[i][C] = in_b + 1, ("switch", B)
+        else:
+            cost[i][C] = in_c
+    current = C if cost[0][C] < cost[0][B] else B
+    values = [START_C if current == C else START_B]
+    i = 0
+    while i < n:
+        kind, target = step[i][current]  # type: ignore[misc]
+        if kind == "switch":
+            values.append(CODE_C if target == C else CODE_B)
+            current = target
+            continue
+        if kind == "pair":
+            values.append(int(text[i:i + 2]))
+            i += 2
+        else:
+            values.append(ord(text[i]) - 32)
+            i += 1
+    check = (values[0] + sum(pos * v for pos, v in enumerate(values[1:], start=1))) % 103
+    return values + [check, STOP]
+
+
+@dataclass(frozen=True)
+class BarcodeModules:
+    """Bars as (start, width) in modules, measured from the left edge of the left quiet zone."""
+    bars: tuple[tuple[int, int], ...]
+    total_modules: int      # including both quiet zones
+
+
+def _symbol_bars(pattern: str) -> tuple[tuple[tuple[int, int], ...], int]:
+    """Bars of one symbol as (offset, width) from its left edge, and its total width."""
+    x, bars = 0, []
+    for k, width in enumerate(map(int, pattern)):
+        if k % 2 == 0:
+            bars.append((x, width))
+        x += width
+    return tuple(bars), x
+
+
+_SYMBOL_BARS = tuple(_symbol_bars(p) for p in PATTERNS)
+
+
+def modules(text: str) -> BarcodeModules:
+    x = QUIET_ZONE_MODULES
+    bars = []
+    for value in encode(text):
+        symbol, width = _SYMBOL_BARS[value]
+        bars += [(x + offset, w) for offset, w in symbol]
+        x += width
+    return BarcodeModules(tuple(bars), x + QUIET_ZONE_MODULES)

@@ -1,0 +1,308 @@
+"""Label PDFs as a warehouse would check them: scan every barcode, read every name."""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+from fontTools import ttLib
+from fontTools.fontBuilder import FontBuilder
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+from batchship.writers import barcode128
+from batchship.writers.fonts import BOLD, REGULAR, noto_sans_path, static_instance
+from batchship.writers.labels import CustomsItem, LabelData, module_width, render_labels
+
+MM = 72 / 25.4
+TSHIRT = CustomsItem("Cotton T-shirt", 2, 450, Decimal("24.90"), "USD", "610910", "CN")
+MUG = CustomsItem("Ceramic mug", 1, 150, Decimal("5.10"), "USD", "691200", "CN")
+
+RECIPIENTS = [
+    ("Łukasz Wiśniewski", ("ul. Marszałkowska 12/5",), "Warszawa", "", "00-624", "PL"),
+    ("Nguyễn Văn Ấn", ("Số 123 Đường Lê Lợi", "Phường Bến Thành"), "Hồ Chí Minh", "", "700000", "VN"),
+    ("Дмитрий Смирнов", ("ул. Тверская, д. 7, кв. 12",), "Москва", "", "125009", "RU"),
+    ("Σοφία Παπαδοπούλου", ("Οδός Ερμού 25",), "Αθήνα", "", "105 63", "GR"),
+    ("Zoë Ångström-Øster", ("Storgatan 1",), "Göteborg", "", "411 38", "SE"),
+    ("François Müller", ("12 rue de l'Église", "Bâtiment C, 3ème étage"), "Saint-Étienne", "", "42000", "FR"),
+    ("José Ñúñez", ("Calle de Alcalá 45",), "Madrid", "Madrid", "28014", "ES"),
+    ("Ayşe Yılmaz", ("İstiklal Caddesi No: 10",), "İstanbul", "", "34430", "TR"),
+    ("John O'Brien", ("1600 Pennsylvania Avenue NW",), "Washington", "DC", "20500", "US"),
+    ("Mary-Jane Watson", ("20 Ingram Street", "Apt 5B"), "Forest Hills", "NY", "11375", "US"),
+    ("Bartholomew Alexander Worthington-Smythe III",
+     ("Flat 14, The Very Long Named Residential Building of Kensington Gardens and Palace Green, "
+      "Upper Floor Rear Entrance Past The Courtyard Gate, Buzzer Number 4711",
+      "Care of the Concierge Desk, Second Building On The Left After The Fountain",
+      "Third address line that should be squeezed", "Fourth address line"),
+     "Royal Borough of Kensington and Chelsea", "Greater London", "W8 4PX", "GB"),
+    ("Hans Schmidt", ("Hauptstraße 1",), "München", "Bayern", "80331", "DE"),
+    ("Ольга Іваненко", ("вул. Хрещатик, 22",), "Київ", "", "01001", "UA"),
+    ("Trần Thị Hồng Nhung", ("Tầng 5, Tòa nhà Bitexco",), "Hà Nội", "", "100000", "VN"),
+    ("Małgorzata Żółkiewska", ("ul. Źródlana 3",), "Łódź", "", "90-001", "PL"),
+    ("Jiří Dvořák", ("Náměstí Míru 9",), "Praha", "", "120 00", "CZ"),
+    ("Γιώργος Νικολάου", ("Λεωφόρος Αλεξάνδρας 2",), "Θεσσαλονίκη", "", "546 21", "GR"),
+    ("Anna Kowalczyk", ("ul. Długa 1",), "Gdańsk", "", "80-827", "PL"),
+]
+
+
+def label(i: int, recipient=RECIPIENTS[0], **changes) -> LabelData:
+    name, address, city, state, postcode, country = recipient
+    data = dict(
+        tracking_number=f"LX{300000000 + i * 7919:09d}CN" if i % 3 else f"9400{111899223344556677 + i}",
+        channel="YunExpress Global Direct", order_ref=f"amazon-de / 305-1234567-{i:07d}",
+        recipient_name=name, address_lines=address, city=city, state=state, postcode=postcode,
+        country=country, phone="+48 601 234 567", items=(("TS-RED-M", 2), ("MUG-WHITE", 1)),
+        customs_category="Gift", customs_items=(TSHIRT, MUG),
+        sender="Shenzhen Example Trading Co., Longhua, Shenzhen 518000 CN",
+    )
+    data.update(changes)
+    return LabelData(**data)
+
+
+def decode(page) -> list[str]:
+    image = page.render(scale=203 / 72).to_pil()
+    return [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.Code128]
+
+
+def page_text(page) -> str:
+    return page.get_textpage().get_text_range()
+
+
+def make_cjk_font(path: Path, chars: str) -> Path:
+    """A tiny TrueType font whose glyphs are squares, standing in for a real CJK font."""
+    names = [".notdef"] + [f"uni{ord(c):04X}" for c in chars]
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder(names)
+    builder.setupCharacterMap({ord(c): f"uni{ord(c):04X}" for c in chars})
+    glyphs = {}
+    for name in names:
+        pen = TTGlyphPen(None)
+        pen.moveTo((100, 0))
+        pen.lineTo((100, 800))
+        pen.lineTo((900, 800))
+        pen.lineTo((900, 0))
+        pen.closePath()
+        glyphs[name] = pen.glyph()
+    builder.setupGlyf(glyphs)
+    builder.setupHorizontalMetrics({name: (1000, 100) for name in names})
+    builder.setupHorizontalHeader(ascent=880, descent=-120)
+    builder.setupNameTable({"familyName": "TestCJK", "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=880, usWinAscent=880, usWinDescent=120)
+    builder.setupPost()
+    builder.save(str(path))
+    return path
+
+
+# --- Code 128 -----------------------------------------------------------------------------
+
+def test_code128_known_encodings_with_check_symbols():
+    # Start B, P J J 1 2 3 C: weighted sum 879, 879 mod 103 = 55.
+    assert barcode128.encode("PJJ123C") == [104, 48, 42, 42, 17, 18, 19, 35, 55, 106]
+    # All digits, even count: start C, pairs 12 34; (105 + 12 + 2*34) mod 103 = 82.
+    assert barcode128.encode("1234") == [105, 12, 34, 82, 106]
+    # Letters then a digit run: B for "AB", code C (99) for the pairs; sum 1602 mod 103 = 57.
+    assert barcode128.encode("AB12345678") == [104, 33, 34, 99, 12, 34, 56, 78, 57, 106]
+    # Three digits stay in B: switching would not save a symbol.
+    assert barcode128.encode("123") == [104, 17, 18, 19, 8, 106]
+
+
+def test_code128_uses_code_c_for_digit_runs_to_stay_short():
+    symbols = barcode128.encode("LX123456789CN")
+    assert len(symbols) == 14          # 11 data symbols instead of 13 in code set B alone
+    assert barcode128.CODE_C in symbols and barcode128.CODE_B in symbols
+
+
+def test_code128_pattern_table_is_well_formed():
+    assert len(barcode128.PATTERNS) == 107 == len(set(barcode128.PATTERNS))
+    assert all(sum(map(int, p)) == 11 for p in barcode128.PATTERNS[:106])
+    assert sum(map(int, barcode128.PATTERNS[106])) == 13
+    bars = barcode128.modules("1234")
+    # quiet zone, 4 symbols of 11, stop of 13, quiet zone
+    assert bars.total_modules == 10 + 4 * 11 + 13 + 10
+    assert bars.bars[0][0] == 10
+
+
+def test_code128_refuses_text_outside_printable_ascii():
+    with pytest.raises(barcode128.NotEncodable):
+        barcode128.encode("LX12345678ÄN")
+
+
+def test_module_width_prefers_whole_printer_dots_of_at_least_a_quarter_millimetre():
+    assert module_width(187, 94) == pytest.approx(0.5, abs=0.01)       # 4 dots
+    assert module_width(300, 94) == pytest.approx(0.25, abs=0.01)      # 2 dots
+    assert module_width(500, 94) == pytest.approx(94 / 500)            # only when it must
+
+
+# --- fonts --------------------------------------------------------------------------------
+
+def test_bold_instance_of_the_variable_font_is_static_and_heavier(tmp_path):
+    chars = {ord(c) for c in "Łukasz"}
+    regular = ttLib.TTFont(static_instance(noto_sans_path(), chars, REGULAR, tmp_path / "r.ttf"))
+    bold = ttLib.TTFont(static_instance(noto_sans_path(), chars, BOLD, tmp_path / "b.ttf"))
+    assert "fvar" not in regular and "gvar" not in bold
+    glyph = regular.getBestCmap()[ord("k")]
+    assert bold["hmtx"][glyph][0] > regular["hmtx"][glyph][0]
+
+
+# --- label PDFs ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    out = tmp_path_factory.mktemp("labels")
+    big = [label(i, RECIPIENTS[i]) for i in range(len(RECIPIENTS))]
+    small = [label(100 + i, RECIPIENTS[i]) for i in (0, 1, 2, 3, 10)]
+    results = {}
+    for size, labels in (("100x150", big), ("100x100", small)):
+        path = out / f"labels-{size}.pdf"
+        problems = render_labels(labels, path, size=size)
+        results[size] = (labels, path, problems)
+    return results
+
+
+@pytest.mark.parametrize("size,height_mm", [("100x150", 150), ("100x100", 100)])
+def test_every_page_scans_to_its_tracking_number(rendered, size, height_mm):
+    labels, path, problems = rendered[size]
+    assert problems == {}
+    pdf = pdfium.PdfDocument(path)
+    assert len(pdf) == len(labels)
+    for page, data in zip(pdf, labels):
+        assert page.get_size() == pytest.approx((100 * MM, height_mm * MM), abs=0.05)
+        assert decode(page) == [data.tracking_number]
+
+
+@pytest.mark.parametrize("size", ["100x150", "100x100"])
+def test_recipient_names_print_as_real_text(rendered, size):
+    labels, path, _ = rendered[size]
+    pdf = pdfium.PdfDocument(path)
+    for page, data in zip(pdf, labels):
+        text = page_text(page)
+        if len(data.recipient_name) < 30:      # long names are shortened on purpose
+            assert data.recipient_name in text.splitlines()
+        assert "?" not in text
+        assert data.tracking_number in text
+        assert data.country in text
+
+
+def test_everything_drawn_stays_on_the_page(rendered):
+    for labels, path, _ in rendered.values():
+        pdf = pdfium.PdfDocument(path)
+        for page in pdf:
+            width, height = page.get_size()
+            for obj in page.get_objects():
+                left, bottom, right, top = obj.get_bounds()
+                assert left >= 0 and bottom >= 0 and right <= width and top <= height
+
+
+def test_long_recipient_is_shortened_not_lost(rendered):
+    labels, path, _ = rendered["100x150"]
+    text = page_text(pdfium.PdfDocument(path)[10])
+    assert "Bartholomew Alexander Worthington" in text
+    assert "…" in text                          # cut visibly, never silently
+    assert "W8 4PX" in text                      # the postcode line survives long address lines
+
+
+def test_customs_block_and_items(rendered):
+    labels, path, _ = rendered["100x150"]
+    text = page_text(pdfium.PdfDocument(path)[0])
+    for expected in ("CUSTOMS DECLARATION CN 22", "Gift", "2 × Cotton T-shirt", "610910", "450 g",
+                     "24.90 USD", "600 g", "30.00 USD", "From: Shenzhen Example Trading Co.",
+                     "TS-RED-M × 2", "MUG-WHITE × 1", "ITEMS (3 pcs)", "YunExpress Global Direct",
+                     "amazon-de / 305-1234567-0000000"):
+        assert expected in text, expected
+
+
+def test_too_many_skus_and_articles_end_in_a_count_of_the_rest(tmp_path):
+    items = tuple((f"SKU-{n:03d}", 1) for n in range(60))
+    articles = tuple(CustomsItem(f"Article {n}", 1, 10, Decimal("1.00"), "EUR", "1234", "CN") for n in range(9))
+    path = tmp_path / "many.pdf"
+    render_labels([label(1, items=items, customs_items=articles, customs_category="Sale of goods")], path)
+    page = pdfium.PdfDocument(path)[0]
+    text = page_text(page)
+    assert "SKU-000 × 1" in text and "SKU-059 × 1" not in text
+    assert "more (" in text                                # "+N more (M pcs)"
+    assert "+6 more articles (6 pcs)" in text              # 4 rows: 3 articles and the rest
+    assert "90 g" in text and "9.00 EUR" in text           # totals still cover all 9 articles
+    assert "Other: Sale of goods" in text
+    assert decode(page) == ["LX300007919CN"]
+
+
+def test_chinese_name_without_cjk_font_is_a_problem_for_that_label_only(tmp_path):
+    labels = [label(1, RECIPIENTS[0]), label(2, RECIPIENTS[1], recipient_name="王小明"), label(4, RECIPIENTS[2])]
+    path = tmp_path / "labels.pdf"
+    problems = render_labels(labels, path)
+    assert problems == {labels[1].tracking_number: [
+        "recipient_name: cannot print '王', '小', '明' with the configured fonts (set labels.cjk_font)"]}
+    pdf = pdfium.PdfDocument(path)
+    assert len(pdf) == 3
+    text = page_text(pdf[1])
+    assert "?" not in text and "Số 123 Đường Lê Lợi" in text
+    assert decode(pdf[1]) == [labels[1].tracking_number]
+
+
+def test_single_missing_glyph_message_names_it(tmp_path):
+    problems = render_labels([label(1, recipient_name="王")], tmp_path / "one.pdf")
+    assert problems == {label(1).tracking_number: [
+        "recipient_name: cannot print '王' with the configured fonts (set labels.cjk_font)"]}
+
+
+def test_cjk_font_prints_what_noto_sans_lacks(tmp_path):
+    font = make_cjk_font(tmp_path / "cjk.ttf", "王小明云途")
+    labels = [label(1, recipient_name="王小明 (Wang)", channel="云途 Express"), label(2, RECIPIENTS[1])]
+    path = tmp_path / "labels.pdf"
+    assert render_labels(labels, path, cjk_font=str(font)) == {}
+    pdf = pdfium.PdfDocument(path)
+    assert "王小明 (Wang)" in page_text(pdf[0]).splitlines()
+    # Runs in different fonts sit side by side, not on top of each other.
+    textpage = pdf[0].get_textpage()
+    start = page_text(pdf[0]).index("王小明 (Wang)")
+    boxes = [textpage.get_charbox(i) for i in range(start, start + len("王小明 (Wang)"))]
+    assert all(nxt[0] >= prev[2] - 0.2 for prev, nxt in zip(boxes, boxes[1:]))
+    assert "云途 Express" in page_text(pdf[0])
+    assert "Nguyễn Văn Ấn" in page_text(pdf[1])
+    assert decode(pdf[0]) == [labels[0].tracking_number]
+    # A character neither font has is still reported, naming the configured font.
+    problems = render_labels([label(3, recipient_name="王 ไทย")], path, cjk_font=str(font))
+    assert problems[label(3).tracking_number][0].startswith("recipient_name: cannot print 'ไ', 'ท', 'ย'")
+
+
+def test_tracking_number_code128_cannot_carry_is_reported(tmp_path):
+    path = tmp_path / "labels.pdf"
+    problems = render_labels([label(1, tracking_number="LX12345678Ä")], path)
+    assert list(problems) == ["LX12345678Ä"]
+    assert problems["LX12345678Ä"][0].startswith("tracking_number: cannot encode 'Ä'")
+    assert "LX12345678Ä" in page_text(pdfium.PdfDocument(path)[0])
+
+
+def test_output_replaces_the_file_atomically(tmp_path):
+    path = tmp_path / "labels.pdf"
+    path.write_bytes(b"old")
+    render_labels([label(1)], path)
+    assert path.read_bytes().startswith(b"%PDF")
+    assert not path.with_suffix(".tmp").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["labels.pdf"]
+
+
+def test_bad_size_and_empty_batch_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="100x150"):
+        render_labels([label(1)], tmp_path / "x.pdf", size="A6")
+    with pytest.raises(ValueError):
+        render_labels([], tmp_path / "x.pdf")
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_sparse_label_still_renders_and_scans(tmp_path):
+    path = tmp_path / "sparse.pdf"
+    sparse = LabelData(tracking_number="1234567890", channel="", order_ref="", recipient_name="Ann",
+                       address_lines=(), city="", state="", postcode="", country="DE", phone="",
+                       items=(), customs_category="", customs_items=())
+    assert render_labels([sparse], path, size="100x100") == {}
+    page = pdfium.PdfDocument(path)[0]
+    assert decode(page) == ["1234567890"]
+    assert "Ann" in page_text(page).splitlines()
+
+
+def test_missing_cjk_font_file_is_a_config_error(tmp_path):
+    from batchship.errors import ConfigError
+    with pytest.raises(ConfigError, match="cjk_font"):
+        render_labels([label(1)], tmp_path / "x.pdf", cjk_font=str(tmp_path / "nope.ttf"))
