@@ -6,12 +6,29 @@ CONTRACT (the pipeline relies on it):
 
 ``shop_hint`` is the inbox subfolder name ("" at the top level). Raises
 ``FileRejected`` listing every problem (sheet, Excel row, column, value).
+
+Formats are data: ``templates/formats/*.toml`` (see ``templates.py``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
+
+from ..config import Config
+from ..errors import FileRejected, Problem
+from ..io.tabular import RawSheet
+from ..schemas import KINDS, Line, Source
+from .identify import identify
+from .mapping import map_sheet
+from .orders import build_lines, number_lines
+from .shops import resolve_shop
+from .simple_kinds import build_records
+from .templates import Template, blank_headers, load_templates
+from .values import schema_problems
+
+__all__ = ["Imported", "load_file", "import_sheets", "blank_headers", "load_templates"]
 
 
 @dataclass
@@ -20,3 +37,72 @@ class Imported:
     platform: str             # template name that claimed the file
     frame: pd.DataFrame       # canonical frame with exactly schemas.<Kind>.columns, validated
     notes: list[str] = field(default_factory=list)   # told to the user in the run summary
+
+
+def load_file(path: Path, *, shop_hint: str, config: Config, templates_dir: Path | None = None) -> Imported:
+    """Read, identify, map and validate one inbox file (all or nothing)."""
+    from ..io.tabular import read_sheets   # the reader module may land after this one
+    path = Path(path)
+    sheets = read_sheets(path, config.limits)
+    return import_sheets(sheets, path.name, shop_hint=shop_hint, config=config,
+                         templates=load_templates(templates_dir))
+
+
+def import_sheets(sheets: list[RawSheet], file_name: str, *, shop_hint: str, config: Config,
+                  templates: tuple[Template, ...] | None = None) -> Imported:
+    """``load_file`` on sheets already read: every problem is collected, then one
+    FileRejected is raised, so a person sees everything to fix at once."""
+    templates = templates if templates is not None else load_templates()
+    matches = identify(sheets, templates, file_name)
+    template = matches[0].template
+    kind = template.kind
+    problems: list[Problem] = []
+    notes: list[str] = [n for s in sheets for n in s.notes]
+    frames = []
+    for match in matches:
+        mapped = map_sheet(match)
+        problems += mapped.problems
+        build = build_lines if kind == "orders" else build_records
+        frame, found, told = build(mapped)
+        problems += found
+        notes += told
+        frame[Source.file] = file_name
+        frames.append((mapped, frame))
+
+    if kind == "orders":
+        shop, shop_problems, shop_notes = _shop_for(template, frames, shop_hint, config)
+        problems += shop_problems
+        notes += shop_notes
+        for _, frame in frames:
+            frame[Line.shop] = frame[Line.shop].where(frame[Line.shop] != "", shop or "")
+
+    columns = KINDS[kind].columns
+    finished = []
+    for mapped, frame in frames:
+        if kind == "orders":
+            frame[Line.line_no] = number_lines(frame)
+        frame = frame[columns].reset_index(drop=True)
+        if not problems:
+            problems += schema_problems(mapped, frame, kind)
+        finished.append(frame)
+    if problems:
+        raise FileRejected(file_name, problems)
+    result = pd.concat(finished, ignore_index=True) if len(finished) > 1 else finished[0]
+    if kind == "orders" and len(finished) > 1:
+        result[Line.line_no] = number_lines(result)
+    if result.empty:
+        notes.append(f"{file_name}: no data rows under the header")
+    return Imported(kind=kind, platform=template.name, frame=result, notes=_unique(notes))
+
+
+def _shop_for(template: Template, frames, shop_hint: str, config: Config
+              ) -> tuple[str | None, list[Problem], list[str]]:
+    """The shop for rows whose file has no shop column (or a blank cell in it)."""
+    needs = any((frame[Line.shop] == "").any() for _, frame in frames)
+    if not needs:
+        return None, [], []
+    return resolve_shop(template, shop_hint, config)
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))

@@ -1,0 +1,232 @@
+"""Turn the data rows under a claimed header into canonical text columns.
+
+Column-wise (vectorised) work only: the rows are transposed once, each
+canonical column is picked, joined, back-filled and cleaned as a pandas Series.
+The kind-specific meaning of the values (money, dates, quantities) is applied
+afterwards by ``values``/``orders``.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from itertools import zip_longest
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Problem
+from ..schemas import Line, PoolNumber, Product, Source, Stock, ShipScan, Pairing
+from .identify import SheetMatch
+from .normalize import clean_id, clean_text, is_excel_error
+from .templates import ColumnSpec, Template
+
+GROUP = "_group"          # continuation-row group key (orders)
+RAW = "_raw"              # JSON of the original row (keep_raw templates)
+SUMMARY = "_summary"      # the cell that is blank on an order summary row (eBay)
+STATUS_PREFIX = "_status_"
+FALLBACK_PREFIX = "_fallback_"
+
+# Columns whose cells are identifiers: a leading apostrophe is Excel's text marker
+# (Shopify writes zips as '84403 so that Excel keeps the leading zeros).
+ID_COLUMNS = {Line.order_id, Line.item_id, Line.platform_sku, Line.sku, Line.postcode, Line.phone,
+              Stock.sku, Product.hs_code, PoolNumber.tracking_number, ShipScan.reference,
+              Pairing.platform_sku}
+_CURRENCY_SUFFIX = re.compile(r"\(\s*([A-Za-z]{3})\s*\)\s*\*?\s*$")
+
+
+@dataclass
+class MappedSheet:
+    """Canonical columns as cleaned text, one row per kept data row."""
+    match: SheetMatch
+    frame: pd.DataFrame
+    headers: dict[str, str] = field(default_factory=dict)   # canonical column -> header text in the file
+    problems: list[Problem] = field(default_factory=list)
+    fallback_headers: dict[str, str] = field(default_factory=dict)  # column -> first fallback header found
+    fallback_used: dict[str, int] = field(default_factory=dict)     # column -> cells filled from fallbacks
+
+    @property
+    def template(self) -> Template:
+        return self.match.template
+
+    @property
+    def sheet_name(self) -> str:
+        return self.match.sheet.name
+
+
+def _kept_rows(match: SheetMatch) -> tuple[list[list[str]], list[int]]:
+    """Data rows below the header that carry data: blank rows (eBay's padding row)
+    and rows matching the template's skip patterns (report footers) are dropped."""
+    first = match.header_index + 1
+    start_number = match.sheet.first_row_number + first
+    patterns = match.template.skip_rows
+    rows, numbers = [], []
+    for offset, cells in enumerate(match.sheet.rows[first:]):
+        if not any(c and c.strip() for c in cells):
+            continue
+        if patterns:
+            text = ",".join(cells).strip()
+            if any(p.search(text) for p in patterns):
+                continue
+        rows.append(cells)
+        numbers.append(start_number + offset)
+    return rows, numbers
+
+
+def distinct_map(series: pd.Series, func) -> pd.Series:
+    """``func`` applied once per distinct value (exports repeat values a lot)."""
+    codes, uniques = pd.factorize(np.asarray(series, dtype=object))
+    if len(uniques) == 0:
+        return pd.Series([], index=series.index, dtype="str")
+    mapped = np.array([func(u) for u in uniques.tolist()], dtype=object)
+    return pd.Series(mapped[codes], index=series.index, dtype="str")
+
+
+def _clean(series: pd.Series, identifier: bool) -> pd.Series:
+    return distinct_map(series, clean_id if identifier else clean_text)
+
+
+def _column_text(columns: list[tuple[str, ...]], index: int | None, n: int) -> pd.Series | None:
+    if index is None:
+        return None
+    values = columns[index] if index < len(columns) else ("",) * n
+    return pd.Series(values, dtype=object)
+
+
+def _join(parts: list[pd.Series], sep: str) -> pd.Series:
+    stripped = [p.str.strip() for p in parts]
+    out = stripped[0]
+    for part in stripped[1:]:
+        both = (out != "") & (part != "")
+        out = out.where(~both, out + sep + part)
+        out = out.where(out != "", part)
+    return out
+
+
+def _source(spec: ColumnSpec, match: SheetMatch, columns, n: int) -> tuple[pd.Series | None, str]:
+    t, header = match.template, match.header
+    index = header.find_any(spec.headers, t.suffix_match) if spec.headers else None
+    if index is not None:
+        return _column_text(columns, index, n), header.cells[index]
+    if spec.join:
+        found = [header.find(a, t.suffix_match) for a in spec.join]
+        found = [i for i in found if i is not None]
+        if found:
+            parts = [_column_text(columns, i, n) for i in found]
+            return _join(parts, spec.join_with), " + ".join(header.cells[i] for i in found)
+    return None, ""
+
+
+def map_sheet(match: SheetMatch) -> MappedSheet:
+    t = match.template
+    rows, numbers = _kept_rows(match)
+    n = len(rows)
+    width = len(match.header.cells)
+    columns = list(zip_longest(*rows, fillvalue="")) if rows else []
+    out: dict[str, pd.Series] = {}
+    headers: dict[str, str] = {}
+    fallback_headers: dict[str, str] = {}
+    for target, spec in t.columns.items():
+        series, header_text = _source(spec, match, columns, n)
+        if spec.currency_from_header:
+            m = _CURRENCY_SUFFIX.search(header_text)
+            series = pd.Series([m.group(1).upper() if m else ""] * n, dtype="str")
+        elif series is not None:
+            series = _clean(series, target in ID_COLUMNS)
+            headers[target] = header_text
+        backup = None
+        for alias in spec.fallback:
+            index = match.header.find(alias, t.suffix_match)
+            if index is None:
+                continue
+            cells = _clean(_column_text(columns, index, n), target in ID_COLUMNS)
+            backup = cells if backup is None else backup.where(backup != "", cells)
+            headers.setdefault(target, match.header.cells[index])
+            fallback_headers.setdefault(target, match.header.cells[index])
+        if backup is not None:
+            out[FALLBACK_PREFIX + target] = backup
+        if series is None:
+            series = pd.Series([""] * n, dtype="str")
+        out[target] = series
+    for i, rule in enumerate(t.status):
+        index = match.header.find_any(rule.headers, t.suffix_match)
+        status = _column_text(columns, index, n)
+        out[f"{STATUS_PREFIX}{i}"] = (_clean(status, False) if status is not None
+                                      else pd.Series([""] * n, dtype="str"))
+    if t.group_key:
+        index = match.header.find_any(t.group_key, t.suffix_match)
+        if index is not None:
+            out[GROUP] = _clean(_column_text(columns, index, n), True)
+    if t.summary_when_blank:
+        index = match.header.find_any(t.summary_when_blank, t.suffix_match)
+        if index is not None:
+            out[SUMMARY] = _clean(_column_text(columns, index, n), True)
+    frame = pd.DataFrame(out, index=pd.RangeIndex(n))
+    frame[Source.row] = pd.Series(numbers, dtype="int64")
+    if t.keep_raw:
+        names = [c if c.strip() else f"Column {i + 1}" for i, c in enumerate(match.header.cells)]
+        frame[RAW] = [json.dumps(dict(zip(names, (list(r) + [""] * width)[:width])), ensure_ascii=False)
+                      for r in rows]
+    mapped = MappedSheet(match, frame, headers, fallback_headers=fallback_headers)
+    mapped.problems += excel_errors(mapped)
+    return mapped
+
+
+def apply_fallbacks(mapped: MappedSheet, frame: pd.DataFrame) -> pd.DataFrame:
+    """Blank cells take the template's fallback column, then its default. Orders
+    call this after continuation rows got their order's values, so that e.g. a
+    blank "Paid at" on an item row is the order's, not the item row's "Created at"."""
+    out = frame.copy()
+    for target, spec in mapped.template.columns.items():
+        backup = out.pop(FALLBACK_PREFIX + target) if FALLBACK_PREFIX + target in out else None
+        if backup is not None:
+            filled = (out[target] == "") & (backup != "")
+            if filled.any():
+                mapped.fallback_used[target] = int(filled.sum())
+                out[target] = out[target].where(~filled, backup)
+        if spec.default:
+            out[target] = out[target].where(out[target] != "", spec.default)
+    return out
+
+
+def excel_errors(mapped: MappedSheet) -> list[Problem]:
+    """Excel error literals (#N/A, #REF! ...) in a mapped column: the sheet was
+    exported with broken formulas. The cells are blanked so they are reported once."""
+    problems = []
+    checked = dict(mapped.headers)
+    checked.update({FALLBACK_PREFIX + t: h for t, h in mapped.fallback_headers.items()})
+    for target, header in checked.items():
+        s = mapped.frame[target]
+        codes, uniques = pd.factorize(np.asarray(s, dtype=object))
+        errors = [i for i, u in enumerate(uniques.tolist()) if is_excel_error(u)]
+        if not errors:
+            continue
+        bad = pd.Series(np.isin(codes, errors), index=s.index)
+        if not bad.any():
+            continue
+        for value, row in zip(s[bad], mapped.frame.loc[bad, Source.row]):
+            problems.append(Problem(
+                f"the cell holds the spreadsheet error {value}: fix the formula or type the value",
+                sheet=mapped.sheet_name, row=int(row), column=header, value=value))
+        mapped.frame.loc[bad, target] = ""
+    return problems
+
+
+def header_of(mapped: MappedSheet, target: str) -> str:
+    """Header text to name in a problem about ``target``."""
+    if target in mapped.headers:
+        return mapped.headers[target]
+    spec = mapped.template.columns.get(target)
+    return spec.aliases()[0] if spec and spec.aliases() else target
+
+
+def problems_where(mapped: MappedSheet, frame: pd.DataFrame, mask: pd.Series, target: str,
+                   message: str, values: pd.Series | None = None) -> list[Problem]:
+    """One Problem per row where ``mask`` holds, naming the row, column and value."""
+    if not mask.any():
+        return []
+    column = header_of(mapped, target)
+    vals = (values if values is not None else frame[target])[mask]
+    return [Problem(message, sheet=mapped.sheet_name, row=int(row), column=column, value=str(v))
+            for v, row in zip(vals, frame.loc[mask, Source.row])]
+

@@ -1,0 +1,242 @@
+"""Cell-level cleaning and parsing: pure functions on one text value.
+
+Every function takes the cell text as read from the file and either returns the
+canonical value or raises ``ValueError`` with a sentence a person can act on.
+The mapping layer applies them once per distinct value, so they may be slow-ish.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# --- text, ids, headers -----------------------------------------------------
+
+EXCEL_ERRORS = frozenset({
+    "#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#SPILL!",
+    "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
+})
+
+
+def is_excel_error(text: str) -> bool:
+    return text.strip().upper() in EXCEL_ERRORS
+
+
+def clean_text(text: str) -> str:
+    """Free text (names, addresses): surrounding whitespace and a BOM removed."""
+    return text.replace("\ufeff", "").strip()
+
+
+def clean_id(text: str) -> str:
+    """Ids and postcodes: exports add a trailing tab (TikTok) or a leading
+    apostrophe (Excel's "keep as text" marker, Shopify zips) that are not part of it."""
+    text = clean_text(text)
+    while text.startswith("'"):
+        text = text[1:].lstrip()
+    return text
+
+
+def header_key(text: str) -> str:
+    """Comparison key of a header cell: case, surrounding spaces, BOM, a trailing
+    "required" asterisk, full-width forms and runs of whitespace do not matter."""
+    text = unicodedata.normalize("NFKC", text.replace("\ufeff", ""))
+    text = re.sub(r"\s+", " ", text).strip()
+    text = text.rstrip("*").rstrip()
+    return text.casefold()
+
+
+# --- whole numbers ----------------------------------------------------------
+
+_WHOLE = re.compile(r"^\+?(\d+)(?:\.0*)?$")
+
+
+def parse_whole(text: str, *, minimum: int, what: str) -> int:
+    """A count such as a quantity. "3" and "3.0" (spreadsheet numbers) are 3;
+    "1.5", "-2" and "" are refused with ``what`` named in the message."""
+    m = _WHOLE.match(text.strip())
+    if not m or int(m.group(1)) < minimum:
+        bound = "greater than 0" if minimum == 1 else f"of at least {minimum}"
+        raise ValueError(f"{what} must be a whole number {bound}")
+    return int(m.group(1))
+
+
+def parse_quantity(text: str) -> int:
+    return parse_whole(text, minimum=1, what="quantity")
+
+
+# --- money ------------------------------------------------------------------
+
+# Currency markers that name one currency. "$" and "¥" are left out on purpose:
+# they depend on the marketplace and are resolved by the caller.
+_CURRENCY_MARKERS = {
+    "€": "EUR", "£": "GBP", "₹": "INR", "₩": "KRW", "₱": "PHP", "₫": "VND", "฿": "THB",
+    "₺": "TRY", "₽": "RUB", "₪": "ILS", "₦": "NGN", "円": "JPY", "元": "CNY", "RMB": "CNY",
+    "US$": "USD", "USD$": "USD", "AU$": "AUD", "A$": "AUD", "AUD$": "AUD", "C$": "CAD",
+    "CA$": "CAD", "CAD$": "CAD", "NZ$": "NZD", "HK$": "HKD", "S$": "SGD", "SG$": "SGD",
+    "R$": "BRL", "MX$": "MXN", "NT$": "TWD", "RP": "IDR", "RM": "MYR", "ZŁ": "PLN",
+    "KČ": "CZK", "FT": "HUF", "LEI": "RON", "CHF": "CHF", "₴": "UAH", "DH": "AED",
+}
+AMBIGUOUS_MARKERS = {"$": "USD", "¥": "JPY", "￥": "JPY", "KR": ""}
+
+_NUMBER = re.compile(r"\d(?:[\d.,'\s\u00a0\u202f\u2009]*\d)?")
+_SPACES = re.compile(r"[\s'\u00a0\u202f\u2009]")
+
+
+def _amount(number: str) -> Decimal:
+    """Digits with thousands and decimal separators in either convention."""
+    digits = _SPACES.sub("", number)
+    comma, dot = digits.rfind(","), digits.rfind(".")
+    if comma >= 0 and dot >= 0:
+        decimal_sep = "," if comma > dot else "."
+    elif comma >= 0:
+        # "90,00" is a decimal comma; "1,200" and "1,234,567" group thousands.
+        groups = digits.split(",")
+        thousands = (all(len(g) == 3 for g in groups[1:]) and 1 <= len(groups[0]) <= 3
+                     and groups[0] != "0")
+        decimal_sep = "" if thousands else ","
+    elif digits.count(".") != 1:
+        # "1.234.567" groups thousands; no separator at all is a whole amount
+        decimal_sep = ""
+    else:
+        decimal_sep = "."
+    if decimal_sep:
+        whole, _, frac = digits.rpartition(decimal_sep)
+        whole = whole.replace(",", "").replace(".", "")
+        if not whole:
+            whole = "0"
+        if not frac.isdigit() or not whole.isdigit():
+            raise ValueError
+        return Decimal(f"{whole}.{frac}")
+    whole = digits.replace(",", "").replace(".", "")
+    if not whole.isdigit():
+        raise ValueError
+    return Decimal(whole)
+
+
+@lru_cache(maxsize=65536)
+def parse_money(text: str) -> tuple[Decimal, str]:
+    """(amount, currency marker as ISO code or one of AMBIGUOUS_MARKERS or "").
+
+    Accepts "$45.99", "EUR 90,00", "1 234,50 €", "AU $3,000.00", "¥1,200",
+    "R$ 10,50", "-12.5", "(3.00)". The amount is exact (Decimal, never float).
+    """
+    s = clean_id(text)
+    found = _NUMBER.findall(s)
+    if len(found) != 1:
+        raise ValueError("not a money amount")
+    number = found[0]
+    before, _, after = s.partition(number)
+    negative = "-" in before or "-" in after or (before.strip().startswith("(") and after.strip().endswith(")"))
+    marker = re.sub(r"[\s()+\-]", "", before + after).upper()
+    if marker in _CURRENCY_MARKERS:
+        currency = _CURRENCY_MARKERS[marker]
+    elif marker in AMBIGUOUS_MARKERS or marker == "":
+        currency = marker
+    elif re.fullmatch(r"[A-Z]{3}", marker):
+        currency = marker
+    elif re.fullmatch(r"[A-Z]{3}\$", marker):
+        currency = marker[:3]
+    else:
+        raise ValueError("not a money amount")
+    try:
+        amount = _amount(number)
+    except (ValueError, InvalidOperation):
+        raise ValueError("not a money amount") from None
+    return (-amount if negative else amount), currency
+
+
+def resolve_currency(marker: str, fallback: str, default: str) -> str:
+    """The ISO currency of a parsed amount: its own unambiguous marker, else the
+    order's currency column (``fallback``), else the template default, else what
+    an ambiguous symbol usually means ($ → USD, ¥ → JPY)."""
+    if marker and marker not in AMBIGUOUS_MARKERS:
+        return marker
+    if fallback:
+        return fallback.strip().upper()
+    if default:
+        return default
+    return AMBIGUOUS_MARKERS.get(marker, "")
+
+
+def money_text(amount: Decimal) -> str:
+    """Canonical decimal string: no exponent, scale as written ("12.50")."""
+    text = format(amount, "f")
+    return "0" if text in ("-0", "-0.0", "-0.00") else text
+
+
+# --- dates ------------------------------------------------------------------
+
+# Formats seen in marketplace exports, tried after the template's own formats.
+DEFAULT_DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S %z",     # Shopify: 2026-04-05 21:06:21 +0400
+    "%Y-%m-%d %H:%M:%S",        # Excel cells, Amazon all-orders
+    "%Y-%m-%d %H:%M",           # Shopee
+    "%Y-%m-%d",
+    "%b-%d-%y",                 # eBay US: Sep-08-26
+    "%d-%b-%y",                 # eBay AU: 26-May-26
+    "%b-%d-%y %H:%M:%S",
+    "%d-%b-%y %H:%M:%S",
+    "%m/%d/%Y %I:%M:%S %p",     # TikTok US: 04/05/2026 09:06:21 PM
+    "%m/%d/%Y %I:%M %p",
+    "%d/%m/%Y %H:%M:%S",        # TikTok and others, day first
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%d %b %Y %H:%M:%S",
+    "%d %b %Y %H:%M",           # Lazada: 05 Apr 2026 14:30
+    "%d %b %Y",
+)
+
+# Zone abbreviations printed after eBay/Amazon times. "CST" is left out: it
+# means both US Central and China Standard Time.
+_ZONE_ABBREVIATIONS = {
+    "UTC": 0, "GMT": 0, "Z": 0, "PST": -8, "PDT": -7, "MST": -7, "MDT": -6, "EST": -5,
+    "EDT": -4, "BST": 1, "CET": 1, "CEST": 2, "AEST": 10, "AEDT": 11, "JST": 9, "KST": 9,
+}
+_TRAILING_ZONE = re.compile(r"\s+([A-Z]{1,4})$")
+
+
+def _zone(name: str):
+    if not name:
+        return timezone.utc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+
+
+def _parse_datetime(s: str, formats: tuple[str, ...]) -> datetime | None:
+    for fmt in formats:
+        try:
+            return datetime.strptime(s, fmt)
+        except ValueError:
+            continue
+    try:
+        return datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=65536)
+def parse_datetime(text: str, formats: tuple[str, ...] = (), tz: str = "") -> str:
+    """UTC "YYYY-MM-DDTHH:MM:SSZ" for a date/time in any format seen in exports
+    ("" for blank). Times without an offset are in ``tz`` (a zone name, UTC if "")."""
+    s = clean_id(text)
+    if not s:
+        return ""
+    offset = None
+    m = _TRAILING_ZONE.search(s)
+    if m and m.group(1) in _ZONE_ABBREVIATIONS:
+        offset = timezone(timedelta(hours=_ZONE_ABBREVIATIONS[m.group(1)]))
+        s = s[: m.start()]
+    when = _parse_datetime(s, tuple(formats) + DEFAULT_DATE_FORMATS)
+    if when is None:
+        raise ValueError("not a date/time in a known format")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=offset or _zone(tz))
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,53 @@
+"""The one-row-per-record kinds: stock, products, tracking pool, ship scans, pairing."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..countries import to_iso2
+from ..errors import Problem
+from ..schemas import KINDS, Pairing, PoolNumber, Product, ShipScan, Stock
+from .mapping import MappedSheet, apply_fallbacks, distinct_map, problems_where
+from .values import currencies, money, whole_numbers
+
+# Values without which a row means nothing, per kind (column -> words for the message).
+REQUIRED_VALUES = {
+    "stock": {Stock.warehouse: "warehouse", Stock.sku: "SKU"},
+    "products": {Product.sku: "SKU"},
+    "tracking_pool": {PoolNumber.channel: "channel", PoolNumber.tracking_number: "tracking number"},
+    "ship_confirm": {ShipScan.reference: "tracking number or order id"},
+    "pairing": {Pairing.platform_sku: "platform SKU", Pairing.sku: "warehouse SKU"},
+}
+
+
+def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], list[str]]:
+    """The sheet's canonical rows of a non-order kind (without source file)."""
+    kind = mapped.template.kind
+    frame = apply_fallbacks(mapped, mapped.frame)
+    for column in KINDS[kind].columns:
+        if column not in frame:
+            frame[column] = pd.Series("", index=frame.index, dtype="str")
+    problems: list[Problem] = []
+    required = dict(REQUIRED_VALUES[kind])
+    required.update({c: c.replace("_", " ") for c in mapped.template.required_values})
+    for column, label in required.items():
+        problems += problems_where(mapped, frame, frame[column] == "", column, f"missing {label}")
+
+    if kind == "stock":
+        frame[Stock.on_hand], p = whole_numbers(mapped, frame, Stock.on_hand, minimum=0, what="on hand")
+        problems += p
+    elif kind == "products":
+        amounts, markers, p = money(mapped, frame, Product.declared_value)
+        problems += p
+        column = frame[Product.declared_currency] if Product.declared_currency in mapped.headers else None
+        currency = currencies([markers], column, mapped.template.currency, frame.index)
+        stated = (amounts != "") | (frame[Product.declared_currency] != "")
+        frame[Product.declared_currency] = currency.where(stated, "")
+        frame[Product.declared_value] = amounts
+        frame[Product.weight_g], p = whole_numbers(mapped, frame, Product.weight_g, minimum=0,
+                                                   what="weight in grams", blank_ok=True)
+        problems += p
+        frame[Product.origin_country] = distinct_map(frame[Product.origin_country], to_iso2)
+    elif kind == "pairing":
+        frame[Pairing.quantity], p = whole_numbers(mapped, frame, Pairing.quantity, minimum=1, what="quantity")
+        problems += p
+    return frame, problems, []
