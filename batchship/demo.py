@@ -76,7 +76,8 @@ def write_demo_inputs(root: Path) -> list[Path]:
     products.insert(5, "declared_currency", "USD")
     written.append(write_workbook(ws.inbox / f"demo-{tag}-products.xlsx", [("products", products)]))
 
-    stock = pd.DataFrame([("SZ", sku, qty, shelf) for sku, (shelf, qty) in STOCK.items()],
+    # Each later round is counted after a delivery of 10 more of everything.
+    stock = pd.DataFrame([("SZ", sku, qty + 10 * (n - 1), shelf) for sku, (shelf, qty) in STOCK.items()],
                          columns=["warehouse", "sku", "on_hand", "shelf"])
     path = ws.inbox / f"demo-{tag}-stock.csv"
     stock.to_csv(path, index=False)

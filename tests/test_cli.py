@@ -1,0 +1,84 @@
+"""The commands a newcomer runs: demo, init, watch, and the summary they print."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+
+from batchship.cli import main
+from conftest import ORDER_HEADER, PRODUCT_HEADER, TEST_CONFIG, order_row, product_row, write_csv
+
+
+def test_demo_processes_sample_data_and_summarises(tmp_path, capsys):
+    assert main(["demo", "-w", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "files: 5 applied, 0 rejected" in out
+    assert "hold 3" in out and "shipped 2" in out
+    outbox = next((tmp_path / "outbox").iterdir())
+    names = {p.name for p in outbox.iterdir()}
+    assert {"orders.xlsx", "stock.xlsx", "picklist.pdf", "picklist.xlsx", "labels-YW-Global.pdf",
+            "labels-CNE-Economy.pdf"} <= names
+    orders = pd.read_excel(outbox / "orders.xlsx", dtype=str, engine="calamine").fillna("")
+    assert set(orders["stock_status"]) >= {"in_stock", "out_of_stock"}
+    assert (orders["failure_reason"] == "no tracking numbers left for channel CNE-Economy").any()
+    labels = int(out.split("labels written: ")[1].split()[0])
+    assert labels == ((orders["stage"] == "print") & (orders["stock_status"] == "in_stock")).sum()
+    # A second demo round is a new day of orders, not a duplicate.
+    assert main(["demo", "-w", str(tmp_path)]) == 0
+    assert "files: 5 applied" in capsys.readouterr().out
+
+
+def test_init_writes_config_folders_and_blank_templates(tmp_path):
+    root = tmp_path / "shop"
+    assert main(["init", str(root)]) == 0
+    for folder in ("inbox", "outbox", "archive", "failed"):
+        assert (root / folder).is_dir()
+    assert "[[logistics]]" in (root / "batchship.toml").read_text(encoding="utf-8")
+    headers = [c.value for c in next(openpyxl.load_workbook(root / "templates" / "orders.xlsx").active.rows)]
+    assert headers[:3] == ["shop", "order_id", "sku"]
+    # A blank template filled in by staff is recognised as what it is.
+    wb = openpyxl.load_workbook(root / "templates" / "stock.xlsx")
+    wb.active.append(["SZ", "MUG", 7, "A-1"])
+    wb.save(root / "inbox" / "count.xlsx")
+    assert main(["run", "-w", str(root)]) == 0
+    stock = pd.read_excel(next((root / "outbox").iterdir()) / "stock.xlsx", engine="calamine")
+    assert stock[["warehouse", "sku", "on_hand", "shelf"]].values.tolist() == [["SZ", "MUG", 7, "A-1"]]
+
+
+def test_undeclared_shop_folder_becomes_the_shop(tmp_path, capsys):
+    root = tmp_path / "ws"
+    main(["init", str(root)])
+    (root / "batchship.toml").write_text(TEST_CONFIG, encoding="utf-8")
+    write_csv(root / "inbox" / "new-store" / "orders.csv", ORDER_HEADER[1:],
+              [order_row("N1", "MUG", 1, "2026-11-01 08:00:00")[1:]])
+    capsys.readouterr()
+    assert main(["run", "-w", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "new-store" in out and "not declared" in out
+    orders = pd.read_excel(next((root / "outbox").iterdir()) / "orders.xlsx", dtype=str, engine="calamine")
+    assert orders[["shop", "order_id"]].values.tolist() == [["new-store", "N1"]]
+
+
+def test_watch_processes_a_dropped_file(tmp_path):
+    root = tmp_path / "ws"
+    main(["init", str(root)])
+    (root / "batchship.toml").write_text(TEST_CONFIG, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "batchship.cli", "watch", "-w", str(root), "--polling"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(0.5)
+        write_csv(root / "inbox" / "products.csv", PRODUCT_HEADER, [product_row("MUG")])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not list((root / "archive").rglob("products.csv")):
+            time.sleep(0.2)
+        assert list((root / "archive").rglob("products.csv")), "the watcher did not process the file"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+    assert "files: 1 applied" in out
