@@ -30,18 +30,24 @@ def _amazon_row(order_id, item_id, sku, qty, price, name="Bob Smith"):
             "123 Main St", "", "", "Nowhere", "FL", "55443-3221", "US", "555-123-4567\t"]
 
 
+def _drop_amazon_report(ws, shop: str, rows: list[list]) -> None:
+    report = ws.root / "inbox" / shop / "orders.txt"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    with report.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, delimiter="\t", lineterminator="\n")
+        w.writerow(AMAZON_HEADER)
+        w.writerows(rows)
+
+
 def test_amazon_report_to_shipping_confirmation_round_trip(ws):
     _declare(ws, '\n[[shops]]\nname = "amz-us"\nplatform = "amazon"\n')
     ws.drop("products.csv", PRODUCT_HEADER, [product_row("MUG"), product_row("TEE")])
     ws.drop("pool.csv", ["channel", "tracking_number"], [["YW", s10(i)] for i in range(1, 4)])
-    report = ws.root / "inbox" / "amz-us" / "orders.txt"
-    report.parent.mkdir(parents=True)
-    with report.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, delimiter="\t", lineterminator="\n")
-        w.writerow(AMAZON_HEADER)
-        w.writerow(_amazon_row("114-1111111-1111111", "11111111111111", "MUG", 2, "25.80"))
-        w.writerow(_amazon_row("114-2222222-2222222", "22222222222222", "MUG", 1, "12.90", "Ann Lee"))
-        w.writerow(_amazon_row("114-2222222-2222222", "33333333333333", "TEE", 1, "9.99", "Ann Lee"))
+    _drop_amazon_report(ws, "amz-us", [
+        _amazon_row("114-1111111-1111111", "11111111111111", "MUG", 2, "25.80"),
+        _amazon_row("114-2222222-2222222", "22222222222222", "MUG", 1, "12.90", "Ann Lee"),
+        _amazon_row("114-2222222-2222222", "33333333333333", "TEE", 1, "9.99", "Ann Lee"),
+    ])
     assert ws.run() == 0
 
     orders = ws.orders().set_index("order_id")
@@ -100,14 +106,11 @@ def test_pairing_bundle_allocates_its_components_and_reports_unpaired(ws):
     ws.drop("products.csv", PRODUCT_HEADER, [product_row("MUG"), product_row("TEE")])
     ws.drop("stock.csv", ["warehouse", "sku", "on_hand", "shelf"], [["SZ", "MUG", 10, ""], ["SZ", "TEE", 10, ""]])
     ws.drop("pool.csv", ["channel", "tracking_number"], [["YW", s10(i)] for i in range(1, 4)])
-    report = ws.root / "inbox" / "amz-us" / "orders.txt"
-    report.parent.mkdir(parents=True)
-    with report.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, delimiter="\t", lineterminator="\n")
-        w.writerow(AMAZON_HEADER)
-        w.writerow(_amazon_row("114-1111111-1111111", "11111111111111", "GIFT-SET", 3, "90.00"))
-        w.writerow(_amazon_row("114-2222222-2222222", "22222222222222", "MUG-RED", 1, "12.90"))
-        w.writerow(_amazon_row("114-3333333-3333333", "33333333333333", "ODD-THING", 1, "5.00"))
+    _drop_amazon_report(ws, "amz-us", [
+        _amazon_row("114-1111111-1111111", "11111111111111", "GIFT-SET", 3, "90.00"),
+        _amazon_row("114-2222222-2222222", "22222222222222", "MUG-RED", 1, "12.90"),
+        _amazon_row("114-3333333-3333333", "33333333333333", "ODD-THING", 1, "5.00"),
+    ])
     assert ws.run() == 0
     lines = pd.read_excel(ws.last_outbox() / "orders.xlsx", sheet_name="lines", dtype=str, engine="calamine")
     bundle = lines[lines["order_id"] == "114-1111111-1111111"]
