@@ -1,7 +1,7 @@
 """Domain errors: a reason code and a plain-language message. Only the CLI maps them to exit codes."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

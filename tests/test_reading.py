@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 import struct
-import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -496,24 +495,3 @@ def test_more_rows_than_the_limit_is_rejected_naming_both(tmp_path):
     wb.save(book)
     problem = rejection(book, Limits(max_rows=10)).problems[0].problem
     assert "the sheet has 12 rows; the limit is 10" in problem
-
-
-def test_100k_row_csv_reads_in_a_few_seconds(tmp_path):
-    path = tmp_path / "big.csv"
-    line = ",".join(f"cell{i}" for i in range(19))
-    path.write_text("".join(f"{r},{line}\n" for r in range(100_000)), encoding="utf-8")
-    start = time.perf_counter()
-    sheet = only_sheet(path)
-    assert time.perf_counter() - start < 5
-    assert len(sheet.rows) == 100_000 and sheet.rows[-1][0] == "99999" and len(sheet.rows[-1]) == 20
-
-
-def test_100k_row_xlsx_reads_in_a_few_seconds(tmp_path):
-    cells = "".join(f'<c r="{chr(66 + i)}{{r}}" t="inlineStr"><is><t>v{i}</t></is></c>' for i in range(19))
-    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r * 1.5}</v></c>{cells.format(r=r)}</row>'
-                   for r in range(1, 100_001))
-    path = build_xlsx(tmp_path / "big.xlsx", sheet_xml(rows))
-    start = time.perf_counter()
-    sheet = only_sheet(path)
-    assert time.perf_counter() - start < 8
-    assert len(sheet.rows) == 100_000 and sheet.rows[-1][:2] == ["150000", "v0"] and sheet.rows[0][0] == "1.5"
