@@ -1,12 +1,10 @@
 """The commands a newcomer runs: demo, init, watch, and the summary they print."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
