@@ -152,8 +152,9 @@ def iter_part(path: Path, info: zipfile.ZipInfo) -> Iterator[bytes]:
             while data and not inflater.eof:
                 try:
                     out = inflater.decompress(data, declared - produced + 1)
-                except zlib.error as exc:
-                    raise _reject(path, problem + f"is corrupt ({exc})")
+                except zlib.error:
+                    # zlib's own words ("invalid distance too far back") mean nothing to staff
+                    raise _reject(path, problem + "is corrupt: its packed data cannot be unpacked")
                 if out:
                     yield checked(out)
                 data = inflater.unconsumed_tail
