@@ -22,6 +22,7 @@ from ..io.tabular import RawSheet
 from ..schemas import KINDS, Line, Source
 from .identify import identify
 from .mapping import map_sheet
+from .normalize import is_excel_error
 from .orders import build_lines, number_lines
 from .shops import resolve_shop
 from .simple_kinds import build_records
@@ -41,7 +42,7 @@ class Imported:
 
 def load_file(path: Path, *, shop_hint: str, config: Config, templates_dir: Path | None = None) -> Imported:
     """Read, identify, map and validate one inbox file (all or nothing)."""
-    from ..io.tabular import read_sheets   # the reader module may land after this one
+    from ..io.tabular import read_sheets
     path = Path(path)
     sheets = read_sheets(path, config.limits)
     return import_sheets(sheets, path.name, shop_hint=shop_hint, config=config,
@@ -86,7 +87,7 @@ def import_sheets(sheets: list[RawSheet], file_name: str, *, shop_hint: str, con
             problems += schema_problems(mapped, frame, kind)
         finished.append(frame)
     if problems:
-        raise FileRejected(file_name, problems)
+        raise FileRejected(file_name, _one_per_error_cell(problems))
     result = pd.concat(finished, ignore_index=True) if len(finished) > 1 else finished[0]
     if kind == "orders" and len(finished) > 1:
         result[Line.line_no] = number_lines(result)
@@ -102,6 +103,12 @@ def _shop_for(template: Template, frames, shop_hint: str, config: Config
     if not needs:
         return None, [], []
     return resolve_shop(template, shop_hint, config)
+
+
+def _one_per_error_cell(problems: list[Problem]) -> list[Problem]:
+    """An Excel error cell (#N/A ...) is reported once, not again as the blank it reads as."""
+    error_cells = {(p.sheet, p.row, p.column) for p in problems if is_excel_error(p.value)}
+    return [p for p in problems if is_excel_error(p.value) or (p.sheet, p.row, p.column) not in error_cells]
 
 
 def _unique(items: list[str]) -> list[str]:
