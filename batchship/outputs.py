@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import Config
+from .faults import checkpoint
 from .store import Store
 from .workspace import Workspace, safe_component
 from .writers.labels import CustomsItem, LabelData, render_labels
@@ -34,12 +35,14 @@ LINE_SHEET_COLUMNS = ["shop", "order_id", "line_no", "item_id", "platform_sku", 
                       "hs_code", "origin_country", "source_file", "source_row"]
 EXCEPTION_EVENTS = ("held", "cancelled", "exception", "waybill failed", "scan not applied", "out of stock")
 PRINTABLE_EVENTS = ("waybill issued", "allocated")
+UNFINISHED_SUFFIXES = (".partial", ".tmp")   # writers/xlsx.py; labels, pick list and upload writers
 
 
 def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
                       timings: dict[str, float] | None = None) -> tuple[Path, list[Path]]:
     out = ws.outbox / safe_component(run_id)
     out.mkdir(parents=True, exist_ok=True)
+    _remove_unfinished_writes(out)
     events = store.run_events(run_id)
     keys = list(dict.fromkeys(zip(events["shop"], events["order_id"])))
     orders = store.orders_by_keys(keys)
@@ -53,9 +56,12 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
             timings[name] = timings.get(name, 0.0) + time.perf_counter() - t
         return result
 
+    checkpoint("outputs-started")
     written.append(timed("write orders.xlsx", _orders_workbook, out, orders, lines, events,
                          store.run_files(run_id)))
+    checkpoint("wrote-orders")
     written.append(timed("write stock.xlsx", _stock_workbook, out, store))
+    checkpoint("wrote-stock")
 
     ready = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock")
                    & (orders["tracking_number"] != "") & _named_in(orders, events, PRINTABLE_EVENTS)]
@@ -65,15 +71,19 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     label_problems = timed("labels", _labels, out, ready, ready_lines, config, written)
     if len(ready):
         written += timed("picklist", _picklist, out, ready_lines, store, run_id)
+        checkpoint("wrote-picklist")
 
     shipments = orders[_named_in(orders, events, ("waybill issued",)) & (orders["tracking_number"] != "")]
     if len(shipments):
         ship_lines = lines.merge(shipments[["shop", "order_id", "platform", "tracking_number", "channel"]],
                                  on=["shop", "order_id"])
-        day = store.run_summary(run_id).get("day") or datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        # The run's own day, not today: outputs finished after a crash must not change.
+        day = store.run_summary(run_id).get("day") or _run_day(run_id)
         written += timed("uploads", write_uploads, ship_lines, config, out, ship_date=day)
+        checkpoint("wrote-uploads")
 
     _settle_files(ws, store, run_id)
+    checkpoint("settled")
     summary = store.run_summary(run_id)
     summary.update({
         "labels": int(len(ready)), "label_problems": label_problems,
@@ -81,7 +91,9 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     })
     store.commit_run(run_id, store.db.execute("SELECT committed_at FROM runs WHERE run_id = ?",
                                                (run_id,)).fetchone()[0], summary)
+    checkpoint("before-finish")
     store.finish_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    checkpoint("finished")
     return out, written
 
 
@@ -120,29 +132,32 @@ def _stock_workbook(out: Path, store: Store) -> Path:
 def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config, written: list[Path]
             ) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
-    grouped = {k: g for k, g in lines.groupby(["shop", "order_id"], sort=False)}
+    by_order: dict[tuple[str, str], list[dict]] = {}
+    for line in lines.to_dict("records"):   # plain dicts: per-order DataFrame access costs ms per label
+        by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
     for channel, group in orders.groupby("channel", sort=True):
-        labels = [_label(o, grouped.get((o.shop, o.order_id)), config) for o in group.itertuples(index=False)]
+        labels = [_label(o, by_order.get((o["shop"], o["order_id"]), []), config)
+                  for o in group.to_dict("records")]
         size = config.channels[channel].label_size if channel in config.channels else "100x150"
         path = out / f"labels-{safe_component(channel)}.pdf"
-        problems.update({k: v for k, v in render_labels(labels, path, size=size, cjk_font=config.cjk_font).items()
-                         if v})
+        problems.update(render_labels(labels, path, size=size, cjk_font=config.cjk_font))
         written.append(path)
+        checkpoint("wrote-labels")
     return problems
 
 
-def _label(o, lines: pd.DataFrame | None, config: Config) -> LabelData:
-    lines = lines if lines is not None else pd.DataFrame(columns=LINE_SHEET_COLUMNS)
+def _label(o: dict, lines: list[dict], config: Config) -> LabelData:
     customs = tuple(
-        CustomsItem(description=r.declared_name_en, quantity=int(r.quantity), weight_g=int(r.weight_g) * int(r.quantity),
-                    value=_money(r.declared_value) * int(r.quantity), currency=r.declared_currency,
-                    hs_code=r.hs_code, origin=r.origin_country)
-        for r in lines.itertuples(index=False))
+        CustomsItem(description=r["declared_name_en"], quantity=int(r["quantity"]),
+                    weight_g=int(r["weight_g"]) * int(r["quantity"]),
+                    value=_money(r["declared_value"]) * int(r["quantity"]), currency=r["declared_currency"],
+                    hs_code=r["hs_code"], origin=r["origin_country"])
+        for r in lines)
     return LabelData(
-        tracking_number=o.tracking_number, channel=o.channel, order_ref=f"{o.shop} / {o.order_id}",
-        recipient_name=o.recipient_name, address_lines=tuple(a for a in (o.address1, o.address2) if a),
-        city=o.city, state=o.state, postcode=o.postcode, country=o.country, phone=o.phone,
-        items=tuple((r.sku, int(r.quantity)) for r in lines.itertuples(index=False)),
+        tracking_number=o["tracking_number"], channel=o["channel"], order_ref=f"{o['shop']} / {o['order_id']}",
+        recipient_name=o["recipient_name"], address_lines=tuple(a for a in (o["address1"], o["address2"]) if a),
+        city=o["city"], state=o["state"], postcode=o["postcode"], country=o["country"], phone=o["phone"],
+        items=tuple((r["sku"], int(r["quantity"])) for r in lines),
         customs_category=config.customs_category, customs_items=customs,
         sender=", ".join(x for x in (config.sender.name, config.sender.address) if x),
     )
@@ -164,6 +179,7 @@ def _picklist(out: Path, lines: pd.DataFrame, store: Store, run_id: str) -> list
     pick = m.groupby(["warehouse", "shelf", "sku", "name"], as_index=False, sort=True).agg(
         quantity=("quantity", "sum"), orders=("ref", lambda s: ", ".join(dict.fromkeys(s))))
     xlsx = write_workbook(out / "picklist.xlsx", [("picklist", pick)])
+    checkpoint("wrote-picklist-xlsx")
     rows = [PickRow(warehouse=r.warehouse, shelf=r.shelf, sku=r.sku, name=r.name, quantity=int(r.quantity),
                     orders=tuple(r.orders.split(", "))) for r in pick.itertuples(index=False)]
     pdf = out / "picklist.pdf"
@@ -171,8 +187,23 @@ def _picklist(out: Path, lines: pd.DataFrame, store: Store, run_id: str) -> list
     return [pdf, xlsx]
 
 
+def _run_day(run_id: str) -> str:
+    return run_id[:4] + "-" + run_id[4:6] + "-" + run_id[6:8]
+
+
+def _remove_unfinished_writes(out: Path) -> None:
+    """Temporary files of a run killed while writing (written, never renamed into place).
+
+    Writers use fixed temporary names except the upload files (random ones), so a
+    rewrite alone would leave those behind.
+    """
+    for path in out.iterdir():
+        if path.is_file() and path.name.endswith(UNFINISHED_SUFFIXES):
+            path.unlink(missing_ok=True)
+
+
 def _settle_files(ws: Workspace, store: Store, run_id: str) -> None:
-    day = run_id[:4] + "-" + run_id[4:6] + "-" + run_id[6:8]
+    day = _run_day(run_id)
     for r in store.run_files(run_id).itertuples(index=False):
         claimed = ws.claimed / r.claimed_path
         if not claimed.exists():
@@ -184,4 +215,6 @@ def _settle_files(ws: Workspace, store: Store, run_id: str) -> None:
                                     columns=["sheet", "row", "column", "value", "problem"])
             problems["row"] = problems["row"].astype("Int64")
             write_workbook(dest.with_name(dest.name + ".errors.xlsx"), [("errors", problems)])
+            checkpoint("wrote-errors-report")
         os.replace(claimed, dest)
+        checkpoint("settled-file")

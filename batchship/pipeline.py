@@ -19,6 +19,7 @@ import pandas as pd
 from .config import Config
 from .countries import ISO2_CODES
 from .errors import FileRejected, Problem
+from .faults import checkpoint
 from .importers import Imported, load_file
 from .outputs import write_run_outputs
 from .s10 import s10_problem
@@ -67,10 +68,12 @@ def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wai
     ws = Workspace(root.resolve())
     ws.ensure()
     with WorkspaceLock(ws, wait_seconds):
+        checkpoint("locked")
         store = Store(ws.database)
         try:
             for unfinished in store.unfinished_runs():
                 write_run_outputs(ws, store, config, unfinished)
+            checkpoint("unfinished-done")
             return _run(ws, store, config, only, now or datetime.now(timezone.utc))
         finally:
             store.close()
@@ -88,10 +91,14 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
 
     run_id = _new_run_id(store, now)
     claimed = ws.claim(config.watch.ignore, only)
-    outcomes = [_import(ws, store, config, path) for path in claimed]
+    checkpoint("claimed")
+    applied_now: dict[str, str] = {}
+    outcomes = [_import(ws, store, config, path, applied_now) for path in claimed]
+    checkpoint("imported")
     lap("import")
     with store.batch():
         store.start_run(run_id, now.isoformat(timespec="seconds"))
+        checkpoint("run-started")
         summary = _apply(store, config, run_id, outcomes, lap)
         for o in outcomes:
             store.record_file(run_id, str(o.claimed.relative_to(ws.claimed)), o.name, o.outcome, o.detail,
@@ -100,6 +107,7 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
         summary["files"] = {k: [o.name for o in outcomes if o.outcome == k]
                             for k in ("applied", "rejected", "duplicate")}
         summary["notes"] = sorted({n for o in outcomes if o.imported for n in o.imported.notes})
+        checkpoint("files-recorded")
         store.commit_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), summary)
     lap("commit")
     outbox, written = write_run_outputs(ws, store, config, run_id, timings=timings)
@@ -118,7 +126,9 @@ def _new_run_id(store: Store, now: datetime) -> str:
     return run_id
 
 
-def _import(ws: Workspace, store: Store, config: Config, path: Path) -> FileOutcome:
+def _import(ws: Workspace, store: Store, config: Config, path: Path,
+            applied_now: dict[str, str]) -> FileOutcome:
+    """``applied_now``: sha256 -> name of the files this batch applies so far (updated here)."""
     name = path.name
     try:
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -127,6 +137,9 @@ def _import(ws: Workspace, store: Store, config: Config, path: Path) -> FileOutc
     earlier = store.applied_file(sha)
     if earlier:
         return FileOutcome(path, name, "duplicate", f"same content already applied in run {earlier}", sha256=sha)
+    if sha in applied_now:   # the same file saved twice while a run was busy: both land in one batch
+        return FileOutcome(path, name, "duplicate", f"same content as {applied_now[sha]} in this batch",
+                           sha256=sha)
     try:
         imported = load_file(path, shop_hint=ws.shop_hint(path), config=config)
         _check_pool(store, imported, name)
@@ -136,6 +149,7 @@ def _import(ws: Workspace, store: Store, config: Config, path: Path) -> FileOutc
         log.exception("unexpected error reading %s", path)
         return FileOutcome(path, name, "rejected", problems=[Problem(
             f"could not be read ({exc.__class__.__name__}: {exc}); please report this file")], sha256=sha)
+    applied_now[sha] = name
     return FileOutcome(path, name, "applied", f"{imported.kind} ({imported.platform}), {len(imported.frame)} rows",
                        imported=imported, sha256=sha)
 
@@ -173,17 +187,21 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
     products = _frames(outcomes, "products")
     if products is not None:
         store.upsert_products(products.drop_duplicates("sku", keep="last"))
+        checkpoint("applied-products")
     pairing = _frames(outcomes, "pairing")
     if pairing is not None:
         store.upsert_pairing(pairing)
+        checkpoint("applied-pairing")
     for o in outcomes:
         if o.imported and o.imported.kind == "stock":
             moves, places = count_adjustments(o.imported.frame, store.on_hand())
             store.set_shelves(places)
             store.add_movements(run_id, moves)
+            checkpoint("applied-stock")
     pool = _frames(outcomes, "tracking_pool")
     if pool is not None:
         store.add_pool_numbers(pool)
+        checkpoint("applied-pool")
     lap("apply inputs")
 
     incoming = _frames(outcomes, "orders")
@@ -196,15 +214,20 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
     synced = sync_orders(existing, incoming, store.pairing(), known_skus, run_id)
     orders = synced.orders
     lines = pd.concat([lines, synced.new_lines], ignore_index=True) if len(synced.new_lines) else lines
+    checkpoint("synced")
     lap("sync")
     orders, ev_review = review(orders, lines, ISO2_CODES)
+    checkpoint("reviewed")
     lap("review")
     orders, lines, ev_process = process(orders, lines, products_now, config.logistics)
+    checkpoint("processed")
     lap("process")
     orders, issued, ev_waybill = assign_waybills(orders, store.free_pool())
+    checkpoint("waybilled")
     lap("waybill")
     on_hand = store.on_hand()
     orders, ev_alloc = allocate(orders, lines, on_hand, store.allocated())
+    checkpoint("allocated")
     lap("allocate")
 
     scans = _frames(outcomes, "ship_confirm")
@@ -222,6 +245,7 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
         shipped = ship(scans, orders, lines, set(on_hand["sku"]))
         orders, ev_ship, not_shipped = shipped.orders, shipped.events, shipped.not_applied
         store.add_movements(run_id, shipped.movements)
+        checkpoint("shipped")
     lap("ship")
 
     events = concat_events([synced.events, ev_review, ev_process, ev_waybill, ev_alloc] +
@@ -232,12 +256,15 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
     changed["updated_run"] = run_id
     store.upsert_orders(changed)
     store.replace_lines(lines.merge(touched, on=key))
+    checkpoint("stored-orders")
     store.mark_pool(run_id, issued, synced.voided)
+    checkpoint("stored-pool")
     store.record_events(run_id, events)
     if len(not_shipped):
         store.record_events(run_id, pd.DataFrame({
             "shop": "", "order_id": not_shipped["reference"], "event": "scan not applied",
             "detail": not_shipped["problem"] + " (" + not_shipped["source_file"] + " row "
             + not_shipped["source_row"].astype(str) + ")"}))
+    checkpoint("stored-events")
     lap("store")
     return {"touched_orders": len(touched), "scan_problems": len(not_shipped)}

@@ -14,6 +14,7 @@ from typing import Iterable, Iterator
 
 import pandas as pd
 
+from .faults import checkpoint
 from .schemas import Line, PoolNumber, Product
 
 # Order-level state columns (one row per order). Stage values follow DESIGN.md.
@@ -92,7 +93,9 @@ class Store:
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+        checkpoint("before-commit")
         self.db.execute("COMMIT")
+        checkpoint("after-commit")
 
     # ---- reading -------------------------------------------------------------------------
     def frame(self, sql: str, params: Iterable = ()) -> pd.DataFrame:

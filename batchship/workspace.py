@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import WorkspaceBusy
+from .faults import checkpoint
 from .inbox_files import inbox_candidates
 
 STATE_DIR = ".batchship"
@@ -60,7 +61,9 @@ class Workspace:
     def claim(self, extra_ignore: tuple[str, ...] = (), only: list[Path] | None = None) -> list[Path]:
         """Move inbox files into the claimed folder by atomic rename, so no other run can take them.
 
-        Files left in the claimed folder by an interrupted run are returned too, first.
+        Files left in the claimed folder by an interrupted run are returned too. All are
+        returned in name order, as if none had been claimed before: the batch (later files
+        of a kind win) must not depend on where an interrupted run stopped claiming.
         """
         waiting = sorted(p for p in self.claimed.rglob("*") if p.is_file())
         candidates = inbox_candidates(self.inbox, extra_ignore)
@@ -77,8 +80,9 @@ class Workspace:
                 os.rename(src, dest)
             except FileNotFoundError:
                 continue  # another process claimed it first
+            checkpoint("claimed-file")
             waiting.append(dest)
-        return waiting
+        return sorted(waiting)
 
     def shop_hint(self, claimed_path: Path) -> str:
         rel = claimed_path.relative_to(self.claimed)

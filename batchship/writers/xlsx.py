@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from ..faults import checkpoint
+
 _SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
                  "constant_memory": True}
 _MAX_WIDTH = 60
@@ -27,6 +29,7 @@ def write_workbook(path: Path, sheets: list[tuple[str, pd.DataFrame]]) -> Path:
             _write_sheet(wb, name, frame, header)
     finally:
         wb.close()
+    checkpoint("xlsx-written")
     os.replace(tmp, path)
     return path
 

@@ -1,0 +1,34 @@
+"""Named kill points for crash-safety tests.
+
+``checkpoint("after-commit")`` does nothing unless the environment variable
+``BATCHSHIP_KILL_AT`` names that point when the process starts: then the
+process SIGKILLs itself there (``name#N``: the N-th time the point is reached).
+SIGKILL, not an exception: no ``finally``, no ROLLBACK, no flush — exactly what
+a power cut or the OOM killer does to a run.
+"""
+from __future__ import annotations
+
+import os
+import signal
+
+ENV = "BATCHSHIP_KILL_AT"
+
+
+def _target(spec: str) -> tuple[str, int] | None:
+    if not spec:
+        return None
+    name, _, nth = spec.partition("#")
+    return name, int(nth) if nth else 1
+
+
+_TARGET = _target(os.environ.get(ENV, ""))
+_reached: dict[str, int] = {}
+
+
+def checkpoint(name: str) -> None:
+    """Die here by SIGKILL when ``BATCHSHIP_KILL_AT`` names this point (and its occurrence)."""
+    if _TARGET is None or _TARGET[0] != name:
+        return
+    _reached[name] = _reached.get(name, 0) + 1
+    if _reached[name] == _TARGET[1]:
+        os.kill(os.getpid(), signal.SIGKILL)
