@@ -33,7 +33,8 @@ ORDER_SHEET_COLUMNS = [
 LINE_SHEET_COLUMNS = ["shop", "order_id", "line_no", "item_id", "platform_sku", "sku", "quantity", "unit_price",
                       "declared_name_en", "declared_name_cn", "declared_value", "declared_currency", "weight_g",
                       "hs_code", "origin_country", "source_file", "source_row"]
-EXCEPTION_EVENTS = ("held", "cancelled", "exception", "waybill failed", "scan not applied", "out of stock")
+EXCEPTION_EVENTS = ("held", "cancelled", "exception", "waybill failed", "scan not applied", "action not applied",
+                    "out of stock")
 PRINTABLE_EVENTS = ("waybill issued", "allocated")
 UNFINISHED_SUFFIXES = (".partial", ".tmp")   # writers/xlsx.py; labels, pick list and upload writers
 

@@ -8,6 +8,7 @@ same result.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -23,7 +24,8 @@ from .faults import checkpoint
 from .importers import Imported, load_file
 from .outputs import write_run_outputs
 from .s10 import s10_problem
-from .schemas import Line, PoolNumber
+from .schemas import Action, Line, PoolNumber, ShipScan
+from .stages.actions import apply_actions
 from .stages.allocate import allocate
 from .stages.events import concat_events
 from .stages.process import process
@@ -216,6 +218,15 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
     lines = pd.concat([lines, synced.new_lines], ignore_index=True) if len(synced.new_lines) else lines
     checkpoint("synced")
     lap("sync")
+    decisions = _frames(outcomes, "actions")
+    ev_actions, voided, not_applied = None, list(synced.voided), []
+    if decisions is not None:
+        orders, lines = _with_referenced(store, orders, lines, set(decisions[Action.order_id]))
+        acted = apply_actions(orders, decisions)
+        orders, ev_actions = acted.orders, acted.events
+        voided += acted.voided
+        not_applied.append(_not_applied_events(acted.not_applied, "action not applied"))
+    lap("actions")
     orders, ev_review = review(orders, lines, ISO2_CODES)
     checkpoint("reviewed")
     lap("review")
@@ -226,30 +237,22 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
     checkpoint("waybilled")
     lap("waybill")
     on_hand = store.on_hand()
-    orders, ev_alloc = allocate(orders, lines, on_hand, store.allocated())
+    orders, ev_alloc = allocate(orders, lines, on_hand)
     checkpoint("allocated")
     lap("allocate")
 
     scans = _frames(outcomes, "ship_confirm")
-    ev_ship, not_shipped = None, pd.DataFrame()
+    ev_ship = None
     if scans is not None:
-        refs = set(scans["reference"])
-        more = store.frame("SELECT shop, order_id FROM orders WHERE tracking_number IN (SELECT value FROM "
-                           "json_each(?)) OR order_id IN (SELECT value FROM json_each(?))",
-                           (pd.Series(list(refs)).to_json(orient="values"),) * 2)
-        extra_keys = set(zip(more["shop"], more["order_id"])) - set(zip(orders["shop"], orders["order_id"]))
-        if extra_keys:
-            extra = store.orders_by_keys(extra_keys)
-            orders = pd.concat([orders, extra], ignore_index=True)
-            lines = pd.concat([lines, store.lines_of(extra)], ignore_index=True)
+        orders, lines = _with_referenced(store, orders, lines, set(scans[ShipScan.reference]))
         shipped = ship(scans, orders, lines, set(on_hand["sku"]))
-        orders, ev_ship, not_shipped = shipped.orders, shipped.events, shipped.not_applied
+        orders, ev_ship = shipped.orders, shipped.events
+        not_applied.append(_not_applied_events(shipped.not_applied, "scan not applied"))
         store.add_movements(run_id, shipped.movements)
         checkpoint("shipped")
     lap("ship")
 
-    events = concat_events([synced.events, ev_review, ev_process, ev_waybill, ev_alloc] +
-                           ([ev_ship] if ev_ship is not None else []))
+    events = concat_events([synced.events, ev_actions, ev_review, ev_process, ev_waybill, ev_alloc, ev_ship])
     touched = events[["shop", "order_id"]].drop_duplicates()
     key = ["shop", "order_id"]
     changed = orders.merge(touched, on=key)
@@ -257,14 +260,35 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
     store.upsert_orders(changed)
     store.replace_lines(lines.merge(touched, on=key))
     checkpoint("stored-orders")
-    store.mark_pool(run_id, issued, synced.voided)
+    store.mark_pool(run_id, issued, voided)
     checkpoint("stored-pool")
     store.record_events(run_id, events)
-    if len(not_shipped):
-        store.record_events(run_id, pd.DataFrame({
-            "shop": "", "order_id": not_shipped["reference"], "event": "scan not applied",
-            "detail": not_shipped["problem"] + " (" + not_shipped["source_file"] + " row "
-            + not_shipped["source_row"].astype(str) + ")"}))
+    refused = concat_events(not_applied)
+    store.record_events(run_id, refused)
     checkpoint("stored-events")
     lap("store")
-    return {"touched_orders": len(touched), "scan_problems": len(not_shipped)}
+    return {"touched_orders": len(touched), "scan_problems": int((refused["event"] == "scan not applied").sum()),
+            "action_problems": int((refused["event"] == "action not applied").sum())}
+
+
+def _with_referenced(store: Store, orders: pd.DataFrame, lines: pd.DataFrame, refs: set[str]
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add finished orders named by tracking number or order id, so a scan or decision on one is
+    reported as "already shipped/cancelled" rather than unknown."""
+    more = store.frame("SELECT shop, order_id FROM orders WHERE tracking_number IN (SELECT value FROM "
+                       "json_each(?)) OR order_id IN (SELECT value FROM json_each(?))",
+                       (json.dumps(sorted(refs)),) * 2)
+    extra_keys = set(zip(more["shop"], more["order_id"])) - set(zip(orders["shop"], orders["order_id"]))
+    if not extra_keys:
+        return orders, lines
+    extra = store.orders_by_keys(extra_keys)
+    return (pd.concat([orders, extra], ignore_index=True),
+            pd.concat([lines, store.lines_of(extra)], ignore_index=True))
+
+
+def _not_applied_events(refused: pd.DataFrame, event: str) -> pd.DataFrame:
+    """Scans and decisions that named no order they could apply to, for the exceptions sheet."""
+    return pd.DataFrame({
+        "shop": "", "order_id": refused["reference"], "event": event,
+        "detail": refused["problem"] + " (" + refused["source_file"] + " row "
+        + refused["source_row"].astype(str) + ")"})

@@ -31,6 +31,8 @@ def format_summary(report: RunReport, root: Path) -> str:
         out.append(f"    label {tracking}: {'; '.join(problems)}")
     if s.get("scan_problems"):
         out.append(f"  handover scans not applied: {s['scan_problems']} (see the exceptions sheet)")
+    if s.get("action_problems"):
+        out.append(f"  staff decisions not applied: {s['action_problems']} (see the exceptions sheet)")
     if report.outbox is not None:
         out.append(f"  outputs: {report.outbox}")
     return "\n".join(out)

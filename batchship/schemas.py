@@ -94,6 +94,17 @@ class Pairing(Source):
     columns = ["shop", "platform_sku", "sku", "quantity", "source_file", "source_row"]
 
 
+class Action(Source):
+    """A staff decision on one order."""
+    shop = "shop"              # "" when the order id is unique across shops
+    order_id = "order_id"
+    action = "action"          # one of ACTIONS
+    note = "note"
+    APPROVE, HOLD, CANCEL = "approve", "hold", "cancel"
+    ACTIONS = (APPROVE, HOLD, CANCEL)
+    columns = ["shop", "order_id", "action", "note", "source_file", "source_row"]
+
+
 # Input kinds an inbox file can be; the importer returns one of these with its frame.
 KINDS = {
     "orders": Line,
@@ -102,6 +113,7 @@ KINDS = {
     "tracking_pool": PoolNumber,
     "ship_confirm": ShipScan,
     "pairing": Pairing,
+    "actions": Action,
 }
 
 _text = pa.Column(str, nullable=False)
@@ -141,6 +153,9 @@ def frame_schema(kind: str) -> pa.DataFrameSchema:
     elif kind == "pairing":
         cols = {c: _text for c in Pairing.columns}
         cols[Pairing.quantity] = pa.Column(int, pa.Check.ge(1))
+    elif kind == "actions":
+        cols = {c: _text for c in Action.columns}
+        cols[Action.action] = pa.Column(str, pa.Check.isin(Action.ACTIONS))
     else:
         raise KeyError(kind)
     cols.update(_source_columns())

@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 import pandas as pd
 
 from .faults import checkpoint
-from .schemas import Line, PoolNumber, Product
+from .schemas import PoolNumber, Product
 
 # Order-level state columns (one row per order). Stage values follow DESIGN.md.
 ORDER_COLUMNS = [

@@ -1,12 +1,13 @@
-"""The one-row-per-record kinds: stock, products, tracking pool, ship scans, pairing."""
+"""The one-row-per-record kinds: stock, products, tracking pool, ship scans, pairing, actions."""
 from __future__ import annotations
 
 import pandas as pd
 
 from ..countries import to_iso2
 from ..errors import Problem
-from ..schemas import KINDS, Pairing, PoolNumber, Product, ShipScan, Stock
+from ..schemas import KINDS, Action, Pairing, PoolNumber, Product, ShipScan, Stock
 from .mapping import MappedSheet, apply_fallbacks, distinct_map, problems_where
+from .normalize import header_key
 from .values import currencies, money, whole_numbers
 
 # Values without which a row means nothing, per kind (column -> words for the message).
@@ -16,6 +17,14 @@ REQUIRED_VALUES = {
     "tracking_pool": {PoolNumber.channel: "channel", PoolNumber.tracking_number: "tracking number"},
     "ship_confirm": {ShipScan.reference: "tracking number or order id"},
     "pairing": {Pairing.platform_sku: "platform SKU", Pairing.sku: "warehouse SKU"},
+    "actions": {Action.order_id: "order id", Action.action: "action"},
+}
+# Words staff write in an action sheet, after header_key folding (lower case, single spaces).
+ACTION_WORDS = {
+    "approve": Action.APPROVE, "approved": Action.APPROVE, "release": Action.APPROVE, "ok": Action.APPROVE,
+    "审核通过": Action.APPROVE, "通过": Action.APPROVE, "审核": Action.APPROVE,
+    "hold": Action.HOLD, "pause": Action.HOLD, "挂起": Action.HOLD, "暂停": Action.HOLD, "暂停发货": Action.HOLD,
+    "cancel": Action.CANCEL, "cancelled": Action.CANCEL, "取消": Action.CANCEL, "作废": Action.CANCEL,
 }
 
 
@@ -50,4 +59,10 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
     elif kind == "pairing":
         frame[Pairing.quantity], p = whole_numbers(mapped, frame, Pairing.quantity, minimum=1, what="quantity")
         problems += p
+    elif kind == "actions":
+        words = frame[Action.action].map(lambda text: ACTION_WORDS.get(header_key(text), ""))
+        unknown = (words == "") & (frame[Action.action] != "")
+        problems += problems_where(mapped, frame, unknown, Action.action,
+                                   "action must be approve, hold or cancel")
+        frame[Action.action] = words
     return frame, problems, []

@@ -11,8 +11,10 @@ import pandas as pd
 from .events import concat_events, events_for
 
 
-def allocate(orders: pd.DataFrame, lines: pd.DataFrame, on_hand: pd.DataFrame, allocated: pd.DataFrame
+def allocate(orders: pd.DataFrame, lines: pd.DataFrame, on_hand: pd.DataFrame
              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`orders` holds every unshipped order, so what they hold is computed here, after this
+    batch's cancellations and holds released their stock."""
     orders = orders.copy()
     waiting = orders[(orders["stage"] == "print") & (orders["stock_status"] != "in_stock")]
     if waiting.empty:
@@ -21,7 +23,9 @@ def allocate(orders: pd.DataFrame, lines: pd.DataFrame, on_hand: pd.DataFrame, a
     tracked = set(on_hand["sku"])
     free: dict[tuple[str, str], int] = {
         (w, s): int(q) for w, s, q in zip(on_hand["warehouse"], on_hand["sku"], on_hand["on_hand"])}
-    for w, s, q in zip(allocated["warehouse"], allocated["sku"], allocated["allocated"]):
+    holding = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock")]
+    held = lines.merge(holding[["shop", "order_id", "warehouse"]], on=["shop", "order_id"])
+    for (w, s), q in held.groupby(["warehouse", "sku"])["quantity"].sum().items():
         free[(w, s)] = free.get((w, s), 0) - int(q)
 
     mine = lines.merge(waiting[["shop", "order_id", "warehouse"]], on=["shop", "order_id"])
