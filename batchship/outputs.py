@@ -34,7 +34,7 @@ LINE_SHEET_COLUMNS = ["shop", "order_id", "line_no", "item_id", "platform_sku", 
                       "declared_name_en", "declared_name_cn", "declared_value", "declared_currency", "weight_g",
                       "hs_code", "origin_country", "source_file", "source_row"]
 EXCEPTION_EVENTS = ("held", "cancelled", "exception", "waybill failed", "scan not applied", "action not applied",
-                    "out of stock")
+                    "out of stock", "label problem")
 PRINTABLE_EVENTS = ("waybill issued", "allocated")
 UNFINISHED_SUFFIXES = (".partial", ".tmp")   # writers/xlsx.py; labels, pick list and upload writers
 
@@ -58,18 +58,18 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
         return result
 
     checkpoint("outputs-started")
-    written.append(timed("write orders.xlsx", _orders_workbook, out, orders, lines, events,
-                         store.run_files(run_id)))
-    checkpoint("wrote-orders")
-    written.append(timed("write stock.xlsx", _stock_workbook, out, store))
-    checkpoint("wrote-stock")
-
     ready = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock")
                    & (orders["tracking_number"] != "") & _named_in(orders, events, PRINTABLE_EVENTS)]
     ready = ready.sort_values(["channel", "warehouse", "paid_at", "shop", "order_id"], kind="stable")
     ready_lines = lines.merge(ready[["shop", "order_id", "warehouse", "channel", "tracking_number"]],
                               on=["shop", "order_id"])
     label_problems = timed("labels", _labels, out, ready, ready_lines, config, written)
+    # Labels come first so that text no font could print is reported on its order.
+    written.append(timed("write orders.xlsx", _orders_workbook, out, orders, lines,
+                         _with_label_problems(events, ready, label_problems), store.run_files(run_id)))
+    checkpoint("wrote-orders")
+    written.append(timed("write stock.xlsx", _stock_workbook, out, store))
+    checkpoint("wrote-stock")
     if len(ready):
         written += timed("picklist", _picklist, out, ready_lines, store, run_id)
         checkpoint("wrote-picklist")
@@ -83,6 +83,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
         written += timed("uploads", write_uploads, ship_lines, config, out, ship_date=day)
         checkpoint("wrote-uploads")
 
+    _flush_to_disk(written, out)
     _settle_files(ws, store, run_id)
     checkpoint("settled")
     summary = store.run_summary(run_id)
@@ -96,6 +97,31 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     store.finish_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"))
     checkpoint("finished")
     return out, written
+
+
+def _with_label_problems(events: pd.DataFrame, ready: pd.DataFrame, problems: dict[str, list[str]]
+                         ) -> pd.DataFrame:
+    """Events plus one 'label problem' row per order whose label lost text no font could show."""
+    if not problems:
+        return events
+    hit = ready[ready["tracking_number"].isin(problems)]
+    extra = pd.DataFrame({"shop": hit["shop"].values, "order_id": hit["order_id"].values,
+                          "event": "label problem",
+                          "detail": ["; ".join(problems[t]) for t in hit["tracking_number"]]})
+    return pd.concat([events, extra], ignore_index=True)
+
+
+def _flush_to_disk(paths: list[Path], folder: Path) -> None:
+    """Outputs reach the disk before the run is marked finished, so a power cut cannot leave a
+    finished run with empty files."""
+    for path in paths:
+        with open(path, "rb") as f:
+            os.fsync(f.fileno())
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _named_in(orders: pd.DataFrame, events: pd.DataFrame, kinds: tuple[str, ...]) -> pd.Series:

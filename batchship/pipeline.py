@@ -58,10 +58,12 @@ class RunReport:
     outbox: Path | None
     summary: dict
     timings: dict[str, float] = field(default_factory=dict)
+    recovered: dict[str, dict] = field(default_factory=dict)   # interrupted runs completed first: id -> summary
 
     @property
     def rejected(self) -> int:
-        return len(self.summary.get("files", {}).get("rejected", []))
+        return sum(len(s.get("files", {}).get("rejected", []))
+                   for s in [self.summary, *self.recovered.values()])
 
 
 def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wait_seconds: float = 0.0,
@@ -73,10 +75,14 @@ def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wai
         checkpoint("locked")
         store = Store(ws.database)
         try:
+            recovered = {}
             for unfinished in store.unfinished_runs():
                 write_run_outputs(ws, store, config, unfinished)
+                recovered[unfinished] = store.run_summary(unfinished)
             checkpoint("unfinished-done")
-            return _run(ws, store, config, only, now or datetime.now(timezone.utc))
+            report = _run(ws, store, config, only, now or datetime.now(timezone.utc))
+            report.recovered = recovered
+            return report
         finally:
             store.close()
 

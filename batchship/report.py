@@ -9,9 +9,15 @@ from .workspace import Workspace
 
 
 def format_summary(report: RunReport, root: Path) -> str:
+    out = []
+    for run_id, summary in report.recovered.items():
+        files = summary.get("files", {})
+        out.append(f"completed run {run_id}, which had been interrupted: {len(files.get('applied', []))} "
+                   f"applied, {len(files.get('rejected', []))} rejected, {summary.get('labels', 0)} labels "
+                   f"(outputs in outbox/{run_id})")
     s = report.summary
     files = s.get("files", {})
-    out = [f"run {report.run_id}"]
+    out.append(f"run {report.run_id}")
     out.append(f"  files: {len(files.get('applied', []))} applied, {len(files.get('rejected', []))} rejected, "
                f"{len(files.get('duplicate', []))} skipped as already applied")
     for name in files.get("rejected", []):
