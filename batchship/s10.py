@@ -13,10 +13,6 @@ def s10_check_digit(serial: str) -> int:
     return {10: 0, 11: 5}.get(check, check)
 
 
-def looks_like_s10(number: str) -> bool:
-    """True when the number has the S10 shape; only such numbers are held to the check digit."""
-    return bool(_S10.match(number))
-
 
 def s10_problem(number: str, known_countries: frozenset[str] | set[str]) -> str:
     """Why an S10-shaped number is invalid, or "" when it is valid (service letters are not checked)."""

@@ -249,9 +249,6 @@ class Store:
         return [r[0] for r in self.db.execute(
             "SELECT run_id FROM runs WHERE committed_at != '' AND finished_at = '' ORDER BY run_id")]
 
-    def drop_uncommitted_runs(self) -> None:
-        self.db.execute("DELETE FROM runs WHERE committed_at = ''")
-
     def run_summary(self, run_id: str) -> dict:
         row = self.db.execute("SELECT summary FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         return json.loads(row[0]) if row else {}
@@ -259,10 +256,6 @@ class Store:
     def run_files(self, run_id: str) -> pd.DataFrame:
         return self.frame("SELECT claimed_path, name, outcome, detail, problems FROM run_files WHERE run_id = ?",
                           (run_id,))
-
-    def run_order_keys(self, run_id: str) -> list[tuple[str, str]]:
-        return [tuple(r) for r in self.db.execute(
-            "SELECT DISTINCT shop, order_id FROM events WHERE run_id = ?", (run_id,))]
 
     def run_events(self, run_id: str) -> pd.DataFrame:
         return self.frame("SELECT shop, order_id, event, detail FROM events WHERE run_id = ?", (run_id,))

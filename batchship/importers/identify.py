@@ -105,10 +105,6 @@ class SheetMatch:
     header: HeaderRow
     template: Template
 
-    @property
-    def header_row_number(self) -> int:
-        return self.sheet.first_row_number + self.header_index
-
 
 def _claim(sheet: RawSheet, templates: tuple[Template, ...], file_name: str
            ) -> tuple[SheetMatch | None, list[tuple[Fit, RawSheet, int]]]:
