@@ -97,9 +97,11 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
         timings[name] = timings.get(name, 0.0) + t - clock
         clock = t
 
-    run_id = _new_run_id(store, now)
     claimed = ws.claim(config.watch.ignore, only)
     checkpoint("claimed")
+    if not claimed:   # cron calls often find nothing: no run, no empty outbox folder
+        return RunReport("", None, {})
+    run_id = _new_run_id(store, now)
     applied_now: dict[str, str] = {}
     outcomes = [_import(ws, store, config, path, applied_now) for path in claimed]
     checkpoint("imported")

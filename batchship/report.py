@@ -15,6 +15,9 @@ def format_summary(report: RunReport, root: Path) -> str:
         out.append(f"completed run {run_id}, which had been interrupted: {len(files.get('applied', []))} "
                    f"applied, {len(files.get('rejected', []))} rejected, {summary.get('labels', 0)} labels "
                    f"(outputs in outbox/{run_id})")
+    if not report.run_id:
+        out.append("nothing to do: no new files in inbox/")
+        return "\n".join(out)
     s = report.summary
     files = s.get("files", {})
     out.append(f"run {report.run_id}")

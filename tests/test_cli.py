@@ -80,3 +80,12 @@ def test_watch_processes_a_dropped_file(tmp_path):
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=10)
     assert "files: 1 applied" in out
+
+
+def test_run_with_an_empty_inbox_makes_no_run(tmp_path, capsys):
+    root = tmp_path / "ws"
+    main(["init", str(root)])
+    capsys.readouterr()
+    assert main(["run", "-w", str(root)]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+    assert list((root / "outbox").iterdir()) == []
