@@ -1,4 +1,8 @@
-"""Command line: a thin layer over the library. Exit codes: 0 all applied, 1 a file rejected, 2 usage/config."""
+"""Command line: a thin layer over the library.
+
+Exit codes: 0 all files applied, 1 a file was rejected, 2 usage or configuration error (or the
+workspace is busy), 3 an unexpected error.
+"""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +17,7 @@ from .io.xlsx_guard import verify_xml_safety
 from .pipeline import RunReport, run_batch
 from .report import format_status, format_summary
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     except BatchshipError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception:  # cron mail must tell a bug from a rejected file
+        logging.getLogger("batchship").exception(
+            "unexpected error (an uncommitted batch changed nothing; a committed one is completed by the next run)")
+        return EXIT_BUG
 
 
 def _parser() -> argparse.ArgumentParser:
