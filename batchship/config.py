@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -27,6 +28,9 @@ class Shop:
     platform: str                  # template name in templates/formats, e.g. "amazon_order_report"
     marketplace: str = ""          # e.g. "JP" selects the Japanese Amazon upload variant
     notify_customer: bool = True   # Shopify tracking upload: let Shopify e-mail the buyer
+    currency: str = ""             # for exports whose money carries no currency (Lazada, TikTok ...)
+    country: str = ""              # ISO-2, for single-country marketplaces whose exports omit it
+    timezone: str = ""             # IANA name, e.g. "Asia/Manila": how naive export times are read
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,16 @@ def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
         for item in data.get("shops", []):
             shop = Shop(name=str(item["name"]), platform=str(item["platform"]),
                         marketplace=str(item.get("marketplace", "")),
-                        notify_customer=bool(item.get("notify_customer", True)))
+                        notify_customer=bool(item.get("notify_customer", True)),
+                        currency=str(item.get("currency", "")).upper(),
+                        country=str(item.get("country", "")).upper(),
+                        timezone=str(item.get("timezone", "")))
+            if shop.timezone:
+                try:
+                    ZoneInfo(shop.timezone)
+                except (ZoneInfoNotFoundError, ValueError):
+                    raise ConfigError(f"{where}: shop {shop.name!r}: unknown timezone {shop.timezone!r} "
+                                      "(use an IANA name such as Asia/Shanghai)")
             shops[shop.name] = shop
         channels = {}
         for item in data.get("channels", []):

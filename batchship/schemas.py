@@ -49,7 +49,8 @@ class Line(Source):
     ]
 
 
-PLATFORM_STATUSES = ("open", "cancelled", "refunded", "shipped")
+# "unpaid": the buyer has not paid yet (Shopee/TikTok "Unpaid", Amazon "Pending"): held until paid.
+PLATFORM_STATUSES = ("open", "unpaid", "cancelled", "refunded", "shipped")
 
 
 class Stock(Source):
