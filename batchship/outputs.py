@@ -78,6 +78,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     if len(shipments):
         ship_lines = lines.merge(shipments[["shop", "order_id", "platform", "tracking_number", "channel"]],
                                  on=["shop", "order_id"])
+        ship_lines = _as_marketplace_lines(ship_lines)
         # The run's own day, not today: outputs finished after a crash must not change.
         day = store.run_summary(run_id).get("day") or _run_day(run_id)
         written += timed("uploads", write_uploads, ship_lines, config, out, ship_date=day)
@@ -97,6 +98,15 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     store.finish_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"))
     checkpoint("finished")
     return out, written
+
+
+def _as_marketplace_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    """One row per marketplace line with the marketplace's units: a bundle is confirmed as the one
+    line the buyer ordered, not as the warehouse SKUs it was paired to."""
+    lines = lines.drop_duplicates(["shop", "order_id", "platform_line"]).copy()
+    lines["quantity"] = lines["platform_quantity"]
+    lines["sku"] = lines["platform_sku"]
+    return lines
 
 
 def _with_label_problems(events: pd.DataFrame, ready: pd.DataFrame, problems: dict[str, list[str]]

@@ -27,11 +27,14 @@ ORDER_COLUMNS = [
 ]
 CUSTOMS_COLUMNS = ["declared_name_en", "declared_name_cn", "declared_value", "declared_currency",
                    "weight_g", "hs_code", "origin_country"]
+# platform_line / platform_quantity: the marketplace's own line and units, kept through bundle pairing
+# so tracking uploads confirm what the buyer ordered, not the warehouse units it became.
 LINE_COLUMNS = ["shop", "order_id", "line_no", "item_id", "platform_sku", "sku", "quantity",
-                "unit_price", "raw", "source_file", "source_row"] + CUSTOMS_COLUMNS
+                "platform_line", "platform_quantity", "unit_price", "raw", "source_file",
+                "source_row"] + CUSTOMS_COLUMNS
 STAGES = ("review", "hold", "process", "waybill", "print", "shipped", "cancelled")
 ACTIVE_STAGES = ("review", "hold", "process", "waybill", "print")
-INT_COLUMNS = {"source_row", "line_no", "quantity", "weight_g"}
+INT_COLUMNS = {"source_row", "line_no", "quantity", "weight_g", "platform_line", "platform_quantity"}
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS orders ({", ".join(c + (" INTEGER" if c in INT_COLUMNS else " TEXT NOT NULL DEFAULT ''") for c in ORDER_COLUMNS)},

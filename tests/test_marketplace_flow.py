@@ -119,3 +119,23 @@ def test_pairing_bundle_allocates_its_components_and_reports_unpaired(ws):
     orders = ws.orders().set_index("order_id")
     assert orders.loc["114-1111111-1111111", "goods_value"] == "90.00"
     assert orders.loc["114-3333333-3333333", "notes"] == "unpaired SKU ODD-THING"
+    # The marketplace is told about the line the buyer ordered: 3 gift sets, not 6 mugs and 3 tees.
+    upload = ws.last_outbox() / "upload-amz-us-amazon.txt"
+    rows = list(csv.DictReader(upload.open(encoding="utf-8"), delimiter="\t"))
+    bundle_rows = [r for r in rows if r["order-id"] == "114-1111111-1111111"]
+    assert [(r["order-item-id"], r["quantity"]) for r in bundle_rows] == [("11111111111111", "3")]
+
+
+def test_unpaid_order_waits_on_hold_until_the_platform_says_paid(ws):
+    _declare(ws, '\n[[shops]]\nname = "shopA"\nplatform = "shopify"\n')
+    ws.drop("products.csv", PRODUCT_HEADER, [product_row("MUG"), product_row("TEE")])
+    ws.drop("pool.csv", ["channel", "tracking_number"], [["YW", s10(1)]])
+    ws.drop("export.csv", SHOPIFY_HEADER, _shopify_rows(status="pending"), shop="shopA")
+    ws.run()
+    order = ws.orders().set_index("order_id").loc["#1001"]
+    assert (order["stage"], order["hold_reason"], order["tracking_number"]) == (
+        "hold", "not paid yet on the platform", "")
+    ws.drop("export-2.csv", SHOPIFY_HEADER, _shopify_rows(status="paid"), shop="shopA")
+    ws.run()
+    order = ws.orders().set_index("order_id").loc["#1001"]
+    assert (order["stage"], order["tracking_number"]) == ("print", s10(1))

@@ -18,6 +18,7 @@ _ORDER_FIELDS = [Line.platform, Line.paid_at, Line.recipient_name, Line.address1
                  Line.state, Line.postcode, Line.country, Line.phone, Line.email, Line.currency,
                  Line.order_total, Line.platform_status, Line.file, Line.row]
 _ENDED = ("cancelled", "refunded")
+UNPAID_REASON = "not paid yet on the platform"
 
 
 @dataclass
@@ -69,6 +70,8 @@ def _new_orders(heads: pd.DataFrame, incoming: pd.DataFrame, run_id: str) -> pd.
     for col in ("held_at", "hold_reason", "failure_reason", "channel", "warehouse", "tracking_number",
                 "stock_status"):
         o[col] = ""
+    unpaid = status == "unpaid"
+    o.loc[unpaid, ["stage", "held_at", "hold_reason"]] = "hold", "unpaid", UNPAID_REASON
     o["created_run"] = run_id
     o["updated_run"] = run_id
     return o[ORDER_COLUMNS]
@@ -92,6 +95,8 @@ def _paired_lines(lines: pd.DataFrame, pairing: pd.DataFrame) -> pd.DataFrame:
     lines = lines.copy()
     for col in CUSTOMS_COLUMNS:
         lines[col] = 0 if col == "weight_g" else ""
+    lines["platform_line"] = lines[Line.line_no]
+    lines["platform_quantity"] = lines[Line.quantity]
     if pairing.empty or lines.empty:
         return lines
     shop_pairs = pairing[pairing["shop"] != ""]
@@ -157,12 +162,16 @@ def _status_updates(existing: pd.DataFrame, heads: pd.DataFrame, run_id: str
         f"{s} on the platform" + (f"; waybill {t} voided" if t else "") + ("; allocation released" if r else "")
         for s, t, r in zip(changed[cancel], existing.loc[cancel, "tracking_number"], released)]
     existing.loc[cancel, "tracking_number"] = ""
+    paid = changed.index[(changed == "open").values & (stage == "hold").values
+                         & (existing.loc[changed.index, "held_at"] == "unpaid").values]
+    existing.loc[paid, ["stage", "held_at", "hold_reason"]] = "review", "", ""
     rest = changed.index.difference(cancel)
     frame = lambda idx: existing.loc[idx].reset_index()
     events = concat_events([
         events_for(frame(cancel), "cancelled", existing.loc[cancel, "notes"].reset_index(drop=True)),
         events_for(frame(after_ship), "exception", "cancelled/refunded on the platform after shipping"),
-        events_for(frame(rest.difference(after_ship)), "platform status",
-                   ("now " + changed[rest.difference(after_ship)]).reset_index(drop=True)),
+        events_for(frame(paid), "paid", "paid on the platform: released for review"),
+        events_for(frame(rest.difference(after_ship).difference(paid)), "platform status",
+                   ("now " + changed[rest.difference(after_ship).difference(paid)]).reset_index(drop=True)),
     ])
     return existing, voided, events
