@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from .countries import to_iso2
 from .errors import ConfigError
 
 CONFIG_NAME = "batchship.toml"
@@ -132,7 +133,7 @@ def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
             here = f"{where}: logistics rule {i}"
             rule = LogisticsRule(
                 channel=str(item["channel"]), warehouse=str(item.get("warehouse", "")),
-                countries=tuple(str(c).upper() for c in item.get("countries", [])),
+                countries=tuple(to_iso2(str(c)) for c in item.get("countries", [])),
                 shops=tuple(str(s) for s in item.get("shops", [])),
                 min_weight_g=item.get("min_weight_g"), max_weight_g=item.get("max_weight_g"),
                 min_value=_decimal(item.get("min_value"), here), max_value=_decimal(item.get("max_value"), here),

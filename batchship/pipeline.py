@@ -32,7 +32,8 @@ from .stages.process import process
 from .stages.review import review
 from .stages.ship import ship
 from .stages.stock import count_adjustments
-from .stages.sync import sync_orders
+from .stages.repair import repair_orders
+from .stages.sync import BATCH_FILE, sync_orders
 from .stages.waybill import assign_waybills
 from .store import Store
 from .workspace import Workspace, WorkspaceLock
@@ -102,8 +103,8 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
     if not claimed:   # cron calls often find nothing: no run, no empty outbox folder
         return RunReport("", None, {})
     run_id = _new_run_id(store, now)
-    applied_now: dict[str, str] = {}
-    outcomes = [_import(ws, store, config, path, applied_now) for path in claimed]
+    so_far = BatchSoFar()
+    outcomes = [_import(ws, store, config, path, so_far) for path in claimed]
     checkpoint("imported")
     lap("import")
     with store.batch():
@@ -120,7 +121,7 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
         checkpoint("files-recorded")
         store.commit_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), summary)
     lap("commit")
-    outbox, written = write_run_outputs(ws, store, config, run_id, timings=timings)
+    outbox, _ = write_run_outputs(ws, store, config, run_id, timings=timings)
     lap("outputs")
     return RunReport(run_id, outbox, store.run_summary(run_id), timings)
 
@@ -136,9 +137,14 @@ def _new_run_id(store: Store, now: datetime) -> str:
     return run_id
 
 
-def _import(ws: Workspace, store: Store, config: Config, path: Path,
-            applied_now: dict[str, str]) -> FileOutcome:
-    """``applied_now``: sha256 -> name of the files this batch applies so far (updated here)."""
+@dataclass
+class BatchSoFar:
+    """What the files read so far in this batch hold, for checks that span files."""
+    applied: dict[str, str] = field(default_factory=dict)   # sha256 -> file name
+    pool: dict[str, str] = field(default_factory=dict)      # tracking number -> channel
+
+
+def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: BatchSoFar) -> FileOutcome:
     name = path.name
     try:
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -147,24 +153,26 @@ def _import(ws: Workspace, store: Store, config: Config, path: Path,
     earlier = store.applied_file(sha)
     if earlier:
         return FileOutcome(path, name, "duplicate", f"same content already applied in run {earlier}", sha256=sha)
-    if sha in applied_now:   # the same file saved twice while a run was busy: both land in one batch
-        return FileOutcome(path, name, "duplicate", f"same content as {applied_now[sha]} in this batch",
+    if sha in so_far.applied:   # the same file saved twice while a run was busy: both land in one batch
+        return FileOutcome(path, name, "duplicate", f"same content as {so_far.applied[sha]} in this batch",
                            sha256=sha)
     try:
         imported = load_file(path, shop_hint=ws.shop_hint(path), config=config)
-        _check_pool(store, imported, name)
+        _check_pool(store, imported, name, so_far.pool)
     except FileRejected as exc:
         return FileOutcome(path, name, "rejected", exc.message, exc.problems, sha256=sha)
     except Exception as exc:  # a reader bug must not stop the other files of the batch
         log.exception("unexpected error reading %s", path)
         return FileOutcome(path, name, "rejected", problems=[Problem(
             f"could not be read ({exc.__class__.__name__}: {exc}); please report this file")], sha256=sha)
-    applied_now[sha] = name
+    so_far.applied[sha] = name
+    if imported.kind == "tracking_pool":
+        so_far.pool.update(zip(imported.frame[PoolNumber.tracking_number], imported.frame[PoolNumber.channel]))
     return FileOutcome(path, name, "applied", f"{imported.kind} ({imported.platform}), {len(imported.frame)} rows",
                        imported=imported, sha256=sha)
 
 
-def _check_pool(store: Store, imported: Imported, name: str) -> None:
+def _check_pool(store: Store, imported: Imported, name: str, earlier_in_batch: dict[str, str]) -> None:
     """Tracking-pool files: S10 numbers must pass their check digit; a number cannot change channel."""
     if imported.kind != "tracking_pool":
         return
@@ -174,7 +182,7 @@ def _check_pool(store: Store, imported: Imported, name: str) -> None:
         why = s10_problem(number, ISO2_CODES)
         if why:
             problems.append(Problem(why, row=int(row), column="tracking_number", value=number))
-    known = store.known_pool_numbers(f[PoolNumber.tracking_number].tolist())
+    known = {**earlier_in_batch, **store.known_pool_numbers(f[PoolNumber.tracking_number].tolist())}
     for number, channel, row in zip(f[PoolNumber.tracking_number], f[PoolNumber.channel], f[PoolNumber.row]):
         if number in known and known[number] != channel:
             problems.append(Problem(f"already in the pool of channel {known[number]}", row=int(row),
@@ -189,7 +197,9 @@ def _check_pool(store: Store, imported: Imported, name: str) -> None:
 
 
 def _frames(outcomes: list[FileOutcome], kind: str) -> pd.DataFrame | None:
-    frames = [o.imported.frame for o in outcomes if o.imported and o.imported.kind == kind]
+    """The batch's rows of one kind, each tagged with its file's place in the batch."""
+    frames = [o.imported.frame.assign(**{BATCH_FILE: i}) for i, o in enumerate(outcomes)
+              if o.imported and o.imported.kind == kind]
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
@@ -200,7 +210,7 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
         checkpoint("applied-products")
     pairing = _frames(outcomes, "pairing")
     if pairing is not None:
-        store.upsert_pairing(pairing)
+        store.replace_pairing(pairing)
         checkpoint("applied-pairing")
     for o in outcomes:
         if o.imported and o.imported.kind == "stock":
@@ -215,7 +225,7 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
     lap("apply inputs")
 
     incoming = _frames(outcomes, "orders")
-    incoming = incoming if incoming is not None else pd.DataFrame(columns=Line.columns)
+    incoming = incoming if incoming is not None else pd.DataFrame(columns=Line.columns + [BATCH_FILE])
     keys = list(zip(incoming[Line.shop], incoming[Line.order_id]))
     existing = store.active_orders(set(keys))
     lines = store.lines_of(existing)
@@ -224,6 +234,9 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
     synced = sync_orders(existing, incoming, store.pairing(), known_skus, run_id)
     orders = synced.orders
     lines = pd.concat([lines, synced.new_lines], ignore_index=True) if len(synced.new_lines) else lines
+    ev_repair = None
+    if pairing is not None:
+        orders, lines, ev_repair = repair_orders(orders, lines, store.pairing())
     checkpoint("synced")
     lap("sync")
     decisions = _frames(outcomes, "actions")
@@ -252,15 +265,17 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
     scans = _frames(outcomes, "ship_confirm")
     ev_ship = None
     if scans is not None:
-        orders, lines = _with_referenced(store, orders, lines, set(scans[ShipScan.reference]))
-        shipped = ship(scans, orders, lines, set(on_hand["sku"]))
+        refs = set(scans[ShipScan.reference])
+        orders, lines = _with_referenced(store, orders, lines, refs)
+        shipped = ship(scans, orders, lines, set(zip(on_hand["warehouse"], on_hand["sku"])),
+                       store.voided_numbers(refs))
         orders, ev_ship = shipped.orders, shipped.events
         not_applied.append(_not_applied_events(shipped.not_applied, "scan not applied"))
         store.add_movements(run_id, shipped.movements)
         checkpoint("shipped")
     lap("ship")
 
-    events = concat_events([synced.events, ev_actions, ev_review, ev_process, ev_waybill, ev_alloc, ev_ship])
+    events = concat_events([synced.events, ev_repair, ev_actions, ev_review, ev_process, ev_waybill, ev_alloc, ev_ship])
     touched = events[["shop", "order_id"]].drop_duplicates()
     key = ["shop", "order_id"]
     changed = orders.merge(touched, on=key)

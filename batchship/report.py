@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .pipeline import RunReport
-from .store import STAGES, Store
+from .schemas import ORDER_STAGES
+from .store import Store
 from .workspace import Workspace
 
 
@@ -50,7 +51,7 @@ def format_summary(report: RunReport, root: Path) -> str:
 def _stage_lines(store: Store) -> list[str]:
     counts = store.stage_counts()
     per_stage = counts.groupby("stage")["orders"].sum()
-    lines = ["orders per stage: " + ", ".join(f"{st} {int(per_stage.get(st, 0))}" for st in STAGES)]
+    lines = ["orders per stage: " + ", ".join(f"{st} {int(per_stage.get(st, 0))}" for st in ORDER_STAGES)]
     printing = counts[counts["stage"] == "print"].set_index("stock_status")["orders"]
     lines.append(f"awaiting print: {int(printing.get('in_stock', 0))} in stock, "
                  f"{int(printing.get('out_of_stock', 0))} out of stock")

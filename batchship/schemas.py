@@ -49,6 +49,10 @@ class Line(Source):
     ]
 
 
+# An order's stage (DESIGN.md: the order's path, plus the side paths).
+ORDER_STAGES = ("review", "hold", "process", "waybill", "print", "shipped", "cancelled")
+ACTIVE_STAGES = ("review", "hold", "process", "waybill", "print")
+
 # "unpaid": the buyer has not paid yet (Shopee/TikTok "Unpaid", Amazon "Pending"): held until paid.
 PLATFORM_STATUSES = ("open", "unpaid", "cancelled", "refunded", "shipped")
 

@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 import pandas as pd
 
 from .faults import checkpoint
-from .schemas import PoolNumber, Product
+from .schemas import ACTIVE_STAGES, PoolNumber, Product
 
 # Order-level state columns (one row per order). Stage values follow DESIGN.md.
 ORDER_COLUMNS = [
@@ -32,8 +32,6 @@ CUSTOMS_COLUMNS = ["declared_name_en", "declared_name_cn", "declared_value", "de
 LINE_COLUMNS = ["shop", "order_id", "line_no", "item_id", "platform_sku", "sku", "quantity",
                 "platform_line", "platform_quantity", "unit_price", "raw", "source_file",
                 "source_row"] + CUSTOMS_COLUMNS
-STAGES = ("review", "hold", "process", "waybill", "print", "shipped", "cancelled")
-ACTIVE_STAGES = ("review", "hold", "process", "waybill", "print")
 INT_COLUMNS = {"source_row", "line_no", "quantity", "weight_g", "platform_line", "platform_quantity"}
 
 SCHEMA = f"""
@@ -83,6 +81,16 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A workspace made by an earlier version gets the columns added since (empty or 0)."""
+        for table, columns in (("orders", ORDER_COLUMNS), ("lines", LINE_COLUMNS), ("products", Product.columns)):
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            for column in columns:
+                if column not in have:
+                    kind = "INTEGER NOT NULL DEFAULT 0" if column in INT_COLUMNS else "TEXT NOT NULL DEFAULT ''"
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         self.db.close()
@@ -170,6 +178,11 @@ class Store:
             out.update(rows)
         return out
 
+    def voided_numbers(self, numbers: set[str]) -> set[str]:
+        rows = self.db.execute("SELECT tracking_number FROM pool WHERE status = 'void' AND tracking_number IN "
+                               "(SELECT value FROM json_each(?))", (json.dumps(sorted(numbers)),))
+        return {r[0] for r in rows}
+
     def applied_file(self, sha256: str) -> str | None:
         row = self.db.execute("SELECT run_id FROM files WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
@@ -188,7 +201,10 @@ class Store:
     def upsert_products(self, products: pd.DataFrame) -> None:
         _upsert(self.db, "products", Product.columns, products)
 
-    def upsert_pairing(self, pairing: pd.DataFrame) -> None:
+    def replace_pairing(self, pairing: pd.DataFrame) -> None:
+        """A pairing sheet states the whole pairing of each platform SKU it names: a bundle can shrink."""
+        named = pairing[["shop", "platform_sku"]].drop_duplicates()
+        self.db.executemany("DELETE FROM pairing WHERE shop = ? AND platform_sku = ?", named.itertuples(index=False))
         _upsert(self.db, "pairing", ["shop", "platform_sku", "sku", "quantity", "source_file", "source_row"], pairing)
 
     def set_shelves(self, places: pd.DataFrame) -> None:

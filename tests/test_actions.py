@@ -34,7 +34,8 @@ def test_cancel_releases_stock_to_the_next_waiting_order_in_the_same_batch(ws):
     assert ws.run() == 0
     orders = ws.orders().set_index("order_id")
     assert orders.loc["P1", "stage"] == "cancelled"
-    assert orders.loc["P1", "notes"] == f"cancelled by staff (buyer asked); waybill {before.loc['P1', 'tracking_number']} voided"
+    assert orders.loc["P1", "notes"] == (f"cancelled by staff (buyer asked); waybill {before.loc['P1', 'tracking_number']} "
+                                       "voided; allocation released")
     assert orders.loc["P2", "stock_status"] == "in_stock"
     assert ws.stock().loc[("SZ", "A"), ["on_hand", "allocated", "available"]].tolist() == [2, 2, 0]
     db = sqlite3.connect(ws.root / ".batchship" / "state.sqlite")

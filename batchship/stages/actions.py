@@ -1,8 +1,9 @@
 """Staff decisions from an action sheet: approve a held order, hold one, or cancel one.
 
-An approved order skips the rule that held it: one held by review goes on to
-process; one held at process is routed again (it holds again if the product
-data is still missing); one held by staff returns to where it was taken from.
+An approved order skips the rule that held it and goes on to process (where it
+is routed again, and holds again if its product data is still missing); one
+that already had its waybill returns to print and takes stock again. A staff
+hold stays until staff approve it: nothing automatic releases it.
 """
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..schemas import Action
+from ..schemas import ACTIVE_STAGES, Action
 from .events import concat_events, events_for
 
-ACTIVE = ("review", "hold", "process", "waybill", "print")
+STAFF = "staff"   # held_at of a staff hold
 
 
 @dataclass
@@ -40,7 +41,7 @@ def apply_actions(orders: pd.DataFrame, actions: pd.DataFrame) -> ActionResult:
             problems.append((ref, r.source_file, r.source_row, why))
             continue
         stage = orders.at[idx, "stage"]
-        if stage not in ACTIVE:
+        if stage not in ACTIVE_STAGES:
             problems.append((ref, r.source_file, r.source_row, f"{r.action}: order is already {stage}"))
             continue
         note = f" ({r.note})" if r.note else ""
@@ -51,16 +52,19 @@ def apply_actions(orders: pd.DataFrame, actions: pd.DataFrame) -> ActionResult:
             _approve(orders, idx)
             events.append(events_for(orders.loc[[idx]], "approved", "approved by staff" + note))
         elif r.action == Action.HOLD:
-            orders.loc[idx, ["held_at", "hold_reason"]] = _staff_hold_origin(orders, idx), "held by staff" + note
-            orders.at[idx, "stage"] = "hold"
-            orders.at[idx, "stock_status"] = ""
+            orders.loc[idx, ["stage", "held_at", "hold_reason", "stock_status"]] = (
+                "hold", STAFF, "held by staff" + note, "")
             events.append(events_for(orders.loc[[idx]], "held", "held by staff" + note))
         else:
             tracking = orders.at[idx, "tracking_number"]
             if tracking:
                 voided.append(tracking)
-            orders.loc[idx, ["stage", "stock_status", "tracking_number"]] = "cancelled", "", ""
-            orders.at[idx, "notes"] = "cancelled by staff" + note + (f"; waybill {tracking} voided" if tracking else "")
+            released = orders.at[idx, "stock_status"] == "in_stock"
+            orders.loc[idx, ["stage", "stock_status", "tracking_number", "held_at", "hold_reason",
+                             "failure_reason"]] = "cancelled", "", "", "", "", ""
+            orders.at[idx, "notes"] = ("cancelled by staff" + note
+                                       + (f"; waybill {tracking} voided" if tracking else "")
+                                       + ("; allocation released" if released else ""))
             events.append(events_for(orders.loc[[idx]], "cancelled", orders.at[idx, "notes"]))
     not_applied = pd.DataFrame(problems, columns=["reference", "source_file", "source_row", "problem"])
     return ActionResult(orders, voided, concat_events(events), not_applied)
@@ -70,23 +74,6 @@ def _only(hits: list):
     return hits[0] if len(hits) == 1 else None
 
 
-def _staff_hold_origin(orders: pd.DataFrame, idx) -> str:
-    """Where a staff hold returns to when approved: `staff:<stage>`."""
-    stage = orders.at[idx, "stage"]
-    if stage == "hold":
-        return orders.at[idx, "held_at"]
-    return f"staff:{stage}"
-
-
 def _approve(orders: pd.DataFrame, idx) -> None:
-    held_at = orders.at[idx, "held_at"]
-    if held_at.startswith("staff:"):
-        back = held_at.removeprefix("staff:")
-        back = "process" if back == "review" else back
-    elif held_at == "process":
-        back = "process"
-    else:
-        back = "process"   # review rules are what staff overrule
-    if back == "print" and not orders.at[idx, "tracking_number"]:
-        back = "waybill"
+    back = "print" if orders.at[idx, "tracking_number"] else "process"
     orders.loc[idx, ["stage", "held_at", "hold_reason"]] = back, "", ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .events import concat_events, events_for
+from .priority import oldest_paid_first
 
 
 def allocate(orders: pd.DataFrame, lines: pd.DataFrame, on_hand: pd.DataFrame
@@ -19,7 +20,7 @@ def allocate(orders: pd.DataFrame, lines: pd.DataFrame, on_hand: pd.DataFrame
     waiting = orders[(orders["stage"] == "print") & (orders["stock_status"] != "in_stock")]
     if waiting.empty:
         return orders, events_for(waiting, "")
-    waiting = waiting.sort_values(["paid_at", "shop", "order_id"], kind="stable")
+    waiting = oldest_paid_first(waiting)
     tracked = set(on_hand["sku"])
     free: dict[tuple[str, str], int] = {
         (w, s): int(q) for w, s, q in zip(on_hand["warehouse"], on_hand["sku"], on_hand["on_hand"])}

@@ -53,10 +53,10 @@ def process(orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame,
     orders.loc[ok, ["held_at", "hold_reason"]] = ""
     orders.loc[ok, "channel"] = channel[~held]
     orders.loc[ok, "warehouse"] = warehouse[~held]
-    was_held = o["stage"].eq("hold")
-    newly_held = bad[~was_held[held].values]
+    # A held order whose reason changed (one field fixed, another still missing) is reported again.
+    reason_changed = bad[(o.loc[bad, "stage"] != "hold").values | (o.loc[bad, "hold_reason"] != reason[bad]).values]
     return orders, lines, concat_events([
-        events_for(orders.loc[newly_held], "held", reason[newly_held]),
+        events_for(orders.loc[reason_changed], "held", reason[reason_changed]),
         events_for(orders.loc[ok], "routed", "channel " + channel[~held] + ", warehouse " + warehouse[~held]),
     ])
 

@@ -19,8 +19,12 @@ class ShipResult:
     not_applied: pd.DataFrame   # reference, source_file, source_row, problem
 
 
-def ship(scans: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, tracked_skus: set[str]) -> ShipResult:
-    """`orders` must hold every order a scan could name (by tracking number or order id)."""
+def ship(scans: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, counted: set[tuple[str, str]],
+         voided: set[str] = frozenset()) -> ShipResult:
+    """`orders` must hold every order a scan could name (by tracking number or order id).
+
+    Stock is deducted only where a stock sheet has counted the SKU in the order's warehouse
+    (``counted``: (warehouse, sku) places); elsewhere it is not tracked and nothing is owed."""
     orders = orders.copy()
     by_tracking = {t: i for i, t in zip(orders.index, orders["tracking_number"]) if t}
     by_order: dict[str, list] = {}
@@ -38,7 +42,9 @@ def ship(scans: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, tracked
                 continue
             idx = hits[0] if hits else None
         if idx is None:
-            problems.append((ref, file, row, "unknown tracking number or order id"))
+            why = ("tracking number was voided when its order was cancelled" if ref in voided
+                   else "unknown tracking number or order id")
+            problems.append((ref, file, row, why))
             continue
         stage, stock = orders.at[idx, "stage"], orders.at[idx, "stock_status"]
         if idx in shipped_now:
@@ -54,20 +60,21 @@ def ship(scans: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, tracked
 
     done = list(shipped_now)
     orders.loc[done, "stage"] = "shipped"
-    moves = _movements(orders.loc[done], lines, tracked_skus, shipped_now)
+    moves = _movements(orders.loc[done], lines, counted, shipped_now)
     not_applied = pd.DataFrame(problems, columns=["reference", "source_file", "source_row", "problem"])
     return ShipResult(orders, moves, concat_events([events_for(orders.loc[done], "shipped", "handover scanned")]),
                       not_applied)
 
 
-def _movements(shipped: pd.DataFrame, lines: pd.DataFrame, tracked: set[str], sources: dict) -> pd.DataFrame:
+def _movements(shipped: pd.DataFrame, lines: pd.DataFrame, counted: set[tuple[str, str]], sources: dict
+               ) -> pd.DataFrame:
     if shipped.empty:
         return pd.DataFrame(columns=MOVE_COLUMNS)
     src = pd.DataFrame([(orders_key[0], orders_key[1], f, r) for orders_key, (f, r) in
                         zip(zip(shipped["shop"], shipped["order_id"]), [sources[i] for i in shipped.index])],
                        columns=["shop", "order_id", "source_file", "source_row"])
     m = lines.merge(shipped[["shop", "order_id", "warehouse"]], on=["shop", "order_id"])
-    m = m[m["sku"].isin(tracked)]
+    m = m[pd.Series([place in counted for place in zip(m["warehouse"], m["sku"])], index=m.index, dtype=bool)]
     m = m.groupby(["shop", "order_id", "warehouse", "sku"], as_index=False)["quantity"].sum()
     m = m.merge(src, on=["shop", "order_id"])
     return pd.DataFrame({

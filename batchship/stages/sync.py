@@ -1,23 +1,30 @@
 """Sync (同步订单): new marketplace orders enter review; known ones only get their platform status.
 
 A cancelled or refunded order is taken out of the flow: its allocation is
-released and its waybill voided (the number never returns to the pool).
+released and its waybill voided (the number never returns to the pool). An
+order the platform says is shipped before batchship issued it a waybill was
+shipped some other way: it is recorded as shipped and listed as an exception.
+An order batchship already waybilled is expected to show as shipped once its
+tracking upload (virtual shipping) is in: that only updates its status.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import pandas as pd
 
-from ..schemas import Line
-from ..store import LINE_COLUMNS, ORDER_COLUMNS, CUSTOMS_COLUMNS
+from ..schemas import ACTIVE_STAGES, Line
+from ..store import CUSTOMS_COLUMNS, LINE_COLUMNS, ORDER_COLUMNS
 from .events import concat_events, empty_events, events_for
 
+BATCH_FILE = "batch_file"   # the file's place in the batch: the same file name can come from two shop folders
 _ORDER_FIELDS = [Line.platform, Line.paid_at, Line.recipient_name, Line.address1, Line.address2, Line.city,
                  Line.state, Line.postcode, Line.country, Line.phone, Line.email, Line.currency,
                  Line.order_total, Line.platform_status, Line.file, Line.row]
 _ENDED = ("cancelled", "refunded")
+# When copies of one order in a batch disagree, the status furthest along wins.
+_STATUS_RANK = {"unpaid": 0, "open": 1, "shipped": 2, "cancelled": 3, "refunded": 4}
 UNPAID_REASON = "not paid yet on the platform"
 
 
@@ -34,51 +41,62 @@ def sync_orders(existing: pd.DataFrame, incoming: pd.DataFrame, pairing: pd.Data
     if incoming.empty:
         return SyncResult(existing.copy(), pd.DataFrame(columns=LINE_COLUMNS), [], empty_events())
     key = [Line.shop, Line.order_id]
-    # The first file in the batch that carries an order defines it; later copies only update status.
-    first_file = incoming.groupby(key, sort=False)[Line.file].transform("first")
-    incoming = incoming[incoming[Line.file] == first_file]
-    heads = incoming.drop_duplicates(key, keep="first").set_index(key)
+    incoming = incoming.copy()
+    if BATCH_FILE not in incoming:
+        incoming[BATCH_FILE] = incoming[Line.file]
+    # The first file in the batch that carries an order defines its lines; every copy counts for status.
+    first_file = incoming.groupby(key, sort=False)[BATCH_FILE].transform("first")
+    defining = incoming[incoming[BATCH_FILE] == first_file]
+    heads = defining.drop_duplicates(key, keep="first").set_index(key)
+    strongest = _strongest_status(incoming, key)
+    heads[Line.platform_status] = strongest["platform_status"].reindex(heads.index)
+    heads["status_source"] = strongest["status_source"].reindex(heads.index)
+
     existing = existing.set_index(key)
     is_new = ~heads.index.isin(existing.index)
-
     new_heads = heads[is_new]
-    new_orders = _new_orders(new_heads, incoming, run_id)
-    new_lines = _paired_lines(incoming.merge(new_heads.index.to_frame(index=False), on=key), pairing)
+    new_orders = _new_orders(new_heads, defining, run_id)
+    new_lines = pair_lines(defining.merge(new_heads.index.to_frame(index=False), on=key), pairing)
     new_orders = _note_unpaired(new_orders, new_lines, pairing, known_skus)
 
     updated, voided, update_events = _status_updates(existing, heads[~is_new], run_id)
     orders = pd.concat([updated.reset_index(), new_orders], ignore_index=True)[ORDER_COLUMNS]
-    entered = new_orders["stage"]
     events = concat_events([
-        events_for(new_orders, "imported", "entered " + entered),
+        events_for(new_orders, "imported", "entered " + new_orders["stage"]),
         update_events,
     ])
     return SyncResult(orders, new_lines[LINE_COLUMNS], voided, events)
 
 
-def _new_orders(heads: pd.DataFrame, incoming: pd.DataFrame, run_id: str) -> pd.DataFrame:
+def _strongest_status(incoming: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """Per order: the status furthest along over every copy, with the file and row that said so."""
+    ranked = incoming.assign(_rank=incoming[Line.platform_status].map(_STATUS_RANK).fillna(1))
+    best = ranked.sort_values("_rank", ascending=False, kind="stable").drop_duplicates(key).set_index(key)
+    return pd.DataFrame({"platform_status": best[Line.platform_status],
+                         "status_source": best[Line.file] + " row " + best[Line.row].astype(str)})
+
+
+def _new_orders(heads: pd.DataFrame, lines: pd.DataFrame, run_id: str) -> pd.DataFrame:
     o = heads[_ORDER_FIELDS].reset_index()
     o = o.rename(columns={Line.file: "source_file", Line.row: "source_row"})
     status = o[Line.platform_status]
+    for col in ("held_at", "hold_reason", "failure_reason", "channel", "warehouse", "tracking_number",
+                "stock_status", "notes"):
+        o[col] = ""
     o["stage"] = "review"
     o.loc[status.isin(_ENDED), "stage"] = "cancelled"
-    o.loc[status == "shipped", "stage"] = "shipped"
-    o["notes"] = ""
-    o.loc[status == "shipped", "notes"] = "shipped on the platform before import"
-    value = _goods_value(incoming)
+    o.loc[status == "shipped", ["stage", "notes"]] = "shipped", "shipped on the platform before import"
+    o.loc[status == "unpaid", ["stage", "held_at", "hold_reason"]] = "hold", "unpaid", UNPAID_REASON
+    value = _goods_value(lines)
     o["goods_value"] = o.set_index([Line.shop, Line.order_id]).index.map(value).fillna("").astype(str)
-    for col in ("held_at", "hold_reason", "failure_reason", "channel", "warehouse", "tracking_number",
-                "stock_status"):
-        o[col] = ""
-    unpaid = status == "unpaid"
-    o.loc[unpaid, ["stage", "held_at", "hold_reason"]] = "hold", "unpaid", UNPAID_REASON
     o["created_run"] = run_id
     o["updated_run"] = run_id
     return o[ORDER_COLUMNS]
 
 
 def _goods_value(lines: pd.DataFrame) -> pd.Series:
-    """Sum of unit price × quantity per order, exact."""
+    """Sum of unit price × quantity per order, to the cent: a unit price derived from a line total
+    (Amazon) may carry more places than the money it came from."""
     def total(group: pd.DataFrame) -> str:
         s = Decimal(0)
         for price, qty in zip(group[Line.unit_price], group[Line.quantity]):
@@ -86,12 +104,14 @@ def _goods_value(lines: pd.DataFrame) -> pd.Series:
                 s += Decimal(price or "0") * int(qty)
             except (InvalidOperation, ValueError):
                 return ""
-        return str(s)
+        return str(s.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     return lines.groupby([Line.shop, Line.order_id], sort=False)[[Line.unit_price, Line.quantity]].apply(total)
 
 
-def _paired_lines(lines: pd.DataFrame, pairing: pd.DataFrame) -> pd.DataFrame:
-    """Platform SKUs become warehouse SKUs; a bundle becomes one line per component."""
+def pair_lines(lines: pd.DataFrame, pairing: pd.DataFrame) -> pd.DataFrame:
+    """Platform SKUs become warehouse SKUs; a bundle becomes one line per component.
+
+    ``lines`` are the marketplace's own lines (line_no = the platform line)."""
     lines = lines.copy()
     for col in CUSTOMS_COLUMNS:
         lines[col] = 0 if col == "weight_g" else ""
@@ -118,6 +138,15 @@ def _paired_lines(lines: pd.DataFrame, pairing: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat([paired, unpaired], ignore_index=True).sort_values(["_n", Line.sku], kind="stable")
     out[Line.line_no] = out.groupby([Line.shop, Line.order_id]).cumcount() + 1
     return out[lines.columns.drop("_n")].reset_index(drop=True)
+
+
+def platform_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    """The marketplace's own lines behind paired lines: what ``pair_lines`` started from."""
+    own = lines.drop_duplicates([Line.shop, Line.order_id, "platform_line"]).copy()
+    own[Line.line_no] = own["platform_line"]
+    own[Line.quantity] = own["platform_quantity"]
+    own[Line.sku] = own[Line.platform_sku]
+    return own
 
 
 def _note_unpaired(orders: pd.DataFrame, lines: pd.DataFrame, pairing: pd.DataFrame,
@@ -148,30 +177,43 @@ def _status_updates(existing: pd.DataFrame, heads: pd.DataFrame, run_id: str
     changed = new_status[new_status != old_status]
     if changed.empty:
         return existing, [], empty_events()
+    source = " (" + heads.loc[changed.index, "status_source"] + ")"
     existing.loc[changed.index, "platform_status"] = changed
     existing.loc[changed.index, "updated_run"] = run_id
     stage = existing.loc[changed.index, "stage"]
-    ended = changed.isin(_ENDED)
-    cancel = changed.index[ended & stage.isin(("review", "hold", "process", "waybill", "print")).values]
-    after_ship = changed.index[ended & (stage == "shipped").values]
+    tracking = existing.loc[changed.index, "tracking_number"]
+    active = stage.isin(ACTIVE_STAGES).values
+
+    cancel = changed.index[changed.isin(_ENDED).values & active]
+    after_ship = changed.index[changed.isin(_ENDED).values & (stage == "shipped").values]
+    elsewhere = changed.index[(changed == "shipped").values & active & (tracking == "").values]
+    paid = changed.index[(changed == "open").values & (stage == "hold").values
+                         & (existing.loc[changed.index, "held_at"] == "unpaid").values]
+
     voided = [t for t in existing.loc[cancel, "tracking_number"] if t]
     released = existing.loc[cancel, "stock_status"].eq("in_stock")
-    existing.loc[cancel, "stage"] = "cancelled"
-    existing.loc[cancel, "stock_status"] = ""
     existing.loc[cancel, "notes"] = [
         f"{s} on the platform" + (f"; waybill {t} voided" if t else "") + ("; allocation released" if r else "")
         for s, t, r in zip(changed[cancel], existing.loc[cancel, "tracking_number"], released)]
-    existing.loc[cancel, "tracking_number"] = ""
-    paid = changed.index[(changed == "open").values & (stage == "hold").values
-                         & (existing.loc[changed.index, "held_at"] == "unpaid").values]
+    existing.loc[cancel, ["stage", "stock_status", "tracking_number", "held_at", "hold_reason",
+                          "failure_reason"]] = "cancelled", "", "", "", "", ""
+    existing.loc[elsewhere, ["stage", "stock_status", "held_at", "hold_reason", "failure_reason", "notes"]] = (
+        "shipped", "", "", "", "", "shipped on the platform without a batchship waybill: no stock deducted")
     existing.loc[paid, ["stage", "held_at", "hold_reason"]] = "review", "", ""
-    rest = changed.index.difference(cancel)
-    frame = lambda idx: existing.loc[idx].reset_index()
+    rest = changed.index.difference(cancel).difference(after_ship).difference(elsewhere).difference(paid)
+
+    def frame(idx):
+        return existing.loc[idx].reset_index()
+
+    def said(idx, text):
+        return (text + source[idx]).reset_index(drop=True)
+
     events = concat_events([
-        events_for(frame(cancel), "cancelled", existing.loc[cancel, "notes"].reset_index(drop=True)),
-        events_for(frame(after_ship), "exception", "cancelled/refunded on the platform after shipping"),
-        events_for(frame(paid), "paid", "paid on the platform: released for review"),
-        events_for(frame(rest.difference(after_ship).difference(paid)), "platform status",
-                   ("now " + changed[rest.difference(after_ship).difference(paid)]).reset_index(drop=True)),
+        events_for(frame(cancel), "cancelled", said(cancel, existing.loc[cancel, "notes"])),
+        events_for(frame(after_ship), "exception", said(after_ship, "cancelled/refunded on the platform after "
+                                                                    "shipping")),
+        events_for(frame(elsewhere), "exception", said(elsewhere, existing.loc[elsewhere, "notes"])),
+        events_for(frame(paid), "paid", said(paid, "paid on the platform: released for review")),
+        events_for(frame(rest), "platform status", said(rest, "now " + changed[rest])),
     ])
     return existing, voided, events

@@ -4,13 +4,14 @@ from __future__ import annotations
 import pandas as pd
 
 from .events import concat_events, events_for
+from .priority import oldest_paid_first
 
 
 def assign_waybills(orders: pd.DataFrame, free_pool: pd.DataFrame
                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Returns (orders, issued[tracking_number, shop, order_id], events)."""
     orders = orders.copy()
-    todo = orders[orders["stage"] == "waybill"].sort_values(["paid_at", "shop", "order_id"], kind="stable")
+    todo = oldest_paid_first(orders[orders["stage"] == "waybill"])
     issued_parts, events = [], []
     for channel, group in todo.groupby("channel", sort=True):
         numbers = free_pool.loc[free_pool["channel"] == channel, "tracking_number"].tolist()
