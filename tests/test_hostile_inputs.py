@@ -227,7 +227,7 @@ def test_merged_header_cells_are_rejected_naming_the_range(ws):
     _assert_good_batch_applied(ws)
     report = _rejected(ws, "merged.xlsx")
     problem = _one_problem(report)
-    assert "merged cells in the header area (H1:I1)" in problem and "unmerge" in problem
+    assert "merged cells in the header row (H1:I1)" in problem and "unmerge" in problem
     row = report.iloc[0]
     assert (row["sheet"], row["row"], row["value"]) == ("Orders", "1", "H1:I1")
     _assert_bad_orders_absent(ws)

@@ -158,22 +158,27 @@ def test_every_worksheet_is_returned_with_its_visibility(tmp_path):
     assert sheets[1].rows[2] == ["", "x"]                   # B3 stays in row 3, column B
 
 
-def test_merged_cells_in_header_area_are_rejected_naming_the_range(tmp_path):
+def test_merged_ranges_are_reported_with_the_value_in_the_top_left_cell_only(tmp_path):
+    # The reader no longer judges merges: it reports them and the importer, which
+    # knows where the header is, decides (see test_import_merged.py).
     path = tmp_path / "merged.xlsx"
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Stock"
     ws.append(["Warehouse stock"])
     ws.append(["sku", "qty", "bin"])
-    ws.merge_cells("A1:C1")
+    ws.append(["A-1", 5, "B01"])
+    ws.append(["", 7, ""])
+    ws.merge_cells("A1:C1")                                 # title over the header
+    ws.merge_cells("C3:C4")                                 # one bin for two rows
     wb.save(path)
-    problem = rejection(path).problems[0]
-    assert problem.problem == ("merged cells in the header area (A1:C1): unmerge them so each column "
-                               "has its own header")
-    assert (problem.sheet, problem.row) == ("Stock", 1)
+    sheet = only_sheet(path)
+    assert sorted(sheet.merged) == [(0, 0, 0, 2), (2, 2, 3, 2)]
+    assert sheet.rows[0] == ["Warehouse stock", "", ""]
+    assert sheet.rows[2] == ["A-1", "5", "B01"] and sheet.rows[3] == ["", "7", ""]
 
 
-def test_merged_cells_below_the_header_area_are_read(tmp_path):
+def test_merged_ranges_far_down_are_reported_in_excel_rows_minus_one(tmp_path):
     path = tmp_path / "merged_low.xlsx"
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -181,7 +186,18 @@ def test_merged_cells_below_the_header_area_are_read(tmp_path):
     ws["A40"] = "footer note"
     ws.merge_cells("A40:B40")
     wb.save(path)
-    assert only_sheet(path).rows[39][0] == "footer note"
+    sheet = only_sheet(path)
+    assert sheet.rows[39][0] == "footer note" and sheet.merged == [(39, 0, 39, 1)]
+
+
+def test_text_tables_and_unmerged_sheets_report_no_merges(tmp_path):
+    csv_path = tmp_path / "stock.csv"
+    csv_path.write_text("sku,qty\nA-1,2\n", encoding="utf-8")
+    xlsx_path = tmp_path / "stock.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["sku", "qty"])
+    wb.save(xlsx_path)
+    assert only_sheet(csv_path).merged == [] and only_sheet(xlsx_path).merged == []
 
 
 def test_cells_placed_by_position_without_references_are_read(tmp_path):
@@ -411,6 +427,69 @@ def test_shift_jis_japanese_text_is_decoded(tmp_path):
     path.write_bytes(table_text(JAPANESE, "\t").encode("shift_jis"))
     sheet = only_sheet(path)
     assert sheet.rows == JAPANESE and sheet.encoding == "cp932" and sheet.delimiter == "\t"
+
+
+# Chinese Excel saves "CSV" in GBK. With only a Chinese header over ASCII data the
+# bytes also decode as EUC-KR (Hangul mixed with Hanja) and charset_normalizer may
+# rank that first; such files must still come back as Chinese.
+GBK_HEADERS = {
+    "stock": (["仓库", "SKU", "库存数量", "货架位"], lambda i: [f"WH{i % 3}", f"A-{i}", str(i), f"B{i:02d}"]),
+    "tracking pool": (["渠道", "跟踪号"], lambda i: ["YW", f"RR{i:08d}5CN"]),
+    "orders": (["订单号", "SKU", "数量", "收货人", "国家", "跟踪号"],
+               lambda i: [str(1000 + i), f"A-{i}", "1", "John Smith", "US", ""]),
+}
+
+
+@pytest.mark.parametrize("count", [2, 20, 2000])
+@pytest.mark.parametrize("kind", sorted(GBK_HEADERS))
+def test_gbk_chinese_header_over_ascii_rows_is_decoded_as_chinese(tmp_path, kind, count):
+    header, row = GBK_HEADERS[kind]
+    rows = [header] + [row(i) for i in range(count)]
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(table_text(rows).encode("gbk"))
+    sheet = only_sheet(path)
+    assert sheet.encoding == "gb18030" and sheet.rows == rows
+
+
+def test_gbk_stock_sheet_with_ascii_rows_imports_as_stock(tmp_path):
+    from batchship.config import Config
+    from batchship.importers import load_file
+    path = tmp_path / "库存.csv"
+    path.write_bytes("仓库,SKU,库存数量,货架位\r\nWH1,A-1,10,A01\r\nWH1,A-2,5,A02\r\n".encode("gbk"))
+    imported = load_file(path, shop_hint="", config=Config())
+    assert imported.kind == "stock"
+    assert imported.frame[["warehouse", "sku", "on_hand", "shelf"]].astype(str).values.tolist() == \
+        [["WH1", "A-1", "10", "A01"], ["WH1", "A-2", "5", "A02"]]
+
+
+@pytest.mark.parametrize("count", [2, 20, 2000])
+def test_shift_jis_japanese_header_over_ascii_rows_stays_japanese(tmp_path, count):
+    header = ["注文番号", "商品管理番号", "数量", "お届け先氏名", "都道府県"]
+    rows = [header] + [[f"250-{i:07d}", f"JP-{i}", "1", "Yamada Taro", "Tokyo"] for i in range(count)]
+    path = tmp_path / "amazon_jp.txt"
+    path.write_bytes(table_text(rows, "\t").encode("shift_jis"))
+    sheet = only_sheet(path)
+    assert sheet.encoding == "cp932" and sheet.rows == rows
+
+
+@pytest.mark.parametrize("count", [2, 2000])
+def test_korean_euc_kr_header_over_ascii_rows_stays_korean(tmp_path, count):
+    # Present-day Korean is Hangul only, so its reading is not mistaken for Chinese.
+    header = ["주문번호", "상품명", "수량", "수취인", "국가", "송장번호"]
+    rows = [header] + [[f"KR{i}", f"A-{i}", "1", "Kim", "KR", ""] for i in range(count)]
+    path = tmp_path / "orders.csv"
+    path.write_bytes(table_text(rows).encode("euc_kr"))
+    sheet = only_sheet(path)
+    assert sheet.encoding == "euc_kr" and sheet.rows == rows
+
+
+def test_western_excel_cp1252_text_is_decoded(tmp_path):
+    rows = [["Name", "Straße", "Ville", "Price"], ["Zoë Müller", "Hauptstraße 5", "Besançon", "12,50 €"],
+            ["José Núñez", "Calle Mayor 3", "Málaga", "9,99 €"]]
+    path = tmp_path / "orders.csv"
+    path.write_bytes(table_text(rows, ";").encode("cp1252"))
+    sheet = only_sheet(path)
+    assert sheet.encoding == "cp1252" and sheet.rows == rows
 
 
 @pytest.mark.parametrize("bom, codec", [(b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")])

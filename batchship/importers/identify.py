@@ -4,6 +4,9 @@ A template claims a header row when every required column and every signature
 column is present. Among claimants the one with the most required+signature
 columns wins; a tie is an ambiguity, reported rather than guessed. When nobody
 claims the file, the closest template is named with what it misses.
+
+Once the header row is known, merged cells are settled (see merges.py): a merge
+on the header row is rejected, merges below it are filled as Excel shows them.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 
 from ..errors import FileRejected, Problem
 from ..io.tabular import RawSheet
+from .merges import OverlappingMerges, filled_below_header, header_merge_problems
 from .normalize import header_key
 from .templates import Template
 
@@ -149,7 +153,25 @@ def identify(sheets: list[RawSheet], templates: tuple[Template, ...], file_name:
         parts = ", ".join(f"sheet '{m.sheet.name}' is {m.template.name}" for m in matches)
         raise FileRejected(file_name, [Problem(
             f"the sheets hold different kinds of data ({parts}): put each in its own file")])
-    return matches
+    return _with_merges_filled(matches, file_name)
+
+
+def _with_merges_filled(matches: list[SheetMatch], file_name: str) -> list[SheetMatch]:
+    """Each match with merged cells below its header filled as Excel shows them;
+    FileRejected when a merge covers a header row."""
+    problems = [p for m in matches for p in header_merge_problems(m.sheet, m.header_index)]
+    if problems:
+        raise FileRejected(file_name, problems)
+    filled = []
+    for m in matches:
+        try:
+            sheet = filled_below_header(m.sheet, m.header_index)
+        except OverlappingMerges:
+            raise FileRejected(file_name, [Problem(
+                "the sheet's merged cells overlap, which Excel never saves: the workbook is damaged; "
+                "open it in Excel and save it again", sheet=m.sheet.name)])
+        filled.append(SheetMatch(sheet, m.header_index, m.header, m.template))
+    return filled
 
 
 def _unrecognised(seen: list[tuple[Fit, RawSheet, int]]) -> list[Problem]:
@@ -159,6 +181,10 @@ def _unrecognised(seen: list[tuple[Fit, RawSheet, int]]) -> list[Problem]:
     if fit_.score == 0:
         return [Problem("no header row of a known format found in the first "
                         f"{HEADER_SCAN_ROWS} rows (see templates/formats for the formats batchship reads)")]
+    # A merge across the header hides the headers it covers: that, not the gap it leaves, is what to fix.
+    merged = header_merge_problems(sheet, index)
+    if merged:
+        return merged
     row = sheet.first_row_number + index
     closest = f"closest format: {fit_.template.title} ({fit_.template.name})"
     problems = [Problem(f"missing required column '{name}' ({closest})", sheet=sheet.name, row=row, column=name)

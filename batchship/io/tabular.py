@@ -33,6 +33,10 @@ class RawSheet:
     delimiter: str = ""             # detected delimiter (text files)
     notes: list[str] = field(default_factory=list)
     visible: bool = True            # False for sheets hidden in the workbook
+    # Merged ranges of a workbook sheet as 0-based (first_row, first_col, last_row,
+    # last_col), ends inclusive, rows counted from rows[0]; only the top-left cell
+    # holds the value. The reader reports them; the importer decides what they mean.
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -67,7 +71,8 @@ def read_sheets(path: Path, limits: Limits) -> list[RawSheet]:
     if found.kind in ("zip", "ole2"):
         notes = [f"the file is an Excel workbook although its name ends in {suffix}"] \
             if suffix in TEXT_SUFFIXES else []
-        return [RawSheet(name=g.name, rows=g.rows, first_row_number=1, visible=g.visible, notes=list(notes))
+        return [RawSheet(name=g.name, rows=g.rows, first_row_number=1, visible=g.visible, notes=list(notes),
+                         merged=list(g.merged))
                 for g in read_workbook(path, limits, found.kind)]
     return [_read_text_table(path, limits, suffix)]
 

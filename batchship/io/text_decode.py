@@ -17,6 +17,9 @@ _BOMS = (
 CANDIDATES = ("gb18030", "cp932", "big5", "euc_kr", "cp1252")
 _MAX_CONTROL_SHARE = 0.01
 _MAX_CHAOS = 0.2
+# Hanja share of the Korean reading above which it is taken for Chinese read wrongly:
+# GBK text gives about 40%, present-day Korean text close to 0%.
+_MIN_HANJA_SHARE = 0.05
 
 
 class NotText(ValueError):
@@ -74,7 +77,43 @@ def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
 def _ranked_candidates(data: bytes) -> list[str]:
     matches = charset_normalizer.from_bytes(data, cp_isolation=list(CANDIDATES))
     ranked = [m.encoding for m in matches if m.chaos <= _MAX_CHAOS]
-    return [e for e in ranked if e in CANDIDATES]
+    return _chinese_before_korean(data, [e for e in ranked if e in CANDIDATES])
+
+
+def _chinese_before_korean(data: bytes, ranked: list[str]) -> list[str]:
+    """Put GB18030 ahead of EUC-KR when the bytes are Chinese read as Korean.
+
+    Both encodings pair bytes 0xA1-0xFE, so Chinese Excel's default GBK "CSV"
+    also decodes as EUC-KR; with ASCII data rows charset_normalizer often rates
+    that Korean reading first. It is told apart by what it reads as: GBK
+    hanzi land on Hangul and Hanja in about a 3:2 mix, while Korean text
+    (which almost never uses Hanja today) reads as Hangul alone."""
+    if "euc_kr" not in ranked:
+        return ranked
+    if "gb18030" in ranked and ranked.index("gb18030") < ranked.index("euc_kr"):
+        return ranked
+    if not _chinese_not_korean(data):
+        return ranked
+    reordered = [e for e in ranked if e != "gb18030"]
+    reordered.insert(reordered.index("euc_kr"), "gb18030")
+    return reordered
+
+
+def _chinese_not_korean(data: bytes) -> bool:
+    try:
+        chinese = data.decode("gb18030")
+        korean = data.decode("euc_kr")
+    except UnicodeDecodeError:
+        return False
+    if not any(_is_han(ch) for ch in chinese) or not _looks_like_text(chinese):
+        return False
+    hangul = sum(1 for ch in korean if "\uac00" <= ch <= "\ud7a3")
+    hanja = sum(1 for ch in korean if _is_han(ch))
+    return hanja > 0 and hanja >= _MIN_HANJA_SHARE * (hangul + hanja)
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
 
 
 def _looks_like_text(text: str) -> bool:

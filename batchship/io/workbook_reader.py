@@ -15,7 +15,6 @@ from .xlsx_guard import (PROLOG_SCAN_BYTES, check_prolog, iter_part, locate_part
                          open_central_directory)
 from .xlsx_sheet_scan import SheetScan, SheetXmlError, column_letters, scan_worksheet
 
-HEADER_AREA_ROWS = 30
 # The parser builds every cell from A1 to the furthest one; past this it would
 # need gigabytes. A real export of 1,000,000 rows x 26 columns fits.
 MAX_GRID_CELLS = 80_000_000
@@ -26,6 +25,9 @@ class SheetGrid(NamedTuple):
     name: str
     rows: list[list[str]]     # rows[0] is Excel row 1
     visible: bool
+    # merged ranges, 0-based (first_row, first_col, last_row, last_col), ends inclusive;
+    # the value sits in the top-left cell only, the importer decides what they mean
+    merged: list[tuple[int, int, int, int]]
 
 
 def read_workbook(path: Path, limits: Limits, container: str) -> list[SheetGrid]:
@@ -38,13 +40,11 @@ def read_workbook(path: Path, limits: Limits, container: str) -> list[SheetGrid]
     except Exception as exc:  # calamine raises several error types, all meaning "cannot read"
         raise _reject(path, _calamine_reason(container, exc))
     sheets = []
-    problems: list[Problem] = []
     try:
         for meta in book.sheets_metadata:
             if meta.typ != calamine.SheetTypeEnum.WorkSheet:
                 continue
             sheet = book.get_sheet_by_name(meta.name)
-            problems += _header_merges(sheet)
             grid = sheet.to_python(skip_empty_area=False)
             if len(grid) > limits.max_rows:
                 raise _too_many_rows(path, meta.name, len(grid), limits)
@@ -52,15 +52,14 @@ def read_workbook(path: Path, limits: Limits, container: str) -> list[SheetGrid]
             scan = scans.get(meta.name)
             if scan is not None:
                 _put_errors(rows, scan)
-            sheets.append(SheetGrid(meta.name, rows, meta.visible == calamine.SheetVisibleEnum.Visible))
+            sheets.append(SheetGrid(meta.name, rows, meta.visible == calamine.SheetVisibleEnum.Visible,
+                                    _merged_ranges(sheet)))
     except FileRejected:
         raise
     except Exception as exc:
         raise _reject(path, _calamine_reason(container, exc))
     finally:
         book.close()
-    if problems:
-        raise FileRejected(path.name, problems)
     if not sheets:
         raise _reject(path, "the workbook has no worksheets")
     return sheets
@@ -141,14 +140,10 @@ def _scan_sheet_part(path: Path, info, row_threshold: int, sheet: str) -> SheetS
         raise _reject(path, f"the workbook is damaged: part {info.filename} cannot be read ({exc})", sheet)
 
 
-def _header_merges(sheet) -> list[Problem]:
-    problems = []
-    for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []:
-        if r0 < HEADER_AREA_ROWS:
-            area = f"{column_letters(c0 + 1)}{r0 + 1}:{column_letters(c1 + 1)}{r1 + 1}"
-            problems.append(Problem(f"merged cells in the header area ({area}): unmerge them so each "
-                                    f"column has its own header", sheet=sheet.name, row=r0 + 1, value=area))
-    return problems
+def _merged_ranges(sheet) -> list[tuple[int, int, int, int]]:
+    # sorted so the order does not depend on how the file lists them
+    ranges = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []]
+    return sorted(ranges)
 
 
 def _put_errors(rows: list[list[str]], scan: SheetScan) -> None:
