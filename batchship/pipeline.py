@@ -81,7 +81,9 @@ def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wai
                 write_run_outputs(ws, store, config, unfinished)
                 recovered[unfinished] = store.run_summary(unfinished)
             checkpoint("unfinished-done")
-            report = _run(ws, store, config, only, now or datetime.now(timezone.utc))
+            # Local time: the run id's day is the ship date in uploads and the archive folder, which
+            # must be the seller's day, not UTC's.
+            report = _run(ws, store, config, only, now or datetime.now().astimezone())
             report.recovered = recovered
             return report
         finally:
