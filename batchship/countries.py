@@ -2,13 +2,15 @@
 
 Marketplaces write the destination country as an ISO-2 code (Shopify, Amazon),
 an ISO-3 code, an English name (eBay "United States"), a local short form
-("UK", "USA") or, in Chinese ERP exports, a Chinese name (美国). Everything
-recognised becomes the ISO-2 code; anything else is returned unchanged so the
-review stage can hold the order instead of guessing.
+("UK", "USA"), a French name (eBay France: "Royaume-Uni") or, in Chinese ERP
+exports, a Chinese name (美国). Everything recognised becomes the ISO-2 code;
+anything else is returned unchanged so the review stage can hold the order
+instead of guessing.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 # alpha-2, alpha-3, English short name (ISO 3166-1, officially assigned codes).
@@ -289,6 +291,25 @@ _ALIASES = {
     "België": "BE", "Sverige": "SE", "Norge": "NO", "Danmark": "DK", "Suomi": "FI",
 }
 
+# French names, as eBay France and French marketplaces write them (compared
+# without accents, so "Etats-Unis" matches too).
+_FRENCH = {
+    "États-Unis": "US", "Royaume-Uni": "GB", "Allemagne": "DE", "Italie": "IT", "Espagne": "ES",
+    "Pays-Bas": "NL", "Autriche": "AT", "Irlande": "IE", "Pologne": "PL", "Suède": "SE",
+    "Danemark": "DK", "Norvège": "NO", "Finlande": "FI", "Grèce": "GR", "Islande": "IS",
+    "République tchèque": "CZ", "Tchéquie": "CZ", "Slovaquie": "SK", "Slovénie": "SI",
+    "Hongrie": "HU", "Roumanie": "RO", "Bulgarie": "BG", "Croatie": "HR", "Lituanie": "LT",
+    "Lettonie": "LV", "Estonie": "EE", "Chypre": "CY", "Malte": "MT", "Andorre": "AD",
+    "Saint-Marin": "SM", "Biélorussie": "BY", "Russie": "RU", "Serbie": "RS", "Turquie": "TR",
+    "Australie": "AU", "Nouvelle-Zélande": "NZ", "Japon": "JP", "Chine": "CN", "Corée du Sud": "KR",
+    "Inde": "IN", "Singapour": "SG", "Thaïlande": "TH", "Malaisie": "MY", "Indonésie": "ID",
+    "Mexique": "MX", "Brésil": "BR", "Argentine": "AR", "Chili": "CL", "Colombie": "CO",
+    "Pérou": "PE", "Afrique du Sud": "ZA", "Maroc": "MA", "Algérie": "DZ", "Tunisie": "TN",
+    "Égypte": "EG", "Israël": "IL", "Arabie saoudite": "SA", "Émirats arabes unis": "AE",
+    "Guyane française": "GF", "Nouvelle-Calédonie": "NC", "Polynésie française": "PF",
+    "Taïwan": "TW", "Viêt Nam": "VN",
+}
+
 # Chinese names as written by Chinese ERPs and forwarders.
 _CHINESE = {
     "美国": "US", "英国": "GB", "德国": "DE", "法国": "FR", "日本": "JP", "加拿大": "CA",
@@ -314,8 +335,12 @@ _CHINESE = {
 
 
 def _key(text: str) -> str:
-    """Comparison key: case-folded, punctuation and repeated spaces collapsed."""
-    return re.sub(r"[\s.,'’()\-]+", " ", text.casefold()).strip()
+    """Comparison key: case-folded, accents dropped, punctuation and repeated
+    spaces collapsed. Accents go so that "Etats-Unis" finds "États-Unis"; CJK
+    text has no combining marks and is unchanged."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"[\s.,'’()\-]+", " ", unicodedata.normalize("NFC", bare)).strip()
 
 
 @lru_cache(maxsize=1)
@@ -326,7 +351,7 @@ def _lookup() -> dict[str, str]:
         table[_key(alpha2)] = alpha2
         table[_key(alpha3)] = alpha2
         table[_key(name)] = alpha2
-    for name, alpha2 in {**_ALIASES, **_CHINESE}.items():
+    for name, alpha2 in {**_ALIASES, **_FRENCH, **_CHINESE}.items():
         table[_key(name)] = alpha2
     return table
 

@@ -169,3 +169,18 @@ def test_hidden_sheets_are_left_out(tmp_path):
     wb.save(tmp_path / "stock.xlsx")
     imp = load(tmp_path / "stock.xlsx")
     assert imp.kind == "stock" and imp.frame[Stock.sku].tolist() == ["MUG"]
+
+
+def test_number_formatted_postcodes_in_an_xlsx_sheet_keep_their_zeros(tmp_path):
+    header = ["shop", "order_id", "sku", "quantity", "postcode", "country"]
+    rows = [header, ["s1", 1001, "A-1", 1, 2134, "US"], ["s1", 1002, "A-1", 1, 1067, "Deutschland"],
+            ["s1", 1003, "A-1", 1, 150, "NO"], ["s1", 1004, "A-1", 1, 2000, "United Kingdom"]]
+    f = load(write_xlsx(tmp_path / "orders.xlsx", {"Orders": rows})).frame
+    assert f[Line.postcode].tolist() == ["02134", "01067", "0150", "2000"]
+
+
+def test_declared_values_in_yen_group_thousands_with_a_dot(tmp_path):
+    rows = [["sku", "name", "declared_value", "declared_currency"],
+            ["MUG", "Mug", "1.500", "JPY"], ["CUP", "Cup", "1.500", "EUR"]]
+    f = load(write_csv(tmp_path / "products.csv", rows)).frame
+    assert f[Product.declared_value].tolist() == ["1500", "1.500"]

@@ -527,3 +527,281 @@ def test_dianxiaomi_gbk_export(tmp_path):
     assert second[Line.recipient_name][0] == "李雷"
     assert (second[Line.unit_price][0], second[Line.currency][0]) == ("3.50", "GBP")
     assert f[Line.quantity].tolist() == [2, 1, 1]
+
+
+# --- TikTok description row -------------------------------------------------
+
+TIKTOK_DESCRIPTIONS = {"Order ID": "Platform unique order ID.", "Quantity": "The quantity of SKU",
+                       "Seller SKU": "Seller SKU", "SKU Unit Original Price": "Description of price",
+                       "Order Amount": "Description of amount", "Paid Time": "Description of Paid Time",
+                       "Created Time": "Description of Created Time"}
+TIKTOK_THAI_DESCRIPTIONS = {"Order ID": "รหัสคำสั่งซื้อเฉพาะของแพลตฟอร์ม", "Quantity": "จำนวนของ SKU",
+                            "Paid Time": "เวลาที่ชำระเงิน"}
+
+
+def tiktok_order(order_id, **extra):
+    row = {"Order ID": f"{order_id}\t", "Order Status": "To ship", "Seller SKU": "TEE-M", "Quantity": "1",
+           "SKU Unit Original Price": "$12.99", "Order Amount": "$12.99",
+           "Created Time": "04/05/2026 09:06:21 PM\t", "Paid Time": "04/05/2026 09:07:21 PM\t",
+           "Recipient": "Al Bo", "Country": "United States", "Province": "MA", "District": "Boston",
+           "Detail Address": "1 Elm St"}
+    row.update(extra)
+    return row
+
+
+@pytest.mark.parametrize("descriptions", [TIKTOK_DESCRIPTIONS, TIKTOK_THAI_DESCRIPTIONS])
+def test_tiktok_row_of_column_descriptions_is_not_an_order(tmp_path, descriptions):
+    rows = [descriptions, tiktok_order("576000000000000001"), tiktok_order("576000000000000002")]
+    imp = load(write_table(tmp_path / "tiktok.csv", TIKTOK_HEADER, rows, encoding="utf-8-sig"))
+    f = imp.frame
+    assert f[Line.order_id].tolist() == ["576000000000000001", "576000000000000002"]
+    assert f[Line.row].tolist() == [3, 4]
+    assert f[Line.paid_at].tolist() == ["2026-04-05T21:07:21Z"] * 2
+
+
+def test_tiktok_first_order_is_kept_when_there_is_no_description_row(tmp_path):
+    # a first row with a blank quantity is a broken order, not a description: reported
+    rows = [tiktok_order("576000000000000001", Quantity=""), tiktok_order("576000000000000002")]
+    with pytest.raises(FileRejected) as err:
+        load(write_table(tmp_path / "tiktok.csv", TIKTOK_HEADER, rows, encoding="utf-8-sig"))
+    (p,) = err.value.problems
+    assert (p.row, p.column) == (2, "Quantity")
+    imp = load(write_table(tmp_path / "ok.csv", TIKTOK_HEADER, rows[1:], encoding="utf-8-sig"))
+    assert imp.frame[Line.order_id].tolist() == ["576000000000000002"]
+
+
+def test_tiktok_vietnam_ward_is_part_of_the_address(tmp_path):
+    row = tiktok_order("583870900000000001", **{"Commune": "Phường Bến Nghé", "Country": "Vietnam",
+                                                "Additional address information": "Tầng 3"})
+    line = load(write_table(tmp_path / "vn.csv", TIKTOK_HEADER, [row], encoding="utf-8-sig")).frame.iloc[0]
+    assert line[Line.address1] == "1 Elm St"
+    assert line[Line.address2] == "Tầng 3, Phường Bến Nghé"
+
+
+# --- quantity 0: cancelled and refunded items ----------------------------------
+
+def test_amazon_all_orders_cancelled_items_with_quantity_0_are_skipped(tmp_path):
+    base = {"purchase-date": "2026-04-02T08:00:00+00:00", "currency": "USD", "ship-country": "US",
+            "ship-city": "Boston", "ship-postal-code": "02134"}
+    rows = [{**base, "amazon-order-id": "111-1", "order-status": "Shipped", "item-status": "Shipped",
+             "sku": "A", "quantity": "1", "item-price": "5.00"},
+            # a cancelled order: its only line has quantity 0 and no price
+            {"amazon-order-id": "111-2", "purchase-date": "2026-04-02T09:00:00+00:00",
+             "order-status": "Cancelled", "item-status": "Cancelled", "sku": "B", "quantity": "0"},
+            # an order with one item cancelled
+            {**base, "amazon-order-id": "111-3", "order-status": "Unshipped", "item-status": "Unshipped",
+             "sku": "C", "quantity": "2", "item-price": "20.00"},
+            {**base, "amazon-order-id": "111-3", "order-status": "Unshipped", "item-status": "Cancelled",
+             "sku": "D", "quantity": "0", "item-price": "0.00"}]
+    imp = load(write_table(tmp_path / "all.txt", AMAZON_ALL_ORDERS_HEADER, rows, delimiter="\t"))
+    f = imp.frame
+    assert list(zip(f[Line.order_id], f[Line.platform_sku], f[Line.quantity])) == [
+        ("111-1", "A", 1), ("111-3", "C", 2)]
+    assert ("2 line(s) with quantity 0 (cancelled or refunded items) skipped; "
+            "order(s) with no other line left out: 111-2") in imp.notes
+
+
+def test_woocommerce_fully_refunded_line_is_skipped(tmp_path):
+    base = {"Order Status": "Processing", "Order Date": "2026-04-05 10:00:00", "First Name (Shipping)": "Eva",
+            "Last Name (Shipping)": "Klein", "Address 1&2 (Shipping)": "Hauptstr. 1",
+            "City (Shipping)": "Berlin", "Postcode (Shipping)": "10115", "Country Code (Shipping)": "DE",
+            "Order Total Amount": "42.00"}
+    rows = [{**base, "Order Number": "5001", "SKU": "PEN", "Item #": "1", "Quantity (- Refund)": "2",
+             "Item Cost": "11.00"},
+            {**base, "Order Number": "5001", "SKU": "INK", "Item #": "2", "Quantity (- Refund)": "0",
+             "Item Cost": "20.00"}]
+    imp = load(write_table(tmp_path / "woo.csv", WOO_HEADER, rows))
+    assert imp.frame[Line.platform_sku].tolist() == ["PEN"]
+    assert "1 line(s) with quantity 0 (cancelled or refunded items) skipped" in imp.notes
+
+
+# --- postcodes that lost their leading zeros -------------------------------------
+
+def test_number_formatted_zips_get_their_leading_zeros_back(tmp_path):
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(WALMART_HEADER)
+    row = {"PO#": 1234567890123, "Order Date": "2026-04-05", "Customer Name": "Al Bo",
+           "Ship to Address 1": "1 Elm St", "City": "Boston", "State": "MA", "Zip": 2134, "Line#": 1,
+           "Status": "Acknowledged", "Qty": 1, "SKU": "W-1", "Item Cost": 19.99}
+    ws.append([row.get(h, "") for h in WALMART_HEADER])
+    wb.save(tmp_path / "walmart.xlsx")
+    assert load(tmp_path / "walmart.xlsx").frame[Line.postcode].tolist() == ["02134"]
+
+
+def test_amazon_zip_plus_4_gets_its_leading_zero_back(tmp_path):
+    rows = [amazon_row("111-1111111-1111111", "11111111111111", "SKU-1", "1", "9.99",
+                       **{"ship-postal-code": "2134-1234", "ship-country": "US"}),
+            amazon_row("111-1111111-2222222", "22222222222222", "SKU-1", "1", "9.99",
+                       **{"ship-postal-code": "1067", "ship-country": "DE"}),
+            amazon_row("111-1111111-3333333", "33333333333333", "SKU-1", "1", "9.99")]   # GB: untouched
+    f = load(write_table(tmp_path / "orders.txt", AMAZON_ORDER_REPORT_HEADER, rows, delimiter="\t")).frame
+    assert f[Line.postcode].tolist() == ["02134-1234", "01067", "SW3 4UD"]
+
+
+# --- listings without a SKU ------------------------------------------------------
+
+def test_ebay_listing_without_custom_label_uses_the_item_number(tmp_path):
+    row = {"Sales Record Number": "7", "Order Number": "12-00000-00001", "Ship To Name": "Kim Ng",
+           "Ship To Address 1": "1 Oak St", "Ship To City": "Dayton", "Ship To Zip": "45402",
+           "Ship To Country": "United States", "Item Number": "123456789012", "Custom Label": "",
+           "Quantity": "1", "Sold For": "$5.00", "Total Price": "$5.00", "Sale Date": "Sep-08-26",
+           "Transaction ID": "9"}
+    imp = load(write_table(tmp_path / "ebay.csv", EBAY_HEADER, [row]))
+    assert imp.frame[Line.platform_sku].tolist() == ["123456789012"]
+    assert any("'Item Number' is used as the platform SKU" in n for n in imp.notes)
+
+
+def test_woocommerce_product_without_sku_uses_the_item_name(tmp_path):
+    row = {"Order Number": "5001", "Order Status": "Processing", "Order Date": "2026-04-05 10:00:00",
+           "First Name (Shipping)": "Eva", "Address 1&2 (Shipping)": "Hauptstr. 1", "City (Shipping)": "Berlin",
+           "Country Code (Shipping)": "DE", "Order Total Amount": "11.00", "SKU": "", "Item #": "1",
+           "Item Name": "Fountain pen", "Quantity (- Refund)": "1", "Item Cost": "11.00"}
+    imp = load(write_table(tmp_path / "woo.csv", WOO_HEADER, [row]))
+    assert imp.frame[Line.platform_sku].tolist() == ["Fountain pen"]
+    assert any("'Item Name' is used as the platform SKU" in n for n in imp.notes)
+
+
+# --- money in currencies without minor units ----------------------------------------
+
+def test_shopee_indonesia_prices_group_thousands_with_a_dot(tmp_path):
+    header = [h.replace("(PHP)", "(IDR)") for h in SHOPEE_HEADER]
+    row = {"Order ID": "2604050001ABCD", "Order Status": "To ship", "SKU Reference No.": "BAG",
+           "Deal Price": "150.000", "Quantity": "1", "Grand Total": "1.150.000",
+           "Order Paid Time": "2026-04-05 21:10", "Receiver Name": "Budi", "Delivery Address": "Jl. Sudirman 1",
+           "Country": "ID", "Zip Code": "10220"}
+    line = load(write_table(tmp_path / "shopee.csv", header, [row])).frame.iloc[0]
+    assert (line[Line.unit_price], line[Line.order_total], line[Line.currency]) == ("150000", "1150000", "IDR")
+
+
+# --- slash dates: one order per column -----------------------------------------------
+
+def walmart_row(po, date, **extra):
+    row = {"PO#": po, "Order Date": date, "Customer Name": "Pat Doe", "Ship to Address 1": "7 Pine St",
+           "City": "Tulsa", "State": "OK", "Zip": "74103", "Line#": "1", "Status": "Acknowledged",
+           "Qty": "1", "SKU": "W-1", "Item Cost": "19.99"}
+    row.update(extra)
+    return row
+
+
+def test_us_slash_dates_are_read_month_first(tmp_path):
+    rows = [walmart_row("1", "4/5/2026 21:06"), walmart_row("2", "4/25/2026")]
+    f = load(write_table(tmp_path / "walmart.csv", WALMART_HEADER, rows)).frame
+    assert f[Line.paid_at].tolist() == ["2026-04-05T21:06:00Z", "2026-04-25T00:00:00Z"]
+
+
+def test_a_column_that_proves_day_first_is_read_day_first(tmp_path):
+    # the template expects month first, but 25/4 can only be day first: so is 4/5
+    rows = [walmart_row("1", "4/5/2026 21:06"), walmart_row("2", "25/4/2026")]
+    f = load(write_table(tmp_path / "walmart.csv", WALMART_HEADER, rows)).frame
+    assert f[Line.paid_at].tolist() == ["2026-05-04T21:06:00Z", "2026-04-25T00:00:00Z"]
+
+
+def test_a_column_with_both_date_orders_is_rejected(tmp_path):
+    rows = [walmart_row("1", "25/4/2026"), walmart_row("2", "4/5/2026"), walmart_row("3", "4/26/2026")]
+    with pytest.raises(FileRejected) as err:
+        load(write_table(tmp_path / "walmart.csv", WALMART_HEADER, rows))
+    (p,) = err.value.problems
+    assert p.column == "Order Date" and p.row == 4 and p.value == "4/26/2026"
+    assert "day first (25/4/2026) and month first (4/26/2026)" in p.problem
+
+
+# --- shop settings from batchship.toml --------------------------------------------------
+
+def test_shop_currency_country_and_timezone_fill_what_the_export_leaves_out(tmp_path):
+    rows = [{"orderNumber": "330000001", "orderItemId": "1", "sellerSku": "CUP", "unitPrice": "12.90",
+             "createTime": "05 Apr 2026 14:30", "shippingName": "Siti", "shippingAddress": "Jalan 1",
+             "shippingCity": "Kuala Lumpur", "shippingPostCode": "5000", "status": "pending"},
+            {"orderNumber": "330000002", "orderItemId": "2", "sellerSku": "CUP", "unitPrice": "SGD 9.90",
+             "createTime": "2026-04-05T15:00:00+00:00", "shippingName": "Tan", "shippingAddress": "1 Orchard Rd",
+             "shippingCity": "Singapore", "shippingPostCode": "238801", "status": "pending"}]
+    config = Config(shops={"lz-my": Shop("lz-my", "lazada", currency="MYR", country="MY",
+                                         timezone="Asia/Kuala_Lumpur")})
+    imp = load(write_table(tmp_path / "lazada.csv", LAZADA_HEADER, rows), shop_hint="lz-my", config=config)
+    f = imp.frame
+    assert f[Line.country].tolist() == ["MY", "MY"]
+    assert f[Line.currency].tolist() == ["MYR", "SGD"]            # a currency in the cell wins
+    assert f[Line.paid_at].tolist() == ["2026-04-05T06:30:00Z", "2026-04-05T15:00:00Z"]  # an offset wins
+    assert f[Line.postcode].tolist() == ["05000", "238801"]       # padded once the country is known
+
+
+def test_shop_currency_without_minor_units_reads_the_prices(tmp_path):
+    row = tiktok_order("583870900000000001", **{"SKU Unit Original Price": "120.000",
+                                                "Order Amount": "1.240.000", "Country": "Vietnam",
+                                                "Paid Time": "05/04/2026 21:07:00\t"})
+    config = Config(shops={"tt-vn": Shop("tt-vn", "tiktok", currency="VND", timezone="Asia/Ho_Chi_Minh")})
+    line = load(write_table(tmp_path / "vn.csv", TIKTOK_HEADER, [row], encoding="utf-8-sig"),
+                shop_hint="tt-vn", config=config).frame.iloc[0]
+    assert (line[Line.unit_price], line[Line.order_total], line[Line.currency]) == ("120000", "1240000", "VND")
+    assert line[Line.paid_at] == "2026-04-05T14:07:00Z"
+
+
+# --- unpaid orders ------------------------------------------------------------------------
+
+def test_unpaid_orders_are_told_apart(tmp_path):
+    shopee = [{"Order ID": f"26040500{i}", "Order Status": status, "SKU Reference No.": "BAG",
+               "Deal Price": "500.00", "Quantity": "1"}
+              for i, status in enumerate(["Unpaid", "To ship"])]
+    f = load(write_table(tmp_path / "shopee.csv", SHOPEE_HEADER, shopee)).frame
+    assert f[Line.platform_status].tolist() == ["unpaid", "open"]
+
+    tiktok = [tiktok_order(f"57600000000000000{i}", **{"Order Status": s})
+              for i, s in enumerate(["Unpaid", "Awaiting payment", "待付款", "Chờ thanh toán", "To ship"])]
+    f = load(write_table(tmp_path / "tiktok.csv", TIKTOK_HEADER, tiktok, encoding="utf-8-sig")).frame
+    assert f[Line.platform_status].tolist() == ["unpaid"] * 4 + ["open"]
+
+    amazon = [{"amazon-order-id": f"111-{i}", "order-status": s, "item-status": "Unshipped", "sku": "A",
+               "quantity": "1", "purchase-date": "2026-04-02T08:00:00+00:00"}
+              for i, s in enumerate(["Pending", "Unshipped"])]
+    f = load(write_table(tmp_path / "all.txt", AMAZON_ALL_ORDERS_HEADER, amazon, delimiter="\t")).frame
+    assert f[Line.platform_status].tolist() == ["unpaid", "open"]
+
+    woo = [{"Order Number": str(i), "Order Status": s, "SKU": "PEN", "Item #": "1", "Quantity (- Refund)": "1",
+            "Order Total Amount": "1.00"} for i, s in enumerate(["pending", "on-hold", "Processing"])]
+    f = load(write_table(tmp_path / "woo.csv", WOO_HEADER, woo)).frame
+    assert f[Line.platform_status].tolist() == ["unpaid", "unpaid", "open"]
+
+    lazada = [{"orderNumber": str(i), "orderItemId": str(i), "sellerSku": "CUP", "status": s}
+              for i, s in enumerate(["unpaid", "pending"])]
+    f = load(write_table(tmp_path / "lazada.csv", LAZADA_HEADER, lazada)).frame
+    assert f[Line.platform_status].tolist() == ["unpaid", "open"]
+
+
+def test_shopify_pending_is_unpaid_except_cash_on_delivery(tmp_path):
+    rows = shopify_rows()[2:]
+    rows[0].update({"Financial Status": "pending", "Cancelled at": "", "Payment Method": "Bank Deposit"})
+    rows[1].update({"Financial Status": "pending", "Fulfillment Status": "unfulfilled",
+                    "Payment Method": "Cash on Delivery (COD)"})
+    rows[2].update({"Financial Status": "pending", "Payment Method": "Bank Deposit"})   # fulfilled
+    f = load(write_table(tmp_path / "orders_export.csv", SHOPIFY_HEADER, rows)).frame
+    assert f[Line.platform_status].tolist() == ["unpaid", "open", "shipped"]
+
+
+# --- small things -------------------------------------------------------------------------
+
+def test_header_only_walmart_file_imports_no_lines(tmp_path):
+    imp = load(write_table(tmp_path / "walmart.csv", WALMART_HEADER, []))
+    assert imp.platform == "walmart_orders" and imp.frame.empty
+    assert list(imp.frame.columns) == Line.columns
+
+
+def test_ids_shortened_by_excel_are_rejected_plainly(tmp_path):
+    rows = [tiktok_order("5.8387E+17"), tiktok_order("5.8387E+17", **{"Seller SKU": "TEE-L"})]
+    with pytest.raises(FileRejected) as err:
+        load(write_table(tmp_path / "tiktok.csv", TIKTOK_HEADER, rows, encoding="utf-8-sig"))
+    problems = err.value.problems
+    assert [(p.row, p.column, p.value) for p in problems] == [(2, "Order ID", "5.8387E+17"),
+                                                              (3, "Order ID", "5.8387E+17")]
+    assert problems[0].problem == ("order id 5.8387E+17 was shortened by Excel: export the file again "
+                                   "without opening it in Excel")
+
+
+def test_french_ebay_country_names(tmp_path):
+    rows = [{"Sales Record Number": str(i), "Order Number": f"33-1111{i}-22222", "Ship To Name": "Luc",
+             "Ship To Address 1": "1 rue X", "Ship To City": "Paris", "Ship To Country": country,
+             "Item Number": f"12345678901{i}", "Custom Label": "FR1", "Quantity": "1", "Sold For": "EUR 9,00",
+             "Transaction ID": "0"}
+            for i, country in enumerate(["Royaume-Uni", "États-Unis", "Allemagne", "Pays-Bas"])]
+    f = load(write_table(tmp_path / "ebay.csv", EBAY_HEADER, rows, delimiter=";")).frame
+    assert f[Line.country].tolist() == ["GB", "US", "DE", "NL"]

@@ -4,9 +4,9 @@ from decimal import Decimal
 import pytest
 
 from batchship.countries import ISO2_CODES, to_iso2
-from batchship.importers.normalize import (clean_id, header_key, is_excel_error, money_text,
-                                           parse_datetime, parse_money, parse_quantity,
-                                           resolve_currency)
+from batchship.importers.normalize import (DAY_FIRST, MONTH_FIRST, clean_id, header_key, is_excel_error,
+                                           money_text, pad_postcode, parse_datetime, parse_money,
+                                           parse_quantity, resolve_currency, slash_date_order)
 
 
 @pytest.mark.parametrize("raw, clean", [
@@ -137,3 +137,59 @@ def test_unknown_country_is_kept_for_review():
 def test_country_table_is_complete():
     assert len(ISO2_CODES) == 249
     assert {"US", "GB", "CN", "SS", "XK"} & ISO2_CODES == {"US", "GB", "CN", "SS"}
+
+
+@pytest.mark.parametrize("text, known, amount", [
+    ("IDR 150.000", "", "150000"),
+    ("VND 120.000", "", "120000"),
+    ("IDR 1.500.000", "", "1500000"),
+    ("Rp150.000", "", "150000"),
+    ("₫120.000", "", "120000"),
+    ("150.000", "IDR", "150000"),          # the order's currency says
+    ("1,500", "JPY", "1500"),
+    ("¥1.500", "", "1500"),                # ¥ alone is the yen
+    ("¥1.500", "CNY", "1.500"),            # ... unless the order is in yuan
+    ("12.50", "JPY", "12.50"),             # two decimals are not a group
+    ("150.000", "USD", "150.000"),
+    ("150.000", "", "150.000"),
+])
+def test_currencies_without_minor_units_group_thousands_with_one_separator(text, known, amount):
+    assert money_text(parse_money(text, known)[0]) == amount
+
+
+@pytest.mark.parametrize("postcode, country, padded", [
+    ("2134", "US", "02134"), ("601", "US", "00601"), ("2134-1234", "US", "02134-1234"),
+    ("1067", "DE", "01067"), ("1000", "FR", "01000"), ("800", "AT", "0800"), ("60000", "JP", "0060000"),
+    ("1310100", "BR", "01310100"), ("10001", "US", "10001"), ("2134", "GB", "2134"), ("2134", "", "2134"),
+    ("SW1A 1AA", "GB", "SW1A 1AA"), ("", "US", ""), ("K1A", "CA", "K1A"), ("123-4567", "JP", "123-4567"),
+])
+def test_postcodes_get_back_the_zeros_a_number_cell_dropped(postcode, country, padded):
+    assert pad_postcode(postcode, country) == padded
+
+
+@pytest.mark.parametrize("text, order", [
+    ("25/04/2026", DAY_FIRST), ("4/25/2026 21:06", MONTH_FIRST), ("04/05/2026", ""),
+    ("2026/04/25", ""), ("13/13/2026", ""), ("Sep-08-26", ""),
+])
+def test_slash_dates_that_tell_their_order(text, order):
+    assert slash_date_order(text) == order
+
+
+def test_slash_order_decides_ambiguous_dates():
+    assert parse_datetime("4/5/2026 21:06", (), "", MONTH_FIRST) == "2026-04-05T21:06:00Z"
+    assert parse_datetime("4/5/2026 21:06", (), "", DAY_FIRST) == "2026-05-04T21:06:00Z"
+    assert parse_datetime("04/05/2026 09:06:21 PM", (), "", DAY_FIRST) == "2026-05-04T21:06:21Z"
+    # a template format of the other order is not used either
+    assert parse_datetime("04/05/2026", ("%m/%d/%Y",), "", DAY_FIRST) == "2026-05-04T00:00:00Z"
+    assert parse_datetime("4/25/2026") == "2026-04-25T00:00:00Z"    # unambiguous: read, not refused
+    with pytest.raises(ValueError):
+        parse_datetime("4/25/2026", (), "", DAY_FIRST)
+
+
+@pytest.mark.parametrize("text, iso", [
+    ("Royaume-Uni", "GB"), ("États-Unis", "US"), ("Etats-Unis", "US"), ("Allemagne", "DE"),
+    ("Italie", "IT"), ("Espagne", "ES"), ("Belgique", "BE"), ("Suisse", "CH"), ("Pays-Bas", "NL"),
+    ("Autriche", "AT"), ("Corée du Sud", "KR"), ("Cote d'Ivoire", "CI"),
+])
+def test_french_country_names(text, iso):
+    assert to_iso2(text) == iso

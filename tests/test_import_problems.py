@@ -183,3 +183,45 @@ def test_marketplace_file_in_the_folder_of_a_batchship_shop_is_imported_with_a_n
     imp = import_sheets([sheet], "x.txt", shop_hint="main", config=config)
     assert imp.frame[[Line.shop, Line.platform]].values.tolist() == [["main", "amazon"]]
     assert any("declared as a batchship shop" in n for n in imp.notes)
+
+
+@pytest.mark.parametrize("lines, complaint", [
+    ('zero_quantity = "ignore"', "zero_quantity"),
+    ('slash_dates = "year_first"', "slash_dates"),
+    ('description_row = ["quantity"]', "description_row"),
+    ('[[status]]\ncolumn = "State"\nmap = { "x" = "unpaid" }\nunless = { column = "Pay" }', "unless"),
+])
+def test_bad_new_template_keys_are_config_errors(tmp_path, lines, complaint):
+    (tmp_path / "bad.toml").write_text(
+        f'name = "x"\nplatform = "shopify"\nkind = "orders"\n{lines}\n'
+        if not lines.startswith("[[") else
+        f'name = "x"\nplatform = "shopify"\nkind = "orders"\n[columns]\norder_id = ["Id"]\n{lines}\n',
+        encoding="utf-8")
+    with pytest.raises(ConfigError, match=complaint):
+        load_templates(tmp_path)
+
+
+def test_marketplace_quantity_0_is_still_refused_without_zero_quantity_skip(tmp_path):
+    # batchship's own sheets: a 0 is a typo, never a cancelled item
+    rows = [ORDER_HEADER, ["A1", "MUG", "0", "1.00", "USD", "2026-04-05", "US"],
+            ["A2", "MUG", "1", "1.00", "USD", "2026-04-05", "US"]]
+    (p,) = rejected(write_csv(tmp_path / "orders.csv", rows))
+    assert (p.row, p.column, p.value) == (2, "quantity", "0")
+
+
+def test_shops_in_a_shop_column_each_bring_their_own_settings():
+    header = ["shop", "order_id", "sku", "quantity", "unit_price", "paid_at", "postcode"]
+    sheet = RawSheet("", [header,
+                          ["jp", "A1", "MUG", "1", "1.500", "2026-04-05 09:00", "1000005"],
+                          ["de", "A2", "MUG", "1", "1.500", "2026-04-05 09:00", "1067"],
+                          ["", "A3", "MUG", "1", "2", "2026-04-05 09:00", ""]])
+    config = Config(shops={"jp": Shop("jp", "batchship", currency="JPY", country="JP", timezone="Asia/Tokyo"),
+                           "de": Shop("de", "batchship", currency="EUR", country="DE",
+                                      timezone="Europe/Berlin"),
+                           "us": Shop("us", "batchship")})
+    f = import_sheets([sheet], "x.csv", shop_hint="us", config=config).frame
+    assert f[Line.unit_price].tolist() == ["1500", "1.500", "2"]
+    assert f[Line.currency].tolist() == ["JPY", "EUR", ""]
+    assert f[Line.country].tolist() == ["JP", "DE", ""]
+    assert f[Line.postcode].tolist() == ["1000005", "01067", ""]
+    assert f[Line.paid_at].tolist() == ["2026-04-05T00:00:00Z", "2026-04-05T07:00:00Z", "2026-04-05T09:00:00Z"]

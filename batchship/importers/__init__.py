@@ -23,7 +23,7 @@ from ..schemas import KINDS, Line, Source
 from .identify import identify
 from .mapping import map_sheet
 from .normalize import is_excel_error
-from .orders import build_lines, number_lines
+from .orders import build_lines, needs_file_shop, number_lines
 from .shops import resolve_shop
 from .simple_kinds import build_records
 from .templates import Template, blank_headers, load_templates
@@ -59,23 +59,27 @@ def import_sheets(sheets: list[RawSheet], file_name: str, *, shop_hint: str, con
     kind = template.kind
     problems: list[Problem] = []
     notes: list[str] = [n for s in sheets for n in s.notes]
-    frames = []
-    for match in matches:
-        mapped = map_sheet(match)
+    mapped_sheets = [map_sheet(match) for match in matches]
+    for mapped in mapped_sheets:
         problems += mapped.problems
-        build = build_lines if kind == "orders" else build_records
-        frame, found, told = build(mapped)
+
+    # The shop is settled before values are read: its currency, country and
+    # time zone fill what the export leaves out.
+    shop = None
+    if kind == "orders" and any(needs_file_shop(m) for m in mapped_sheets):
+        shop, shop_problems, shop_notes = resolve_shop(template, shop_hint, config)
+        problems += shop_problems
+        notes += shop_notes
+    frames = []
+    for mapped in mapped_sheets:
+        if kind == "orders":
+            frame, found, told = build_lines(mapped, file_shop=shop or "", shops=config.shops)
+        else:
+            frame, found, told = build_records(mapped)
         problems += found
         notes += told
         frame[Source.file] = file_name
         frames.append((mapped, frame))
-
-    if kind == "orders":
-        shop, shop_problems, shop_notes = _shop_for(template, frames, shop_hint, config)
-        problems += shop_problems
-        notes += shop_notes
-        for _, frame in frames:
-            frame[Line.shop] = frame[Line.shop].where(frame[Line.shop] != "", shop or "")
 
     columns = KINDS[kind].columns
     finished = []
@@ -94,15 +98,6 @@ def import_sheets(sheets: list[RawSheet], file_name: str, *, shop_hint: str, con
     if result.empty:
         notes.append(f"{file_name}: no data rows under the header")
     return Imported(kind=kind, platform=template.name, frame=result, notes=_unique(notes))
-
-
-def _shop_for(template: Template, frames, shop_hint: str, config: Config
-              ) -> tuple[str | None, list[Problem], list[str]]:
-    """The shop for rows whose file has no shop column (or a blank cell in it)."""
-    needs = any((frame[Line.shop] == "").any() for _, frame in frames)
-    if not needs:
-        return None, [], []
-    return resolve_shop(template, shop_hint, config)
 
 
 def _one_per_error_cell(problems: list[Problem]) -> list[Problem]:

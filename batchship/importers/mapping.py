@@ -25,6 +25,7 @@ GROUP = "_group"          # continuation-row group key (orders)
 RAW = "_raw"              # JSON of the original row (keep_raw templates)
 SUMMARY = "_summary"      # the cell that is blank on an order summary row (eBay)
 STATUS_PREFIX = "_status_"
+UNLESS_SUFFIX = "_unless"  # STATUS_PREFIX + rule number + this: the rule's exemption column
 FALLBACK_PREFIX = "_fallback_"
 
 # Columns whose cells are identifiers: a leading apostrophe is Excel's text marker
@@ -70,7 +71,27 @@ def _kept_rows(match: SheetMatch) -> tuple[list[list[str]], list[int]]:
                 continue
         rows.append(cells)
         numbers.append(start_number + offset)
+    if rows and _is_description_row(match, rows[0]):
+        return rows[1:], numbers[1:]
     return rows, numbers
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _is_description_row(match: SheetMatch, cells: list[str]) -> bool:
+    """The template's ``description_row`` columns are numbers in every real row
+    (order id, quantity); a row with text but no digit in all of them is a row
+    of column descriptions ("Platform unique order ID."), not an order."""
+    t = match.template
+    if not t.description_row:
+        return False
+    for target in t.description_row:
+        index = match.header.find_any(t.columns[target].headers, t.suffix_match)
+        cell = cells[index].strip() if index is not None and index < len(cells) else ""
+        if not cell or _DIGIT.search(cell):
+            return False
+    return True
 
 
 def distinct_map(series: pd.Series, func) -> pd.Series:
@@ -153,6 +174,11 @@ def map_sheet(match: SheetMatch) -> MappedSheet:
         status = _column_text(columns, index, n)
         out[f"{STATUS_PREFIX}{i}"] = (_clean(status, False) if status is not None
                                       else pd.Series([""] * n, dtype="str"))
+        if rule.unless is not None:
+            index = match.header.find_any(rule.unless_headers, t.suffix_match)
+            exempt = _column_text(columns, index, n)
+            out[f"{STATUS_PREFIX}{i}{UNLESS_SUFFIX}"] = (_clean(exempt, False) if exempt is not None
+                                                        else pd.Series([""] * n, dtype="str"))
     if t.group_key:
         index = match.header.find_any(t.group_key, t.suffix_match)
         if index is not None:
@@ -165,18 +191,21 @@ def map_sheet(match: SheetMatch) -> MappedSheet:
     frame[Source.row] = pd.Series(numbers, dtype="int64")
     if t.keep_raw:
         names = [c if c.strip() else f"Column {i + 1}" for i, c in enumerate(match.header.cells)]
-        frame[RAW] = [json.dumps(dict(zip(names, (list(r) + [""] * width)[:width])), ensure_ascii=False)
-                      for r in rows]
+        frame[RAW] = pd.Series([json.dumps(dict(zip(names, (list(r) + [""] * width)[:width])),
+                                           ensure_ascii=False) for r in rows], index=frame.index, dtype="str")
     mapped = MappedSheet(match, frame, headers, fallback_headers=fallback_headers)
     mapped.problems += excel_errors(mapped)
     return mapped
 
 
-def apply_fallbacks(mapped: MappedSheet, frame: pd.DataFrame) -> pd.DataFrame:
-    """Blank cells take the template's fallback column, then its default. Orders
-    call this after continuation rows got their order's values, so that e.g. a
-    blank "Paid at" on an item row is the order's, not the item row's "Created at"."""
+def apply_fallbacks(mapped: MappedSheet, frame: pd.DataFrame,
+                    defaults: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+    """Blank cells take the template's fallback column, then ``defaults`` (per
+    row, e.g. the shop's country), then the template's default. Orders call this
+    after continuation rows got their order's values, so that e.g. a blank
+    "Paid at" on an item row is the order's, not the item row's "Created at"."""
     out = frame.copy()
+    defaults = defaults or {}
     for target, spec in mapped.template.columns.items():
         backup = out.pop(FALLBACK_PREFIX + target) if FALLBACK_PREFIX + target in out else None
         if backup is not None:
@@ -184,6 +213,10 @@ def apply_fallbacks(mapped: MappedSheet, frame: pd.DataFrame) -> pd.DataFrame:
             if filled.any():
                 mapped.fallback_used[target] = int(filled.sum())
                 out[target] = out[target].where(~filled, backup)
+    for target, values in defaults.items():
+        if target in out:
+            out[target] = out[target].where(out[target] != "", values)
+    for target, spec in mapped.template.columns.items():
         if spec.default:
             out[target] = out[target].where(out[target] != "", spec.default)
     return out

@@ -85,9 +85,21 @@ _NUMBER = re.compile(r"\d(?:[\d.,'\s\u00a0\u202f\u2009]*\d)?")
 _SPACES = re.compile(r"[\s'\u00a0\u202f\u2009]")
 
 
-def _amount(number: str) -> Decimal:
-    """Digits with thousands and decimal separators in either convention."""
+# ISO 4217 currencies with no minor unit, plus IDR and TWD, which marketplaces
+# print without decimals: "IDR 150.000" is a hundred and fifty thousand.
+ZERO_DECIMAL_CURRENCIES = frozenset({
+    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
+    "VUV", "XAF", "XOF", "XPF", "IDR", "TWD",
+})
+_ONE_GROUP = re.compile(r"^\d+[.,]\d{3}$")
+
+
+def _amount(number: str, whole_units: bool = False) -> Decimal:
+    """Digits with thousands and decimal separators in either convention.
+    ``whole_units``: the currency has no minor unit, so "150.000" groups thousands."""
     digits = _SPACES.sub("", number)
+    if whole_units and _ONE_GROUP.match(digits):
+        return Decimal(digits.replace(",", "").replace(".", ""))
     comma, dot = digits.rfind(","), digits.rfind(".")
     if comma >= 0 and dot >= 0:
         decimal_sep = "," if comma > dot else "."
@@ -117,11 +129,14 @@ def _amount(number: str) -> Decimal:
 
 
 @lru_cache(maxsize=65536)
-def parse_money(text: str) -> tuple[Decimal, str]:
+def parse_money(text: str, known: str = "") -> tuple[Decimal, str]:
     """(amount, currency marker as ISO code or one of AMBIGUOUS_MARKERS or "").
 
     Accepts "$45.99", "EUR 90,00", "1 234,50 €", "AU $3,000.00", "¥1,200",
     "R$ 10,50", "-12.5", "(3.00)". The amount is exact (Decimal, never float).
+    ``known`` is the amount's currency when the cell does not say (the
+    order's currency column, a header suffix, the shop): in a currency without
+    minor units a single separator before three digits groups thousands.
     """
     s = clean_id(text)
     found = _NUMBER.findall(s)
@@ -141,8 +156,9 @@ def parse_money(text: str) -> tuple[Decimal, str]:
         currency = marker[:3]
     else:
         raise ValueError("not a money amount")
+    whole_units = resolve_currency(currency, known, "") in ZERO_DECIMAL_CURRENCIES
     try:
-        amount = _amount(number)
+        amount = _amount(number, whole_units)
     except (ValueError, InvalidOperation):
         raise ValueError("not a money amount") from None
     return (-amount if negative else amount), currency
@@ -167,6 +183,34 @@ def money_text(amount: Decimal) -> str:
     return "0" if text in ("-0", "-0.0", "-0.00") else text
 
 
+# --- postcodes --------------------------------------------------------------
+
+# Countries whose postcodes are a fixed number of digits, so a postcode that a
+# spreadsheet stored as a number (US 02134 -> 2134) can get its zeros back.
+POSTCODE_DIGITS = {
+    **dict.fromkeys(("US", "DE", "FR", "IT", "ES", "FI", "MX", "MY", "TH", "ID", "KR", "SA"), 5),
+    **dict.fromkeys(("AT", "AU", "BE", "CH", "DK", "NO", "NZ", "PH", "ZA", "HU"), 4),
+    **dict.fromkeys(("IN", "CN", "RU", "SG", "VN", "KZ"), 6),
+    "JP": 7, "BR": 8,
+}
+_ZIP_PLUS_4 = re.compile(r"^(\d{1,5})-(\d{4})$")
+
+
+def pad_postcode(postcode: str, country: str) -> str:
+    """``postcode`` with the leading zeros a number-formatted cell dropped, for
+    countries with fixed-length numeric postcodes ("2134", US -> "02134";
+    "2134-1234", US -> "02134-1234"). Anything else is returned as it is."""
+    digits = POSTCODE_DIGITS.get(country)
+    if digits is None:
+        return postcode
+    if postcode.isdigit() and len(postcode) < digits:
+        return postcode.zfill(digits)
+    m = _ZIP_PLUS_4.match(postcode) if country == "US" else None
+    if m:
+        return f"{m.group(1).zfill(5)}-{m.group(2)}"
+    return postcode
+
+
 # --- dates ------------------------------------------------------------------
 
 # Formats seen in marketplace exports, tried after the template's own formats.
@@ -184,6 +228,11 @@ DEFAULT_DATE_FORMATS = (
     "%d/%m/%Y %H:%M:%S",        # TikTok and others, day first
     "%d/%m/%Y %H:%M",
     "%d/%m/%Y",
+    "%d/%m/%Y %I:%M:%S %p",     # the other order of each: tried when a column settles it
+    "%d/%m/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d %H:%M",
     "%Y/%m/%d",
@@ -222,10 +271,39 @@ def _parse_datetime(s: str, formats: tuple[str, ...]) -> datetime | None:
         return None
 
 
+DAY_FIRST, MONTH_FIRST = "day_first", "month_first"
+_SLASH_DATE = re.compile(r"^\s*'?(\d{1,2})/(\d{1,2})/\d{2,4}(?!\d)")
+
+
+def slash_date_order(text: str) -> str:
+    """DAY_FIRST for "25/04/2026", MONTH_FIRST for "04/25/2026", "" when the
+    value does not tell (04/05/2026) or is not a slash date."""
+    m = _SLASH_DATE.match(text)
+    if not m:
+        return ""
+    first, second = int(m.group(1)), int(m.group(2))
+    if first > 12 >= second:
+        return DAY_FIRST
+    if second > 12 >= first:
+        return MONTH_FIRST
+    return ""
+
+
+def _slash_formats(formats: tuple[str, ...], order: str) -> tuple[str, ...]:
+    """``formats`` without those that read slash dates in the other order."""
+    if not order:
+        return formats
+    other = "%m/%d" if order == DAY_FIRST else "%d/%m"
+    return tuple(f for f in formats if other not in f)
+
+
 @lru_cache(maxsize=65536)
-def parse_datetime(text: str, formats: tuple[str, ...] = (), tz: str = "") -> str:
+def parse_datetime(text: str, formats: tuple[str, ...] = (), tz: str = "", slash_order: str = "") -> str:
     """UTC "YYYY-MM-DDTHH:MM:SSZ" for a date/time in any format seen in exports
-    ("" for blank). Times without an offset are in ``tz`` (a zone name, UTC if "")."""
+    ("" for blank). Times without an offset are in ``tz`` (a zone name, UTC if "").
+    ``formats`` are tried first. ``slash_order`` (DAY_FIRST or MONTH_FIRST) fixes
+    how 04/05/2026 is read; "" reads it month first with a 12-hour time (US
+    style), else day first."""
     s = clean_id(text)
     if not s:
         return ""
@@ -234,7 +312,7 @@ def parse_datetime(text: str, formats: tuple[str, ...] = (), tz: str = "") -> st
     if m and m.group(1) in _ZONE_ABBREVIATIONS:
         offset = timezone(timedelta(hours=_ZONE_ABBREVIATIONS[m.group(1)]))
         s = s[: m.start()]
-    when = _parse_datetime(s, tuple(formats) + DEFAULT_DATE_FORMATS)
+    when = _parse_datetime(s, _slash_formats(tuple(formats) + DEFAULT_DATE_FORMATS, slash_order))
     if when is None:
         raise ValueError("not a date/time in a known format")
     if when.tzinfo is None:

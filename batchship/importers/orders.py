@@ -8,16 +8,19 @@ time, currency and total.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
+from ..config import Shop
 from ..countries import to_iso2
 from ..errors import Problem
 from ..schemas import Line, PLATFORM_STATUSES, Source
-from .mapping import (FALLBACK_PREFIX, GROUP, RAW, STATUS_PREFIX, SUMMARY, MappedSheet, apply_fallbacks,
-                      distinct_map, header_of, problems_where)
-from .normalize import header_key, parse_datetime
-from .values import currencies, money, parse_distinct, per_unit, report, whole_numbers
+from .mapping import (FALLBACK_PREFIX, GROUP, RAW, STATUS_PREFIX, SUMMARY, UNLESS_SUFFIX, MappedSheet,
+                      apply_fallbacks, distinct_map, header_of, problems_where)
+from .normalize import header_key, pad_postcode, parse_whole
+from .values import currencies, datetimes, money, per_unit, report, whole_numbers
 
 # Fields that belong to the order, not the line: blank on continuation rows.
 ORDER_FIELDS = (Line.order_id, Line.shop, Line.currency, Line.order_total, Line.paid_at,
@@ -26,8 +29,9 @@ ORDER_FIELDS = (Line.order_id, Line.shop, Line.currency, Line.order_total, Line.
 # One order ships to one address: rows of an order must not disagree on these.
 ADDRESS_FIELDS = (Line.recipient_name, Line.address1, Line.address2, Line.city, Line.state,
                   Line.postcode, Line.country)
-# When one line has several status sources, the strongest wins.
-_STATUS_RANK = {"open": 0, "shipped": 1, "cancelled": 2, "refunded": 3}
+# When one line has several status sources, the strongest wins: a shipped line
+# was paid whatever a payment column still says; cancelling beats both.
+_STATUS_RANK = {"open": 0, "unpaid": 1, "shipped": 2, "cancelled": 3, "refunded": 4}
 assert set(_STATUS_RANK) == set(PLATFORM_STATUSES)
 
 
@@ -122,6 +126,10 @@ def _status(mapped: MappedSheet, frame: pd.DataFrame) -> pd.Series:
             ranks = np.array([_STATUS_RANK[rule.values.get(header_key(v), "open")] for v in uniques.tolist()]
                              + [0], dtype="int64")
             hit = pd.Series(ranks[codes], index=frame.index)
+        if rule.unless is not None:
+            exempt = frame[f"{STATUS_PREFIX}{i}{UNLESS_SUFFIX}"]
+            exempt = distinct_map(exempt, lambda v: "1" if rule.unless.search(v) else "") == "1"
+            hit = hit.where(~exempt, 0)
         rank = rank.where(rank >= hit, hit)
     names = np.array(sorted(_STATUS_RANK, key=_STATUS_RANK.get), dtype=object)
     return pd.Series(names[rank.to_numpy()], index=frame.index, dtype="str")
@@ -154,15 +162,79 @@ def _duplicates(mapped: MappedSheet, frame: pd.DataFrame) -> tuple[pd.DataFrame,
     return frame.drop(index=drop), problems, notes
 
 
-def build_lines(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], list[str]]:
-    """The sheet's Line rows (without shop and source file), problems and notes.
-    ``shop`` is left as mapped ("" when the file has no shop column)."""
+def needs_file_shop(mapped: MappedSheet) -> bool:
+    """Whether some order of the sheet names no shop of its own, so that the
+    file's shop (its inbox folder, or the platform's single shop) is needed."""
+    frame = mapped.frame
+    if frame.empty:
+        return False
+    if Line.shop not in frame:
+        return True
+    named = (frame[Line.shop] != "").groupby(pd.factorize(_group_keys(frame))[0]).transform("any")
+    return not bool(named.all())
+
+
+def _shop_setting(shops: dict[str, Shop], names: pd.Series, attribute: str) -> pd.Series:
+    """Per row: what the row's shop declares in batchship.toml ("" if nothing)."""
+    return distinct_map(names, lambda name: getattr(shops.get(name), attribute, "") or "")
+
+
+_SHORTENED_ID = re.compile(r"^\d(?:[.,]\d+)?E\+\d+$", re.IGNORECASE)
+
+
+def _shortened_ids(mapped: MappedSheet, frame: pd.DataFrame) -> list[Problem]:
+    """Ids that Excel turned into a rounded number (5.8387E+17): distinct orders
+    now share one id, so nothing in the file can be trusted to belong together."""
+    problems = []
+    for column, label in ((Line.order_id, "order id"), (Line.item_id, "line id")):
+        messages = distinct_map(frame[column], lambda v, label=label: (
+            f"{label} {v} was shortened by Excel: export the file again without opening it in Excel"
+            if _SHORTENED_ID.match(v) else ""))
+        problems += report(mapped, frame, column, messages != "", messages)
+    return problems
+
+
+def _is_zero(text: str) -> bool:
+    try:
+        return parse_whole(text, minimum=0, what="quantity") == 0
+    except ValueError:
+        return False
+
+
+def _drop_zero_quantity(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Lines with quantity 0 are items the buyer no longer gets (cancelled, fully
+    refunded): dropped, and with them an order that has no other line."""
+    zero = distinct_map(frame[Line.quantity], lambda v: "0" if _is_zero(v) else "") == "0"
+    if not zero.any():
+        return frame, []
+    kept = frame[~zero]
+    gone = pd.unique(frame.loc[zero & ~frame[Line.order_id].isin(kept[Line.order_id]), Line.order_id])
+    note = f"{int(zero.sum())} line(s) with quantity 0 (cancelled or refunded items) skipped"
+    if len(gone):
+        shown = ", ".join(gone[:10].tolist()) + (f" and {len(gone) - 10} more" if len(gone) > 10 else "")
+        note += f"; order(s) with no other line left out: {shown}"
+    return kept, [note]
+
+
+def _padded_postcodes(frame: pd.DataFrame) -> pd.Series:
+    pairs = frame[Line.postcode] + "\x1f" + frame[Line.country]
+    return distinct_map(pairs, lambda pair: pad_postcode(*pair.split("\x1f", 1)))
+
+
+def build_lines(mapped: MappedSheet, file_shop: str = "", shops: dict[str, Shop] | None = None
+                ) -> tuple[pd.DataFrame, list[Problem], list[str]]:
+    """The sheet's Line rows (without source file), problems and notes. A row
+    whose order names no shop gets ``file_shop``; each row's shop settings in
+    ``shops`` (currency, country, time zone) fill what the export leaves out."""
     t = mapped.template
+    shops = shops or {}
     frame = mapped.frame.copy()
     for column in Line.columns:
         if column not in frame and column not in (Source.row,):
             frame[column] = pd.Series("", index=frame.index, dtype="str")
-    problems: list[Problem] = []
+    problems: list[Problem] = _shortened_ids(mapped, frame)
+    if problems:
+        return frame, problems, []
     notes: list[str] = []
 
     groups = _group_keys(frame)
@@ -173,8 +245,12 @@ def build_lines(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], list[
     frame = _fill_order_fields(frame, groups, fields)
     if t.summary_when_blank:
         frame = _apply_summary_rows(frame, _group_keys(frame), fields)
-    frame = apply_fallbacks(mapped, frame)
+    frame[Line.shop] = frame[Line.shop].where(frame[Line.shop] != "", file_shop)
+    frame = apply_fallbacks(mapped, frame, {Line.country: _shop_setting(shops, frame[Line.shop], "country")})
     frame = _drop_extra_info_rows(frame)
+    if t.zero_quantity == "skip":
+        frame, told = _drop_zero_quantity(frame)
+        notes += told
 
     required = {Line.order_id: "order id", Line.platform_sku: "SKU"}
     required.update({c: c.replace("_", " ") for c in t.required_values})
@@ -189,23 +265,29 @@ def build_lines(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], list[
     problems += qty_problems
     frame[Line.quantity] = quantity
 
-    price, price_marker, p1 = money(mapped, frame, Line.unit_price)
-    total, total_marker, p2 = money(mapped, frame, Line.order_total)
+    # The currency an amount is in when its cell does not say: the currency
+    # column (or header suffix), else the shop's, else the template's.
+    stated = (frame[Line.currency].str.strip().str.upper() if Line.currency in t.columns
+              else pd.Series("", index=frame.index, dtype="str"))
+    stated = stated.where(stated != "", _shop_setting(shops, frame[Line.shop], "currency").str.upper())
+    known = stated.where(stated != "", t.currency)
+    price, price_marker, p1 = money(mapped, frame, Line.unit_price, known)
+    total, total_marker, p2 = money(mapped, frame, Line.order_total, known)
     problems += p1 + p2
     spec = t.columns.get(Line.unit_price)
     if spec is not None and spec.line_total:
         price = per_unit(price, frame[Line.quantity])
-    currency_column = frame[Line.currency] if Line.currency in t.columns else None
-    frame[Line.currency] = currencies([price_marker, total_marker], currency_column, t.currency, frame.index)
+    frame[Line.currency] = currencies([price_marker, total_marker], stated, t.currency, frame.index)
     frame[Line.unit_price] = price
     frame[Line.order_total] = total
 
-    paid, bad, messages = parse_distinct(frame[Line.paid_at],
-                                         lambda v: parse_datetime(v, t.date_formats, t.timezone))
-    problems += report(mapped, frame, Line.paid_at, bad, messages)
-    frame[Line.paid_at] = paid.fillna("").astype("str")
+    zones = _shop_setting(shops, frame[Line.shop], "timezone")
+    paid, date_problems = datetimes(mapped, frame, Line.paid_at, zones.where(zones != "", t.timezone))
+    problems += date_problems
+    frame[Line.paid_at] = paid
 
     frame[Line.country] = distinct_map(frame[Line.country], to_iso2)
+    frame[Line.postcode] = _padded_postcodes(frame)
     frame[Line.platform_status] = _status(mapped, frame)
     frame[Line.sku] = frame[Line.platform_sku]
     frame[Line.platform] = t.platform

@@ -45,9 +45,12 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
         frame[Stock.on_hand], p = whole_numbers(mapped, frame, Stock.on_hand, minimum=0, what="on hand")
         problems += p
     elif kind == "products":
-        amounts, markers, p = money(mapped, frame, Product.declared_value)
-        problems += p
         column = frame[Product.declared_currency] if Product.declared_currency in mapped.headers else None
+        known = (column.str.strip().str.upper() if column is not None
+                 else pd.Series("", index=frame.index, dtype="str"))
+        amounts, markers, p = money(mapped, frame, Product.declared_value,
+                                    known.where(known != "", mapped.template.currency))
+        problems += p
         currency = currencies([markers], column, mapped.template.currency, frame.index)
         stated = (amounts != "") | (frame[Product.declared_currency] != "")
         frame[Product.declared_currency] = currency.where(stated, "")

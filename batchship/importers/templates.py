@@ -25,8 +25,19 @@ edit of these files, not code. Keys:
     exclusive, extra_headers   the header row may hold nothing but the template's columns
     keep_raw               Line.raw = JSON of the original row (header -> cell)
     required_values        canonical columns that must not be blank (besides the kind's own)
+    description_row        canonical columns whose cells are always numbers in a real row
+                           (e.g. ["order_id", "quantity"]): a first data row holding text
+                           without a digit in all of them describes the columns and is
+                           skipped (TikTok writes such a row under the header)
+    zero_quantity          "reject" (default) or "skip": lines with quantity 0 (cancelled or
+                           refunded items in Amazon all-orders, WooCommerce "Quantity (- Refund)")
+                           are dropped with a note, and so is an order left without lines
+    slash_dates            how an ambiguous 04/05/2026 is read when no value of the column
+                           settles it: "day_first", "month_first", or "" (the template's
+                           date_formats first, then 12-hour times month first, others day first)
     [[status]]             column = "Header", map = { "value" = "cancelled" ... } or nonblank = "shipped";
-                           the strongest status wins: refunded > cancelled > shipped > open
+                           unless = { column = "Header", pattern = "regex" } exempts matching rows;
+                           the strongest status wins: refunded > cancelled > shipped > unpaid > open
 
 Header matching ignores case, surrounding and repeated whitespace, a BOM,
 full-width forms and a trailing "*".
@@ -74,6 +85,8 @@ class StatusRule:
     headers: tuple[str, ...]
     values: dict[str, str] = field(default_factory=dict)   # header_key(value) -> status
     nonblank: str = ""
+    unless_headers: tuple[str, ...] = ()          # the rule does not apply to rows whose cell
+    unless: re.Pattern | None = None              # in this column matches this pattern
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,9 @@ class Template:
     status: tuple[StatusRule, ...] = ()
     required_values: tuple[str, ...] = ()
     extra_headers: tuple[str, ...] = ()           # allowed besides the columns when exclusive
+    description_row: tuple[str, ...] = ()         # columns that hold digits in every real row
+    zero_quantity: str = "reject"                 # or "skip"
+    slash_dates: str = ""                         # "day_first", "month_first" or "" (see above)
     source: str = ""
 
     def required_columns(self) -> list[ColumnSpec]:
@@ -148,8 +164,21 @@ def _status(items, where: str) -> tuple[StatusRule, ...]:
         for status in list(values.values()) + ([nonblank] if nonblank else []):
             if status not in PLATFORM_STATUSES:
                 raise ConfigError(f"{here}: {status!r} is not one of {', '.join(PLATFORM_STATUSES)}")
-        rules.append(StatusRule(_strings(item.get("column"), here), values, nonblank))
+        unless = dict(item.get("unless", {}))
+        try:
+            pattern = re.compile(str(unless["pattern"])) if unless else None
+        except (KeyError, re.error) as exc:
+            raise ConfigError(f"{here}: unless needs a column and a valid pattern ({exc})") from None
+        rules.append(StatusRule(_strings(item.get("column"), here), values, nonblank,
+                                _strings(unless.get("column"), here), pattern))
     return tuple(rules)
+
+
+def _choice(data: dict, key: str, allowed: tuple[str, ...], where: str) -> str:
+    value = str(data.get(key, allowed[0]))
+    if value not in allowed:
+        raise ConfigError(f"{where}: {key} must be one of {', '.join(repr(a) for a in allowed)}")
+    return value
 
 
 def parse_template(data: dict, where: str) -> Template:
@@ -175,6 +204,12 @@ def parse_template(data: dict, where: str) -> Template:
     except re.error as exc:
         raise ConfigError(f"{where}: skip_rows: {exc}") from None
     order_fields = data.get("order_fields")
+    description_row = _strings(data.get("description_row"), where)
+    unknown = [c for c in description_row if c not in columns]
+    if unknown:
+        raise ConfigError(f"{where}: description_row names columns the template does not map: {unknown}")
+    zero_quantity = _choice(data, "zero_quantity", ("reject", "skip"), where)
+    slash_dates = _choice(data, "slash_dates", ("", "day_first", "month_first"), where)
     return Template(
         name=name, title=str(data.get("title", name)), platform=platform, kind=kind,
         columns=columns, signature=tuple(signature),
@@ -191,6 +226,9 @@ def parse_template(data: dict, where: str) -> Template:
         status=_status(data.get("status"), where),
         required_values=_strings(data.get("required_values"), where),
         extra_headers=_strings(data.get("extra_headers"), where),
+        description_row=description_row,
+        zero_quantity=zero_quantity,
+        slash_dates=slash_dates,
         source=where,
     )
 

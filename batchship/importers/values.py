@@ -15,7 +15,8 @@ import pandera.errors as pa_errors
 from ..errors import Problem
 from ..schemas import Source, frame_schema
 from .mapping import MappedSheet, header_of, problems_where
-from .normalize import money_text, parse_money, parse_whole, resolve_currency
+from .normalize import (DAY_FIRST, MONTH_FIRST, money_text, parse_datetime, parse_money, parse_whole,
+                        resolve_currency, slash_date_order)
 
 
 def parse_distinct(series: pd.Series, parse: Callable[[str], object]
@@ -70,13 +71,67 @@ def whole_numbers(mapped: MappedSheet, frame: pd.DataFrame, target: str, *, mini
     return pd.Series(values, index=frame.index).fillna(0).astype("int64"), problems
 
 
-def money(mapped: MappedSheet, frame: pd.DataFrame, target: str
+# Joins a cell to its row's context (currency, time zone) so that distinct
+# pairs are parsed once; cells never hold this control character.
+_PAIR = "\x1f"
+
+
+def _with_context(series: pd.Series, context: pd.Series | None) -> pd.Series:
+    """``cell<US>context`` for non-blank cells, "" for blank ones."""
+    if context is None:
+        return series
+    return series.where(series == "", series + _PAIR + context.astype("str"))
+
+
+def money(mapped: MappedSheet, frame: pd.DataFrame, target: str, known: pd.Series | None = None
           ) -> tuple[pd.Series, pd.Series, list[Problem]]:
-    """(canonical decimal text per row, currency marker per row, problems) of a money column."""
-    text, bad, _ = parse_distinct(frame[target], lambda v: money_text(parse_money(v)[0]))
-    markers, _, _ = parse_distinct(frame[target], lambda v: parse_money(v)[1])
+    """(canonical decimal text per row, currency marker per row, problems) of a
+    money column; ``known`` is each row's currency where the cell does not say."""
+    def parse(pair: str) -> tuple:
+        cell, _, currency = pair.partition(_PAIR)
+        return parse_money(cell, currency)       # cached: the second pass below is free
+    cells = _with_context(frame[target], known)
+    text, bad, _ = parse_distinct(cells, lambda v: money_text(parse(v)[0]))
+    markers, _, _ = parse_distinct(cells, lambda v: parse(v)[1])
     problems = problems_where(mapped, frame, bad, target, "not a money amount (expected e.g. 12.50 or EUR 12,50)")
     return text.fillna("").astype("str"), markers.fillna("").astype("str"), problems
+
+
+def datetimes(mapped: MappedSheet, frame: pd.DataFrame, target: str, zones: pd.Series
+              ) -> tuple[pd.Series, list[Problem]]:
+    """UTC text of a date/time column; naive times are read in each row's zone.
+    Slash dates are read in one order for the whole column: the order its
+    values prove (25/04 is day first, 04/25 month first), else the template's."""
+    t = mapped.template
+    order, problems = _slash_order(mapped, frame, target)
+    if not problems:
+        order = order or t.slash_dates
+
+    def parse(pair: str) -> str:
+        cell, _, zone = pair.partition(_PAIR)
+        return parse_datetime(cell, t.date_formats, zone, order)
+    parsed, bad, messages = parse_distinct(_with_context(frame[target], zones), parse)
+    problems += report(mapped, frame, target, bad, messages)
+    return parsed.fillna("").astype("str"), problems
+
+
+def _slash_order(mapped: MappedSheet, frame: pd.DataFrame, target: str) -> tuple[str, list[Problem]]:
+    """(DAY_FIRST, MONTH_FIRST or "" when no value tells, problems): a column
+    whose values prove both orders cannot be read safely."""
+    values = pd.unique(np.asarray(frame[target], dtype=object))
+    seen: dict[str, str] = {}
+    for value in values.tolist():
+        order = slash_date_order(value)
+        if order:
+            seen.setdefault(order, value)
+    if len(seen) < 2:
+        return next(iter(seen), ""), []
+    day, month = seen[DAY_FIRST], seen[MONTH_FIRST]
+    row = int(frame.loc[frame[target] == month, Source.row].iloc[0])
+    return "", [Problem(
+        f"dates in this column are written day first ({day}) and month first ({month}): "
+        f"write them all in one order", sheet=mapped.sheet_name, row=row,
+        column=header_of(mapped, target), value=month)]
 
 
 def currencies(markers: list[pd.Series], column: pd.Series | None, default: str, index) -> pd.Series:
