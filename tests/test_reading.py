@@ -574,3 +574,17 @@ def test_more_rows_than_the_limit_is_rejected_naming_both(tmp_path):
     wb.save(book)
     problem = rejection(book, Limits(max_rows=10)).problems[0].problem
     assert "the sheet has 12 rows; the limit is 10" in problem
+
+
+def test_a_chinese_header_misread_by_the_encoding_guess_is_read_by_the_reading_a_template_knows(tmp_path):
+    from batchship.config import Config
+    from batchship.importers import load_file
+    from batchship.io.text_decode import decode_text
+    data = "订单号,操作,备注\nO1,cancel,\nO2,hold,\n".encode("gbk")
+    assert decode_text(data)[1] != "gb18030"          # the guess alone gets these few hanzi wrong
+    path = tmp_path / "actions.csv"
+    path.write_bytes(data)
+    imported = load_file(path, shop_hint="", config=Config())
+    assert imported.kind == "actions"
+    assert imported.frame[["order_id", "action"]].values.tolist() == [["O1", "cancel"], ["O2", "hold"]]
+    assert any("read as gb18030" in note for note in imported.notes)

@@ -18,9 +18,10 @@ import pandas as pd
 
 from ..config import Config
 from ..errors import FileRejected, Problem
-from ..io.tabular import RawSheet
+from ..io.tabular import RawSheet, read_sheets
+from ..io.text_decode import other_readings
 from ..schemas import KINDS, Line, Source
-from .identify import identify
+from .identify import UNRECOGNISED, identify
 from .mapping import map_sheet
 from .normalize import is_excel_error
 from .orders import build_lines, needs_file_shop, number_lines
@@ -42,11 +43,24 @@ class Imported:
 
 def load_file(path: Path, *, shop_hint: str, config: Config, templates_dir: Path | None = None) -> Imported:
     """Read, identify, map and validate one inbox file (all or nothing)."""
-    from ..io.tabular import read_sheets
     path = Path(path)
+    templates = load_templates(templates_dir)
     sheets = read_sheets(path, config.limits)
-    return import_sheets(sheets, path.name, shop_hint=shop_hint, config=config,
-                         templates=load_templates(templates_dir))
+    try:
+        return import_sheets(sheets, path.name, shop_hint=shop_hint, config=config, templates=templates)
+    except FileRejected as exc:
+        if exc.code != UNRECOGNISED or not sheets[0].encoding:
+            raise
+        # A guessed text encoding whose header no template knows: the header decides between readings.
+        for encoding in other_readings(path.read_bytes(), sheets[0].encoding):
+            try:
+                imported = import_sheets(read_sheets(path, config.limits, encoding), path.name,
+                                         shop_hint=shop_hint, config=config, templates=templates)
+            except FileRejected:
+                continue
+            imported.notes.append(f"{path.name}: read as {encoding} text (its header is not {sheets[0].encoding})")
+            return imported
+        raise
 
 
 def import_sheets(sheets: list[RawSheet], file_name: str, *, shop_hint: str, config: Config,

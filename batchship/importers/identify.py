@@ -135,6 +135,9 @@ def _claim(sheet: RawSheet, templates: tuple[Template, ...], file_name: str
     return None, seen
 
 
+UNRECOGNISED = "unrecognised"   # FileRejected code: no template claims any header row
+
+
 def identify(sheets: list[RawSheet], templates: tuple[Template, ...], file_name: str) -> list[SheetMatch]:
     """The claimed sheets of a file, all of one template; FileRejected otherwise."""
     matches: list[SheetMatch] = []
@@ -147,7 +150,7 @@ def identify(sheets: list[RawSheet], templates: tuple[Template, ...], file_name:
         if match:
             matches.append(match)
     if not matches:
-        raise FileRejected(file_name, _unrecognised(seen))
+        raise FileRejected(file_name, _unrecognised(seen), code=UNRECOGNISED)
     names = {m.template.name for m in matches}
     if len(names) > 1:
         parts = ", ".join(f"sheet '{m.sheet.name}' is {m.template.name}" for m in matches)

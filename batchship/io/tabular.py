@@ -48,7 +48,8 @@ def _reject(path: Path, message: str, row: int | None = None) -> FileRejected:
     return FileRejected(path.name, [Problem(message, row=row)])
 
 
-def read_sheets(path: Path, limits: Limits) -> list[RawSheet]:
+def read_sheets(path: Path, limits: Limits, encoding: str = "") -> list[RawSheet]:
+    """``encoding`` forces how a text table is read (see ``text_decode.other_readings``)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in READABLE_SUFFIXES:
@@ -74,16 +75,16 @@ def read_sheets(path: Path, limits: Limits) -> list[RawSheet]:
         return [RawSheet(name=g.name, rows=g.rows, first_row_number=1, visible=g.visible, notes=list(notes),
                          merged=list(g.merged))
                 for g in read_workbook(path, limits, found.kind)]
-    return [_read_text_table(path, limits, suffix)]
+    return [_read_text_table(path, limits, suffix, encoding)]
 
 
-def _read_text_table(path: Path, limits: Limits, suffix: str) -> RawSheet:
+def _read_text_table(path: Path, limits: Limits, suffix: str, forced: str = "") -> RawSheet:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise _reject(path, f"the file could not be read ({exc.strerror or exc})")
     try:
-        text, encoding = decode_text(data)
+        text, encoding = (data.decode(forced), forced) if forced else decode_text(data)
     except NotText as exc:
         if str(exc) == "binary data":
             raise _reject(path, "this is not a spreadsheet or text table (looks like binary data)")

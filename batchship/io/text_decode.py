@@ -55,6 +55,27 @@ def decode_text(data: bytes) -> tuple[str, str]:
                   "\"CSV UTF-8\") and try again")
 
 
+def other_readings(data: bytes, chosen: str) -> list[str]:
+    """Other encodings that read the bytes as plausible text too, best first.
+
+    Short Chinese headers over ASCII data are ambiguous between GBK, Big5 and
+    EUC-KR; only the header row tells which reading is the real one, so the
+    importer tries these when the chosen reading's header is not recognised."""
+    if chosen not in CANDIDATES:
+        return []   # a BOM, UTF-8 or UTF-16 reading is not a guess
+    out = []
+    for encoding in dict.fromkeys([*_ranked_candidates(data), *CANDIDATES]):
+        if encoding == chosen:
+            continue
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if _looks_like_text(text):
+            out.append(encoding)
+    return out
+
+
 def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
     # ASCII-heavy UTF-16 puts a zero byte in every other position.
     sample = data[:4096]
