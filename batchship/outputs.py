@@ -68,7 +68,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     written.append(timed("write orders.xlsx", _orders_workbook, out, orders, lines,
                          _with_label_problems(events, ready, label_problems), store.run_files(run_id)))
     checkpoint("wrote-orders")
-    written.append(timed("write stock.xlsx", _stock_workbook, out, store))
+    written.append(timed("write stock.xlsx", _stock_workbook, out, store, run_id))
     checkpoint("wrote-stock")
     if len(ready):
         written += timed("picklist", _picklist, out, ready_lines, store, run_id)
@@ -156,14 +156,21 @@ def _orders_workbook(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, event
     ])
 
 
-def _stock_workbook(out: Path, store: Store) -> Path:
+def _stock_workbook(out: Path, store: Store, run_id: str) -> Path:
+    """Stock per place, what waiting orders lack (to buy), and this run's ledger movements."""
     on_hand = store.on_hand()
     alloc = store.allocated()
     stock = on_hand.merge(alloc, on=["warehouse", "sku"], how="left")
     stock["allocated"] = stock["allocated"].fillna(0).astype("int64")
     stock["available"] = stock["on_hand"] - stock["allocated"]
     stock = stock[["warehouse", "sku", "on_hand", "allocated", "available", "shelf"]]
-    return write_workbook(out / "stock.xlsx", [("stock", stock)])
+    waiting = store.waiting_for_stock()
+    to_buy = waiting.merge(stock[["warehouse", "sku", "available"]], on=["warehouse", "sku"], how="left")
+    to_buy["available"] = to_buy["available"].fillna(0).astype("int64").clip(lower=0)
+    to_buy["to_buy"] = to_buy["waiting"] - to_buy["available"]
+    to_buy = to_buy[to_buy["to_buy"] > 0][["warehouse", "sku", "waiting", "available", "to_buy", "orders"]]
+    return write_workbook(out / "stock.xlsx", [("stock", stock), ("to buy", to_buy),
+                                               ("movements", store.movements(run_id))])
 
 
 def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config, written: list[Path]

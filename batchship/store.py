@@ -163,6 +163,20 @@ class Store:
             "JOIN lines l ON l.shop = o.shop AND l.order_id = o.order_id "
             "WHERE o.stage = 'print' AND o.stock_status = 'in_stock' GROUP BY o.warehouse, l.sku")
 
+    def waiting_for_stock(self) -> pd.DataFrame:
+        """warehouse, sku, waiting (units), orders: what out-of-stock orders still need."""
+        return self.frame(
+            "SELECT o.warehouse, l.sku, SUM(l.quantity) AS waiting, COUNT(DISTINCT o.shop || '/' || o.order_id) "
+            "AS orders FROM orders o JOIN lines l ON l.shop = o.shop AND l.order_id = o.order_id "
+            "WHERE o.stage = 'print' AND o.stock_status = 'out_of_stock' "
+            "AND (o.warehouse, l.sku) IN (SELECT warehouse, sku FROM stock_places) "
+            "GROUP BY o.warehouse, l.sku ORDER BY o.warehouse, l.sku")
+
+    def movements(self, run_id: str) -> pd.DataFrame:
+        """The ledger rows a run booked, with their cause and source."""
+        return self.frame("SELECT warehouse, sku, delta, cause, reference, source_file, source_row FROM ledger "
+                          "WHERE run_id = ? ORDER BY id", (run_id,))
+
     def free_pool(self) -> pd.DataFrame:
         return self.frame("SELECT channel, tracking_number FROM pool WHERE status = 'free' "
                           "ORDER BY channel, rowid")
