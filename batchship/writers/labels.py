@@ -7,7 +7,6 @@ the page; text that no configured font can show is reported per label.
 """
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -18,6 +17,7 @@ from fpdf import FPDF
 
 from . import barcode128
 from .fonts import FontSet, TextPen, clean_text, font_set, register_fonts
+from .pdf_file import save_pdf
 
 DOT_MM = 25.4 / 203          # one dot of a 203 dpi thermal printer
 MARGIN = 3.0
@@ -398,7 +398,6 @@ def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x1
         if found:
             problems.setdefault(label.tracking_number, []).extend(found)
     path = Path(path)
-    tmp = path.with_suffix(".tmp")
     with tempfile.TemporaryDirectory(prefix="batchship-fonts-") as workdir:
         pdf = FPDF(unit="mm", format=(WIDTH, layout.height))
         pdf.set_auto_page_break(False)
@@ -409,9 +408,5 @@ def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x1
         page = _LabelPage(pdf, TextPen(pdf, fonts), layout)
         for texts in prepared:
             page.draw(texts)
-        try:
-            pdf.output(str(tmp))
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        save_pdf(pdf, path)
     return problems

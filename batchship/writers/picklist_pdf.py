@@ -4,7 +4,6 @@ Pages are laid out first and drawn second, so every footer can say "page i of n"
 """
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from .fonts import FontSet, TextPen, clean_text, font_set, register_fonts
+from .pdf_file import save_pdf
 
 PAGE_W, PAGE_H = 210.0, 297.0
 MARGIN = 12.0
@@ -201,7 +201,6 @@ def render_picklist(rows: Sequence[PickRow], path: Path, *, title: str,
             chars.update(ord(c) for c in part if c != "\x00")
     title = fonts.showable(title)
     path = Path(path)
-    tmp = path.with_suffix(".tmp")
     with tempfile.TemporaryDirectory(prefix="batchship-fonts-") as workdir:
         pdf = FPDF(unit="mm", format="A4")
         pdf.set_auto_page_break(False)
@@ -213,9 +212,5 @@ def render_picklist(rows: Sequence[PickRow], path: Path, *, title: str,
         xs = _column_x()
         for number, blocks in enumerate(pages, start=1):
             _draw_page(pdf, pen, blocks, title, number, len(pages), xs)
-        try:
-            pdf.output(str(tmp))
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        save_pdf(pdf, path)
     return problems
