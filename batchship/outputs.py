@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -80,8 +80,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
                                  on=["shop", "order_id"])
         ship_lines = _as_marketplace_lines(ship_lines)
         # The run's own day, not today: outputs finished after a crash must not change.
-        day = store.run_summary(run_id).get("day") or _run_day(run_id)
-        written += timed("uploads", write_uploads, ship_lines, config, out, ship_date=day)
+        written += timed("uploads", write_uploads, ship_lines, config, out, ship_date=_run_day(run_id))
         checkpoint("wrote-uploads")
 
     _flush_to_disk(written, out)
@@ -92,8 +91,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
         "labels": int(len(ready)), "label_problems": label_problems,
         "outputs": [str(p.relative_to(ws.root)) for p in written],
     })
-    store.commit_run(run_id, store.db.execute("SELECT committed_at FROM runs WHERE run_id = ?",
-                                               (run_id,)).fetchone()[0], summary)
+    store.update_summary(run_id, summary)
     checkpoint("before-finish")
     store.finish_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"))
     checkpoint("finished")

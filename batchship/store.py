@@ -274,6 +274,10 @@ class Store:
         self.db.execute("UPDATE runs SET committed_at = ?, summary = ? WHERE run_id = ?",
                         (committed_at, json.dumps(summary, ensure_ascii=False), run_id))
 
+    def update_summary(self, run_id: str, summary: dict) -> None:
+        self.db.execute("UPDATE runs SET summary = ? WHERE run_id = ?",
+                        (json.dumps(summary, ensure_ascii=False), run_id))
+
     def finish_run(self, run_id: str, finished_at: str) -> None:
         self.db.execute("UPDATE runs SET finished_at = ? WHERE run_id = ?", (finished_at, run_id))
 
