@@ -4,6 +4,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import openpyxl
@@ -69,17 +70,20 @@ def test_watch_processes_a_dropped_file(tmp_path):
     (root / "batchship.toml").write_text(TEST_CONFIG, encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "batchship.cli", "watch", "-w", str(root), "--polling"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen: list[str] = []
+    reader = threading.Thread(target=lambda: seen.extend(proc.stdout), daemon=True)
+    reader.start()
     try:
         time.sleep(0.5)
         write_csv(root / "inbox" / "products.csv", PRODUCT_HEADER, [product_row("MUG")])
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not list((root / "archive").rglob("products.csv")):
+        while time.monotonic() < deadline and not any("files: 1 applied" in line for line in seen):
             time.sleep(0.2)
-        assert list((root / "archive").rglob("products.csv")), "the watcher did not process the file"
     finally:
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=10)
-    assert "files: 1 applied" in out
+        proc.wait(timeout=10)
+    assert any("files: 1 applied" in line for line in seen), "".join(seen)
+    assert list((root / "archive").rglob("products.csv"))
 
 
 def test_run_with_an_empty_inbox_makes_no_run(tmp_path, capsys):
