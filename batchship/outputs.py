@@ -63,7 +63,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     ready = ready.sort_values(["channel", "warehouse", "paid_at", "shop", "order_id"], kind="stable")
     ready_lines = lines.merge(ready[["shop", "order_id", "warehouse", "channel", "tracking_number"]],
                               on=["shop", "order_id"])
-    label_problems = timed("labels", _labels, out, ready, ready_lines, config, written)
+    label_problems = timed("labels", _labels, out, ready, ready_lines, config, _run_day(run_id), written)
     # Labels come first so that text no font could print is reported on its order.
     written.append(timed("write orders.xlsx", _orders_workbook, out, orders, lines,
                          _with_label_problems(events, ready, label_problems), store.run_files(run_id)))
@@ -171,14 +171,14 @@ def _stock_workbook(out: Path, store: Store, run_id: str) -> Path:
                                                ("movements", store.movements(run_id))])
 
 
-def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config, written: list[Path]
-            ) -> dict[str, list[str]]:
+def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config, day: str,
+            written: list[Path]) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     by_order: dict[tuple[str, str], list[dict]] = {}
     for line in lines.to_dict("records"):   # plain dicts: per-order DataFrame access costs ms per label
         by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
     for channel, group in orders.groupby("channel", sort=True):
-        labels = [_label(o, by_order.get((o["shop"], o["order_id"]), []), config)
+        labels = [_label(o, by_order.get((o["shop"], o["order_id"]), []), config, day)
                   for o in group.to_dict("records")]
         size = config.channels[channel].label_size if channel in config.channels else "100x150"
         path = out / f"labels-{safe_component(channel)}.pdf"
@@ -188,7 +188,7 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
     return problems
 
 
-def _label(o: dict, lines: list[dict], config: Config) -> LabelData:
+def _label(o: dict, lines: list[dict], config: Config, day: str) -> LabelData:
     customs = tuple(
         CustomsItem(description=r["declared_name_en"], quantity=int(r["quantity"]),
                     weight_g=int(r["weight_g"]) * int(r["quantity"]),
@@ -201,7 +201,7 @@ def _label(o: dict, lines: list[dict], config: Config) -> LabelData:
         city=o["city"], state=o["state"], postcode=o["postcode"], country=o["country"], phone=o["phone"],
         items=tuple((r["sku"], int(r["quantity"])) for r in lines),
         customs_category=config.customs_category, customs_items=customs,
-        sender=", ".join(x for x in (config.sender.name, config.sender.address) if x),
+        sender=", ".join(x for x in (config.sender.name, config.sender.address) if x), date=day,
     )
 
 

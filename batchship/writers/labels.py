@@ -55,6 +55,7 @@ class LabelData:
     customs_category: str
     customs_items: tuple[CustomsItem, ...]
     sender: str = ""                    # return address on one line
+    date: str = ""                      # CN22 date (YYYY-MM-DD), printed beside the sender
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class _Texts:
     category_note: str
     customs: list[CustomsItem]
     sender: str
+    date: str
     barcode: barcode128.BarcodeModules | None
 
 
@@ -158,6 +160,7 @@ def _prepare(label: LabelData, fonts: FontSet) -> tuple[_Texts, list[str]]:
                          currency=show(f"customs item {i} currency", item.currency))
                  for i, item in enumerate(label.customs_items, start=1)],
         sender=show("sender", label.sender),
+        date=show("date", label.date),
         barcode=bars,
     )
     return texts, problems
@@ -165,7 +168,8 @@ def _prepare(label: LabelData, fonts: FontSet) -> tuple[_Texts, list[str]]:
 
 def _all_text(texts: _Texts) -> str:
     parts = [texts.tracking, texts.channel, texts.order_ref, texts.name, texts.city_line, texts.country,
-             texts.phone, texts.category_note, texts.sender, *texts.address, *(sku for sku, _ in texts.items)]
+             texts.phone, texts.category_note, texts.sender, texts.date, *texts.address,
+             *(sku for sku, _ in texts.items)]
     for item in texts.customs:
         parts += [item.description, item.hs_code, item.origin, item.currency]
     return "".join(parts)
@@ -361,9 +365,12 @@ class _LabelPage:
         total = pen.truncate(_money(t.customs), c_value - c_weight - 1, size, bold=True)
         pen.draw_right(c_value, y - 0.6, total, size, bold=True)
         y += line
+        dated = f"Date {t.date}" if t.date else ""
+        if dated:
+            pen.draw_right(x1 - 1, y - 0.6, dated, size)
         if t.sender:
-            sender = pen.truncate("From: " + t.sender, self.w - 2, size)
-            pen.draw(inner, y - 0.6, sender, size)
+            room = self.w - 2 - (pen.width(dated, size) + 2 if dated else 0)
+            pen.draw(inner, y - 0.6, pen.truncate("From: " + t.sender, room, size), size)
 
 
 def _money(items) -> str:
