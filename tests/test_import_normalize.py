@@ -6,7 +6,7 @@ import pytest
 from batchship.countries import ISO2_CODES, to_iso2
 from batchship.importers.normalize import (DAY_FIRST, MONTH_FIRST, clean_id, header_key, is_excel_error,
                                            money_text, pad_postcode, parse_datetime, parse_money,
-                                           parse_quantity, resolve_currency, slash_date_order)
+                                           parse_whole, resolve_currency, slash_date_order)
 
 
 @pytest.mark.parametrize("raw, clean", [
@@ -97,13 +97,13 @@ def test_unknown_date_is_refused():
 
 @pytest.mark.parametrize("text, qty", [("1", 1), ("12", 12), ("3.0", 3), (" 2 ", 2)])
 def test_quantities(text, qty):
-    assert parse_quantity(text) == qty
+    assert parse_whole(text, minimum=1, what="quantity") == qty
 
 
 @pytest.mark.parametrize("text", ["0", "-2", "1.5", "", "two", "1,000"])
 def test_bad_quantities(text):
     with pytest.raises(ValueError, match="quantity must be a whole number greater than 0"):
-        parse_quantity(text)
+        parse_whole(text, minimum=1, what="quantity")
 
 
 def test_header_keys_ignore_case_spaces_bom_and_required_star():

@@ -63,10 +63,6 @@ def parse_whole(text: str, *, minimum: int, what: str) -> int:
     return int(m.group(1))
 
 
-def parse_quantity(text: str) -> int:
-    return parse_whole(text, minimum=1, what="quantity")
-
-
 # --- money ------------------------------------------------------------------
 
 # Currency markers that name one currency. "$" and "¥" are left out on purpose:
