@@ -103,56 +103,108 @@ def load_config(workspace: Path) -> Config:
     return parse_config(data, str(path))
 
 
+_TOP_LEVEL = {"shops", "channels", "logistics", "limits", "watch", "sender", "labels"}
+_SHOP_KEYS = {"name", "platform", "marketplace", "notify_customer", "currency", "country", "timezone"}
+_CHANNEL_KEYS = {"name", "label_size", "carriers"}
+_RULE_KEYS = {"channel", "warehouse", "countries", "shops", "min_weight_g", "max_weight_g", "min_value",
+              "max_value"}
+_LABEL_KEYS = {"customs_category", "cjk_font"}
+
+
+def _checked(item, known: set[str], required: tuple[str, ...], where: str) -> dict:
+    """A table of batchship.toml with only known keys and every required one: a typo must not pass silently."""
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: expected a table of settings, found {item!r}")
+    unknown = sorted(set(item) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting {', '.join(map(repr, unknown))} "
+                          f"(known: {', '.join(sorted(known))})")
+    missing = [k for k in required if k not in item]
+    if missing:
+        raise ConfigError(f"{where}: missing {', '.join(map(repr, missing))}")
+    return item
+
+
+def _whole(value, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where}: {value!r} is not a whole number of grams")
+    return value
+
+
+def _settings(cls, table, where: str):
+    """A settings dataclass from a table, each value of the same kind as the default it replaces."""
+    values = dict(_checked(table, set(cls.__dataclass_fields__), (), where))
+    defaults = cls()
+    for key, value in values.items():
+        default = getattr(defaults, key)
+        if isinstance(default, tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}: {key} must be a list of texts, such as [\"*.bak\"]")
+            values[key] = tuple(value)
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: {key} must be true or false, not {value!r}")
+        elif isinstance(default, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(f"{where}: {key} must be a number of 0 or more, not {value!r}")
+            if isinstance(default, int) and not isinstance(value, int):
+                raise ConfigError(f"{where}: {key} must be a whole number, not {value!r}")
+        elif not isinstance(value, str):
+            raise ConfigError(f"{where}: {key} must be a text in quotes, not {value!r}")
+    return cls(**values)
+
+
 def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
-    try:
-        shops = {}
-        for item in data.get("shops", []):
-            shop = Shop(name=str(item["name"]), platform=str(item["platform"]),
-                        marketplace=str(item.get("marketplace", "")),
-                        notify_customer=bool(item.get("notify_customer", True)),
-                        currency=str(item.get("currency", "")).upper(),
-                        country=str(item.get("country", "")).upper(),
-                        timezone=str(item.get("timezone", "")))
-            if shop.timezone:
-                try:
-                    ZoneInfo(shop.timezone)
-                except (ZoneInfoNotFoundError, ValueError):
-                    raise ConfigError(f"{where}: shop {shop.name!r}: unknown timezone {shop.timezone!r} "
-                                      "(use an IANA name such as Asia/Shanghai)")
-            shops[shop.name] = shop
-        channels = {}
-        for item in data.get("channels", []):
-            size = str(item.get("label_size", "100x150"))
-            if size not in ("100x150", "100x100"):
-                raise ConfigError(f"{where}: channel {item.get('name')!r}: label_size must be 100x150 or 100x100")
-            ch = Channel(name=str(item["name"]), label_size=size,
-                         carriers={str(k): str(v) for k, v in item.get("carriers", {}).items()})
-            channels[ch.name] = ch
-        rules = []
-        for i, item in enumerate(data.get("logistics", []), start=1):
-            here = f"{where}: logistics rule {i}"
-            rule = LogisticsRule(
-                channel=str(item["channel"]), warehouse=str(item.get("warehouse", "")),
-                countries=tuple(to_iso2(str(c)) for c in item.get("countries", [])),
-                shops=tuple(str(s) for s in item.get("shops", [])),
-                min_weight_g=item.get("min_weight_g"), max_weight_g=item.get("max_weight_g"),
-                min_value=_decimal(item.get("min_value"), here), max_value=_decimal(item.get("max_value"), here),
-            )
-            if rule.channel not in channels:
-                raise ConfigError(f"{here}: channel {rule.channel!r} is not declared under [[channels]]")
-            rules.append(rule)
-        limits = Limits(**data.get("limits", {}))
-        w = dict(data.get("watch", {}))
-        if "ignore" in w:
-            w["ignore"] = tuple(w["ignore"])
-        watch = WatchSettings(**w)
-        sender = Sender(**data.get("sender", {}))
-        labels = data.get("labels", {})
-        return Config(shops=shops, channels=channels, logistics=tuple(rules), limits=limits,
-                      watch=watch, sender=sender,
-                      customs_category=str(labels.get("customs_category", "Other")),
-                      cjk_font=str(labels.get("cjk_font", "")))
-    except ConfigError:
-        raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: {exc.__class__.__name__}: {exc}")
+    _checked(data, _TOP_LEVEL, (), where)
+    shops = {}
+    for i, raw in enumerate(data.get("shops", []), start=1):
+        item = _checked(raw, _SHOP_KEYS, ("name", "platform"), f"{where}: [[shops]] entry {i}")
+        shop = Shop(name=str(item["name"]), platform=str(item["platform"]),
+                    marketplace=str(item.get("marketplace", "")),
+                    notify_customer=bool(item.get("notify_customer", True)),
+                    currency=str(item.get("currency", "")).upper(),
+                    country=str(item.get("country", "")).upper(),
+                    timezone=str(item.get("timezone", "")))
+        if shop.timezone:
+            try:
+                ZoneInfo(shop.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(f"{where}: shop {shop.name!r}: unknown timezone {shop.timezone!r} "
+                                  "(use an IANA name such as Asia/Shanghai)")
+        shops[shop.name] = shop
+    channels = {}
+    for i, raw in enumerate(data.get("channels", []), start=1):
+        item = _checked(raw, _CHANNEL_KEYS, ("name",), f"{where}: [[channels]] entry {i}")
+        size = str(item.get("label_size", "100x150"))
+        if size not in ("100x150", "100x100"):
+            raise ConfigError(f"{where}: channel {item['name']!r}: label_size must be 100x150 or 100x100")
+        carriers = item.get("carriers", {})
+        if not isinstance(carriers, dict):
+            raise ConfigError(f"{where}: channel {item['name']!r}: carriers must be a table such as "
+                              "{ amazon = \"Yanwen\" }")
+        channels[str(item["name"])] = Channel(name=str(item["name"]), label_size=size,
+                                              carriers={str(k): str(v) for k, v in carriers.items()})
+    rules = []
+    for i, raw in enumerate(data.get("logistics", []), start=1):
+        here = f"{where}: logistics rule {i}"
+        item = _checked(raw, _RULE_KEYS, ("channel",), here)
+        rule = LogisticsRule(
+            channel=str(item["channel"]), warehouse=str(item.get("warehouse", "")),
+            countries=tuple(to_iso2(str(c)) for c in item.get("countries", [])),
+            shops=tuple(str(s) for s in item.get("shops", [])),
+            min_weight_g=_whole(item.get("min_weight_g"), here), max_weight_g=_whole(item.get("max_weight_g"), here),
+            min_value=_decimal(item.get("min_value"), here), max_value=_decimal(item.get("max_value"), here),
+        )
+        if rule.channel not in channels:
+            raise ConfigError(f"{here}: channel {rule.channel!r} is not declared under [[channels]]")
+        rules.append(rule)
+    limits = _settings(Limits, data.get("limits", {}), f"{where}: [limits]")
+    watch = _settings(WatchSettings, data.get("watch", {}), f"{where}: [watch]")
+    sender = _settings(Sender, data.get("sender", {}), f"{where}: [sender]")
+    labels = _checked(data.get("labels", {}), _LABEL_KEYS, (), f"{where}: [labels]")
+    return Config(shops=shops, channels=channels, logistics=tuple(rules), limits=limits,
+                  watch=watch, sender=sender,
+                  customs_category=str(labels.get("customs_category", "Other")),
+                  cjk_font=str(labels.get("cjk_font", "")))
