@@ -67,7 +67,8 @@ def test_file_matching_no_format_names_the_closest(tmp_path):
     rows = [["order_id", "quantity", "colour"], ["A1", "1", "red"]]
     problems = rejected(write_csv(tmp_path / "x.csv", rows))
     assert [p.problem for p in problems] == [
-        "missing required column 'sku' (closest format: batchship order sheet (batchship_orders))"]
+        "missing required column 'sku' (accepted headers: sku; closest format: batchship order sheet "
+        "(batchship_orders); headers not understood: colour)"]
     assert problems[0].column == "sku" and problems[0].row == 1
 
 

@@ -190,8 +190,25 @@ def _unrecognised(seen: list[tuple[Fit, RawSheet, int]]) -> list[Problem]:
         return merged
     row = sheet.first_row_number + index
     closest = f"closest format: {fit_.template.title} ({fit_.template.name})"
-    problems = [Problem(f"missing required column '{name}' ({closest})", sheet=sheet.name, row=row, column=name)
+    known = {header_key(a) for a in _all_aliases(fit_.template)}
+    unknown = [c for c in sheet.rows[index] if header_key(c) and header_key(c) not in known]
+    # Staff fix a header faster when they see what is accepted and which of theirs was not understood.
+    hint = f"; headers not understood: {', '.join(unknown)}" if unknown else ""
+    problems = [Problem(f"missing required column '{name}' (accepted headers: "
+                        f"{', '.join(_accepted(fit_.template, name))}; {closest}{hint})",
+                        sheet=sheet.name, row=row, column=name)
                 for name in fit_.missing]
     problems += [Problem(f"column '{name}' is not expected in this format ({closest})",
                          sheet=sheet.name, row=row, column=name) for name in fit_.extra]
     return problems
+
+
+def _accepted(template: Template, first_alias: str) -> list[str]:
+    """Every header that fills the missing column whose first alias is ``first_alias``."""
+    for spec in template.columns.values():
+        if spec.aliases() and spec.aliases()[0] == first_alias:
+            return list({header_key(a): a for a in reversed(spec.aliases())}.values())[::-1]
+    for alternatives in template.signature:
+        if alternatives[0] == first_alias:
+            return list(alternatives)
+    return [first_alias]

@@ -39,11 +39,15 @@ def clean_id(text: str) -> str:
     return text
 
 
+_SPACE_IN_HANZI = re.compile(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])")
+
+
 def header_key(text: str) -> str:
     """Comparison key of a header cell: case, surrounding spaces, BOM, a trailing
     "required" asterisk, full-width forms and runs of whitespace do not matter."""
     text = unicodedata.normalize("NFKC", text.replace("\ufeff", ""))
     text = re.sub(r"\s+", " ", text).strip()
+    text = _SPACE_IN_HANZI.sub("", text)   # "数 量" is 数量 typed with a stray space
     text = text.rstrip("*").rstrip()
     return text.casefold()
 
