@@ -161,7 +161,7 @@ def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
     shops = {}
     for i, raw in enumerate(data.get("shops", []), start=1):
         item = _checked(raw, _SHOP_KEYS, ("name", "platform"), f"{where}: [[shops]] entry {i}")
-        shop = Shop(name=str(item["name"]), platform=str(item["platform"]),
+        shop = Shop(name=str(item["name"]), platform=str(item["platform"]).strip().lower(),
                     marketplace=str(item.get("marketplace", "")),
                     notify_customer=bool(item.get("notify_customer", True)),
                     currency=str(item.get("currency", "")).upper(),

@@ -19,9 +19,10 @@ import pandas as pd
 
 from .config import Config
 from .countries import ISO2_CODES
-from .errors import FileRejected, Problem
+from .errors import ConfigError, FileRejected, Problem
 from .faults import checkpoint
-from .importers import Imported, load_file
+from .importers import Imported, load_file, load_templates
+from .importers.templates import PLATFORMS
 from .outputs import write_run_outputs
 from .s10 import s10_problem
 from .schemas import Action, Line, PoolNumber, ShipScan
@@ -70,6 +71,7 @@ class RunReport:
 def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wait_seconds: float = 0.0,
               now: datetime | None = None) -> RunReport:
     """Process every ready file in ``root/inbox`` once (or just ``only``)."""
+    check_config_against_formats(config)
     ws = Workspace(root.resolve())
     ws.ensure()
     with WorkspaceLock(ws, wait_seconds):
@@ -128,6 +130,23 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
     return RunReport(run_id, outbox, store.run_summary(run_id), timings)
 
 
+def check_config_against_formats(config: Config) -> None:
+    """What batchship.toml names must exist: shop platforms, carrier-map platforms, the CJK font."""
+    templates = load_templates()
+    known = {t.name for t in templates} | {t.platform for t in templates}
+    for shop in config.shops.values():
+        if shop.platform not in known:
+            raise ConfigError(f"batchship.toml: shop {shop.name!r}: platform {shop.platform!r} is not known "
+                              f"(platforms: {', '.join(PLATFORMS)})")
+    for channel in config.channels.values():
+        for platform in channel.carriers:
+            if platform not in PLATFORMS:
+                raise ConfigError(f"batchship.toml: channel {channel.name!r}: carriers names {platform!r}, "
+                                  f"which is not a platform ({', '.join(PLATFORMS)})")
+    if config.cjk_font and not Path(config.cjk_font).expanduser().is_file():
+        raise ConfigError(f"batchship.toml: labels.cjk_font {config.cjk_font!r} is not a file")
+
+
 def _new_run_id(store: Store, now: datetime) -> str:
     base = now.strftime("%Y%m%d-%H%M%S")
     taken = {r[0] for r in store.db.execute("SELECT run_id FROM runs WHERE run_id LIKE ?", (base + "%",))}
@@ -160,7 +179,7 @@ def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: Bat
                            sha256=sha)
     try:
         imported = load_file(path, shop_hint=ws.shop_hint(path), config=config)
-        _check_pool(store, imported, name, so_far.pool)
+        _check_pool(store, config, imported, name, so_far.pool)
     except FileRejected as exc:
         return FileOutcome(path, name, "rejected", exc.message, exc.problems, sha256=sha)
     except Exception as exc:  # a reader bug must not stop the other files of the batch
@@ -174,12 +193,19 @@ def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: Bat
                        imported=imported, sha256=sha)
 
 
-def _check_pool(store: Store, imported: Imported, name: str, earlier_in_batch: dict[str, str]) -> None:
-    """Tracking-pool files: S10 numbers must pass their check digit; a number cannot change channel."""
+def _check_pool(store: Store, config: Config, imported: Imported, name: str,
+                earlier_in_batch: dict[str, str]) -> None:
+    """Tracking-pool files: S10 numbers must pass their check digit; a number cannot change channel;
+    a channel must be declared, or its numbers would wait in a pool nothing draws from."""
     if imported.kind != "tracking_pool":
         return
     f = imported.frame
     problems = []
+    declared = ", ".join(config.channels) or "none"
+    for channel, row in zip(f[PoolNumber.channel], f[PoolNumber.row]):
+        if channel not in config.channels:
+            problems.append(Problem(f"channel {channel!r} is not declared in batchship.toml (declared: {declared})",
+                                    row=int(row), column="channel", value=channel))
     for number, channel, row in zip(f[PoolNumber.tracking_number], f[PoolNumber.channel], f[PoolNumber.row]):
         why = s10_problem(number, ISO2_CODES)
         if why:

@@ -162,6 +162,14 @@ def test_invalid_s10_rejects_the_pool_file(ws):
     assert "check digit" in report["problem"][0]
 
 
+def test_numbers_for_an_undeclared_channel_reject_the_pool_file(ws):
+    ws.drop("pool.csv", ["channel", "tracking_number"], [["YW", s10(1)], ["YW-Globall", s10(2)]])
+    assert ws.run() == 1
+    report = pd.read_excel(ws.root / "failed" / "pool.csv.errors.xlsx", dtype=str, engine="calamine")
+    assert report[["row", "column", "value"]].values.tolist() == [["3", "channel", "YW-Globall"]]
+    assert "not declared in batchship.toml (declared: YW, SMALL)" in report["problem"][0]
+
+
 def test_every_label_barcode_scans_to_its_tracking_number(ws):
     _setup_day_one(ws)
     ws.drop("orders-gb.csv", ORDER_HEADER, [

@@ -17,6 +17,9 @@ from batchship.errors import ConfigError
     ('[limit]\nmax_rows = 5\n', "unknown setting 'limit'"),
     ('[[shops]]\nname = "a"\nplatform = "lazada"\ntimezone = "Mars/Base"\n', "unknown timezone 'Mars/Base'"),
     ('[[shops]\nname = "a"\n', "batchship.toml"),          # not TOML at all
+    ('[[shops]]\nname = "a"\nplatform = "shopfiy"\n', "platform 'shopfiy' is not known"),
+    ('[[channels]]\nname = "YW"\ncarriers = { shopfy = "Yanwen" }\n', "carriers names 'shopfy'"),
+    ('[labels]\ncjk_font = "/nowhere/NotoSansCJK.ttc"\n', "labels.cjk_font '/nowhere/NotoSansCJK.ttc' is not a file"),
 ])
 def test_config_mistakes_exit_2_with_the_setting_named(tmp_path, capsys, text, words):
     main(["init", str(tmp_path)])
@@ -24,6 +27,10 @@ def test_config_mistakes_exit_2_with_the_setting_named(tmp_path, capsys, text, w
     capsys.readouterr()
     assert main(["run", "-w", str(tmp_path)]) == 2
     assert words in capsys.readouterr().err
+
+
+def test_platform_names_are_not_case_sensitive():
+    assert parse_config({"shops": [{"name": "a", "platform": "Shopify"}]}).shops["a"].platform == "shopify"
 
 
 def test_rule_countries_are_read_as_iso_codes():
