@@ -11,13 +11,14 @@ import sys
 import threading
 from pathlib import Path
 
-from .config import load_config
+from .config import CONFIG_NAME, load_config
 from .errors import BatchshipError, ConfigError, WorkspaceBusy
 from .io.xlsx_guard import verify_xml_safety
 from .pipeline import RunReport, run_batch
 from .report import format_status, format_summary
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130   # the shell's code for Ctrl-C
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,8 +111,12 @@ def _cmd_watch(args) -> int:
     config = load_config(root)
     settings = replace(config.watch, polling=config.watch.polling or args.polling)
 
+    busy = threading.Event()
+
     def batch(ready: list[Path]) -> RunReport:
+        busy.set()
         report = run_batch(root, config, only=ready, wait_seconds=600)
+        busy.clear()
         print(format_summary(report, root), flush=True)
         return report
 
@@ -122,10 +127,18 @@ def _cmd_watch(args) -> int:
         watcher.run_forever(stop)
     except KeyboardInterrupt:
         stop.set()
+        if busy.is_set():
+            print("stopped in the middle of a batch: the next `batchship run` or `batchship watch` finishes it "
+                  "(its files wait in .batchship/claimed/)", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        print("stopped", file=sys.stderr)
     return EXIT_OK
 
 
 def _cmd_status(args) -> int:
+    if not (args.workspace / CONFIG_NAME).exists():
+        raise ConfigError(f"{args.workspace} is not a workspace (no {CONFIG_NAME}): "
+                          f"run `batchship init {args.workspace}` to make one")
     print(format_status(args.workspace))
     return EXIT_OK
 

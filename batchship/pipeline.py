@@ -119,7 +119,8 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
             store.record_file(run_id, str(o.claimed.relative_to(ws.claimed)), o.name, o.outcome, o.detail,
                               [p.__dict__ for p in o.problems], o.sha256,
                               o.imported.kind if o.imported else "", o.imported.platform if o.imported else "")
-        summary["files"] = {k: [o.name for o in outcomes if o.outcome == k]
+        # Paths inside the inbox, so a report can point at failed/<shop>/<name>.errors.xlsx.
+        summary["files"] = {k: [str(o.claimed.relative_to(ws.claimed)) for o in outcomes if o.outcome == k]
                             for k in ("applied", "rejected", "duplicate")}
         summary["notes"] = sorted({n for o in outcomes if o.imported for n in o.imported.notes})
         checkpoint("files-recorded")

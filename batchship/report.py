@@ -51,7 +51,7 @@ def format_summary(report: RunReport, root: Path) -> str:
 def _stage_lines(store: Store) -> list[str]:
     counts = store.stage_counts()
     per_stage = counts.groupby("stage")["orders"].sum()
-    lines = ["orders per stage: " + ", ".join(f"{st} {int(per_stage.get(st, 0))}" for st in ORDER_STAGES)]
+    lines = ["workspace orders per stage: " + ", ".join(f"{st} {int(per_stage.get(st, 0))}" for st in ORDER_STAGES)]
     printing = counts[counts["stage"] == "print"].set_index("stock_status")["orders"]
     lines.append(f"awaiting print: {int(printing.get('in_stock', 0))} in stock, "
                  f"{int(printing.get('out_of_stock', 0))} out of stock")
@@ -73,6 +73,21 @@ def format_status(root: Path) -> str:
                               "AND failure_reason != '' GROUP BY failure_reason")
         for reason, n in zip(waybill["failure_reason"], waybill["n"]):
             out.append(f"  waybill: {int(n)} orders: {reason}")
+        short = store.waiting_for_stock()
+        if len(short):
+            out.append(f"waiting for stock: {int(short['waiting'].sum())} units of {len(short)} SKUs "
+                       "(stock.xlsx, sheet 'to buy')")
+        rejected = sorted(p.relative_to(ws.failed) for p in ws.failed.rglob("*")
+                          if p.is_file() and not p.name.endswith(".errors.xlsx"))
+        if rejected:
+            out.append(f"files waiting in failed/ to be fixed and dropped again: {len(rejected)}")
+            out += [f"  {p}" for p in rejected[:10]] + ([f"  … and {len(rejected) - 10} more"]
+                                                         if len(rejected) > 10 else [])
+        last = store.recent_runs(1)
+        problems = (last[0][3].get("label_problems") or {}) if last else {}
+        if problems:
+            out.append(f"labels with text no font could print in the last run: {len(problems)} "
+                       "(set labels.cjk_font; see the exceptions sheet)")
         out.append("last runs:")
         for run_id, started, finished, summary in store.recent_runs():
             files = summary.get("files", {})

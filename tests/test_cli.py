@@ -93,3 +93,24 @@ def test_run_with_an_empty_inbox_makes_no_run(tmp_path, capsys):
     assert main(["run", "-w", str(root)]) == 0
     assert "nothing to do" in capsys.readouterr().out
     assert list((root / "outbox").iterdir()) == []
+
+
+def test_status_says_what_needs_doing(tmp_path, capsys):
+    assert main(["status", "-w", str(tmp_path / "nowhere")]) == 2
+    assert "is not a workspace" in capsys.readouterr().err
+    root = tmp_path / "ws"
+    main(["init", str(root)])
+    (root / "batchship.toml").write_text(TEST_CONFIG, encoding="utf-8")
+    write_csv(root / "inbox" / "products.csv", PRODUCT_HEADER, [product_row("MUG")])
+    write_csv(root / "inbox" / "stock.csv", ["warehouse", "sku", "on_hand", "shelf"], [["SZ", "MUG", 1, ""]])
+    write_csv(root / "inbox" / "pool.csv", ["channel", "tracking_number"], [["YW", "YW1"], ["YW", "YW2"]])
+    write_csv(root / "inbox" / "orders.csv", ORDER_HEADER, [order_row("O1", "MUG", 1, "2026-11-01 08:00:00"),
+                                                            order_row("O2", "MUG", 3, "2026-11-01 09:00:00")])
+    write_csv(root / "inbox" / "shop-a" / "bad.csv", ["warehouse", "sku", "on_hand"], [["SZ", "MUG", "x"]])
+    assert main(["run", "-w", str(root)]) == 1
+    assert "see failed/shop-a/bad.csv.errors.xlsx" in capsys.readouterr().out
+    assert (root / "failed" / "shop-a" / "bad.csv.errors.xlsx").exists()
+    assert main(["status", "-w", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "waiting for stock: 3 units of 1 SKUs" in out
+    assert "files waiting in failed/ to be fixed and dropped again: 1" in out and "shop-a/bad.csv" in out
