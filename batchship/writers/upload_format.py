@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..paths import TEMPLATES_DIR
 
-UPLOAD_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "uploads"
+UPLOAD_TEMPLATES = TEMPLATES_DIR / "uploads"
 
 # How output rows relate to order lines:
 #   line        one row per marketplace line
