@@ -36,6 +36,7 @@ LINE_SHEET_COLUMNS = ["shop", "order_id", "line_no", "item_id", "platform_sku", 
 EXCEPTION_EVENTS = ("held", "cancelled", "exception", "waybill failed", "scan not applied", "action not applied",
                     "out of stock", "label problem")
 PRINTABLE_EVENTS = ("waybill issued", "allocated")
+MONEY_COLUMNS = ("goods_value", "order_total", "unit_price", "declared_value")
 UNFINISHED_SUFFIXES = (".partial", ".tmp")   # writers/xlsx.py; labels, pick list and upload writers
 
 
@@ -146,12 +147,22 @@ def _orders_workbook(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, event
     exceptions = events[events["event"].isin(EXCEPTION_EVENTS)].sort_values(["event", "shop", "order_id"],
                                                                            kind="stable")
     files_sheet = files[["name", "outcome", "detail"]]
+    line_sheet = lines[LINE_SHEET_COLUMNS].sort_values(["shop", "order_id", "line_no"], kind="stable")
     return write_workbook(out / "orders.xlsx", [
-        ("orders", sheet),
-        ("lines", lines[LINE_SHEET_COLUMNS].sort_values(["shop", "order_id", "line_no"], kind="stable")),
+        ("orders", _as_numbers(sheet, MONEY_COLUMNS)),
+        ("lines", _as_numbers(line_sheet, MONEY_COLUMNS)),
         ("exceptions", exceptions),
         ("files", files_sheet),
     ])
+
+
+def _as_numbers(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Money columns as numbers, so SUM works in Excel; the store keeps them as exact decimals."""
+    frame = frame.copy()
+    for c in columns:
+        if c in frame:
+            frame[c] = pd.to_numeric(frame[c].replace("", None), errors="coerce")
+    return frame
 
 
 def _stock_workbook(out: Path, store: Store, run_id: str) -> Path:
