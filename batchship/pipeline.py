@@ -272,7 +272,7 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
     ev_actions, voided, not_applied = None, list(synced.voided), []
     if decisions is not None:
         orders, lines = _with_referenced(store, orders, lines, set(decisions[Action.order_id]))
-        acted = apply_actions(orders, decisions)
+        acted = apply_actions(orders, decisions, ISO2_CODES)
         orders, ev_actions = acted.orders, acted.events
         voided += acted.voided
         not_applied.append(_not_applied_events(acted.not_applied, "action not applied"))

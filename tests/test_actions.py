@@ -17,7 +17,8 @@ def _day_one(ws):
     ws.drop("orders.csv", ORDER_HEADER, [
         order_row("P1", "A", 2, "2026-11-01 08:00:00"),
         order_row("P2", "A", 2, "2026-11-01 09:00:00"),
-        order_row("H1", "A", 1, "2026-11-01 10:00:00", country="Atlantis"),
+        order_row("H1", "A", 1, "2026-11-01 10:00:00", postcode=""),
+        order_row("H2", "A", 1, "2026-11-01 11:00:00", country="Atlantis"),
     ])
     assert ws.run() == 0
 
@@ -62,11 +63,13 @@ def test_approve_releases_a_held_order_and_hold_takes_one_out(ws):
 
 def test_decisions_that_cannot_apply_are_reported(ws):
     _day_one(ws)
-    ws.drop("actions.csv", ACTION_HEADER, [["", "NOPE", "approve", ""], ["", "P1", "approve", ""]])
+    ws.drop("actions.csv", ACTION_HEADER, [["", "NOPE", "approve", ""], ["", "P1", "approve", ""],
+                                           ["", "H2", "approve", ""]])
     assert ws.run() == 0
     details = " | ".join(_exceptions(ws)["detail"])
     assert "unknown order (actions.csv row 2)" in details
     assert "approve: order is in print, not held (actions.csv row 3)" in details
+    assert "approve: unknown country Atlantis: no parcel can go out so" in details
 
 
 def test_unknown_action_word_rejects_the_sheet(ws):

@@ -176,3 +176,19 @@ def test_a_workspace_from_an_earlier_version_gets_the_new_columns(ws):
     ws.drop("orders-2.csv", ORDER_HEADER, [order_row("O2", "A", 1, "2026-11-01 08:00:00")])
     assert ws.run() == 0
     assert _order(ws, "O2")["stage"] == "waybill"
+
+
+def test_a_corrected_re_export_releases_an_order_held_for_its_address(ws):
+    ws.drop("products.csv", PRODUCT_HEADER, [product_row("A")])
+    ws.drop("pool.csv", POOL_HEADER, [["YW", s10(1)]])
+    ws.drop("orders.csv", ORDER_HEADER, [order_row("O1", "A", 1, "2026-11-01 08:00:00", postcode="")])
+    ws.run()
+    assert _order(ws, "O1")["hold_reason"] == "postcode missing"
+    ws.drop("orders-fixed.csv", ORDER_HEADER, [order_row("O1", "A", 5, "2026-11-01 08:00:00", postcode="62704")])
+    ws.run()
+    o1 = _order(ws, "O1")
+    assert (o1["stage"], o1["tracking_number"]) == ("print", s10(1))
+    # Only the recipient details change: the lines stay as first imported.
+    assert _db(ws).execute("SELECT quantity FROM lines WHERE order_id = 'O1'").fetchone() == (1,)
+    events = pd.read_excel(ws.last_outbox() / "orders.xlsx", dtype=str, engine="calamine")
+    assert "corrected" in events.set_index("order_id").loc["O1", "this run"]

@@ -25,7 +25,7 @@ class ActionResult:
     not_applied: pd.DataFrame    # reference, source_file, source_row, problem
 
 
-def apply_actions(orders: pd.DataFrame, actions: pd.DataFrame) -> ActionResult:
+def apply_actions(orders: pd.DataFrame, actions: pd.DataFrame, known_countries: frozenset[str]) -> ActionResult:
     orders = orders.copy()
     where = {key: i for i, key in zip(orders.index, zip(orders["shop"], orders["order_id"]))}
     by_id: dict[str, list] = {}
@@ -49,6 +49,12 @@ def apply_actions(orders: pd.DataFrame, actions: pd.DataFrame) -> ActionResult:
             if stage != "hold" and stage != "review":
                 problems.append((ref, r.source_file, r.source_row, f"approve: order is in {stage}, not held"))
                 continue
+            unshippable = _unshippable(orders.loc[idx], known_countries)
+            if unshippable:
+                problems.append((ref, r.source_file, r.source_row,
+                                 f"approve: {unshippable}: no parcel can go out so; correct the order on the "
+                                 "platform and export it again"))
+                continue
             _approve(orders, idx)
             events.append(events_for(orders.loc[[idx]], "approved", "approved by staff" + note))
         elif r.action == Action.HOLD:
@@ -68,6 +74,17 @@ def apply_actions(orders: pd.DataFrame, actions: pd.DataFrame) -> ActionResult:
             events.append(events_for(orders.loc[[idx]], "cancelled", orders.at[idx, "notes"]))
     not_applied = pd.DataFrame(problems, columns=["reference", "source_file", "source_row", "problem"])
     return ActionResult(orders, voided, concat_events(events), not_applied)
+
+
+def _unshippable(order: pd.Series, known_countries: frozenset[str]) -> str:
+    """What no approval can make up for: a label needs a name, a street, a city and a country."""
+    for field, words in (("recipient_name", "recipient name"), ("address1", "address"), ("city", "city"),
+                         ("country", "country")):
+        if not str(order[field]).strip():
+            return f"{words} missing"
+    if order["country"] not in known_countries:
+        return f"unknown country {order['country']}"
+    return ""
 
 
 def _only(hits: list):

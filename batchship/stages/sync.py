@@ -1,4 +1,5 @@
-"""Sync (同步订单): new marketplace orders enter review; known ones only get their platform status.
+"""Sync (同步订单): new marketplace orders enter review; known ones only get their platform status,
+except that an order held by review takes the recipient details of a corrected re-export.
 
 A cancelled or refunded order is taken out of the flow: its allocation is
 released and its waybill voided (the number never returns to the pool). An
@@ -22,6 +23,8 @@ BATCH_FILE = "batch_file"   # the file's place in the batch: the same file name 
 _ORDER_FIELDS = [Line.platform, Line.paid_at, Line.recipient_name, Line.address1, Line.address2, Line.city,
                  Line.state, Line.postcode, Line.country, Line.phone, Line.email, Line.currency,
                  Line.order_total, Line.platform_status, Line.file, Line.row]
+ADDRESS_FIELDS = (Line.recipient_name, Line.address1, Line.address2, Line.city, Line.state, Line.postcode,
+                  Line.country, Line.phone, Line.email)
 _ENDED = ("cancelled", "refunded")
 # When copies of one order in a batch disagree, the status furthest along wins.
 _STATUS_RANK = {"unpaid": 0, "open": 1, "shipped": 2, "cancelled": 3, "refunded": 4}
@@ -59,10 +62,12 @@ def sync_orders(existing: pd.DataFrame, incoming: pd.DataFrame, pairing: pd.Data
     new_lines = pair_lines(defining.merge(new_heads.index.to_frame(index=False), on=key), pairing)
     new_orders = _note_unpaired(new_orders, new_lines, pairing, known_skus)
 
+    existing, corrected = _corrected_addresses(existing, heads[~is_new], run_id)
     updated, voided, update_events = _status_updates(existing, heads[~is_new], run_id)
     orders = pd.concat([updated.reset_index(), new_orders], ignore_index=True)[ORDER_COLUMNS]
     events = concat_events([
         events_for(new_orders, "imported", "entered " + new_orders["stage"]),
+        corrected,
         update_events,
     ])
     return SyncResult(orders, new_lines[LINE_COLUMNS], voided, events)
@@ -165,6 +170,28 @@ def _note_unpaired(orders: pd.DataFrame, lines: pd.DataFrame, pairing: pd.DataFr
     has = ~pd.isna(mapped)
     orders.loc[has, "notes"] = [str(m) for m in mapped[has]]
     return orders
+
+
+def _corrected_addresses(existing: pd.DataFrame, heads: pd.DataFrame, run_id: str
+                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """An order held by review for its address takes the recipient fields of a re-export and is
+    reviewed again: the fix is made where the order came from, not in batchship."""
+    held = existing.loc[heads.index]
+    held = held[(held["stage"] == "hold") & (held["held_at"] == "review")]
+    if held.empty:
+        return existing, empty_events()
+    new = heads.loc[held.index, list(ADDRESS_FIELDS)]
+    differs = (new != held[list(ADDRESS_FIELDS)]).any(axis=1)
+    fixed = held.index[differs.values]
+    if not len(fixed):
+        return existing, empty_events()
+    existing = existing.copy()
+    existing.loc[fixed, list(ADDRESS_FIELDS)] = new.loc[fixed].values
+    existing.loc[fixed, ["stage", "held_at", "hold_reason", "updated_run"]] = "review", "", "", run_id
+    source = heads.loc[fixed, Line.file] + " row " + heads.loc[fixed, Line.row].astype(str)
+    return existing, events_for(existing.loc[fixed].reset_index(), "corrected",
+                                ("recipient details updated from " + source + "; reviewed again")
+                                .reset_index(drop=True))
 
 
 def _status_updates(existing: pd.DataFrame, heads: pd.DataFrame, run_id: str
