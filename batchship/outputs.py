@@ -18,9 +18,10 @@ import pandas as pd
 from .config import Config
 from .faults import checkpoint
 from .store import Store
-from .workspace import Workspace, safe_component
+from .workspace import Workspace
 from .writers.labels import CustomsItem, LabelData, render_labels
 from .writers.picklist_pdf import PickRow, render_picklist
+from .writers.upload_files import safe_name_part
 from .writers.uploads import write_uploads
 from .writers.xlsx import write_workbook
 
@@ -42,7 +43,7 @@ UNFINISHED_SUFFIXES = (".partial", ".tmp")   # writers/xlsx.py; labels, pick lis
 
 def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
                       timings: dict[str, float] | None = None) -> tuple[Path, list[Path]]:
-    out = ws.outbox / safe_component(run_id)
+    out = ws.outbox / run_id
     out.mkdir(parents=True, exist_ok=True)
     _remove_unfinished_writes(out)
     events = store.run_events(run_id)
@@ -192,7 +193,7 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
         labels = [_label(o, by_order.get((o["shop"], o["order_id"]), []), config, day)
                   for o in group.to_dict("records")]
         size = config.channels[channel].label_size if channel in config.channels else "100x150"
-        path = out / f"labels-{safe_component(channel)}.pdf"
+        path = out / f"labels-{safe_name_part(channel, 'channel')}.pdf"
         problems.update(render_labels(labels, path, size=size, cjk_font=config.cjk_font))
         written.append(path)
         checkpoint("wrote-labels")

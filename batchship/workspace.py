@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,13 +12,6 @@ from .faults import checkpoint
 from .inbox_files import inbox_candidates
 
 STATE_DIR = ".batchship"
-_UNSAFE = re.compile(r"[^\w.\- ()\[\]@+#&,=~']", re.UNICODE)
-
-
-def safe_component(name: str, fallback: str = "unnamed") -> str:
-    """A single path component from outside text: no separators, no '..', no control characters."""
-    cleaned = _UNSAFE.sub("_", name).strip(" .")
-    return cleaned[:120] or fallback
 
 
 @dataclass(frozen=True)
