@@ -17,14 +17,14 @@ import pandas as pd
 
 from ..schemas import ACTIVE_STAGES, Line
 from ..store import CUSTOMS_COLUMNS, LINE_COLUMNS, ORDER_COLUMNS
+from .actions import STAFF
 from .events import concat_events, empty_events, events_for
+from .file_conflicts import CONFLICT, RECIPIENT_FIELDS as ADDRESS_FIELDS, file_conflicts
 
 BATCH_FILE = "batch_file"   # the file's place in the batch: the same file name can come from two shop folders
 _ORDER_FIELDS = [Line.platform, Line.paid_at, Line.recipient_name, Line.address1, Line.address2, Line.city,
                  Line.state, Line.postcode, Line.country, Line.phone, Line.email, Line.currency,
                  Line.order_total, Line.platform_status, Line.file, Line.row]
-ADDRESS_FIELDS = (Line.recipient_name, Line.address1, Line.address2, Line.city, Line.state, Line.postcode,
-                  Line.country, Line.phone, Line.email)
 _ENDED = ("cancelled", "refunded")
 # When copies of one order in a batch disagree, the status furthest along wins.
 _STATUS_RANK = {"unpaid": 0, "open": 1, "shipped": 2, "cancelled": 3, "refunded": 4}
@@ -62,15 +62,35 @@ def sync_orders(existing: pd.DataFrame, incoming: pd.DataFrame, pairing: pd.Data
     new_lines = pair_lines(defining.merge(new_heads.index.to_frame(index=False), on=key), pairing)
     new_orders = _note_unpaired(new_orders, new_lines, pairing, known_skus)
 
-    existing, corrected = _corrected_addresses(existing, heads[~is_new], run_id)
+    disputed = file_conflicts(incoming, key, BATCH_FILE)
+    undisputed = heads[~is_new & ~heads.index.isin(disputed.index)]
+    existing, corrected = _corrected_addresses(existing, undisputed, run_id)
     updated, voided, update_events = _status_updates(existing, heads[~is_new], run_id)
     orders = pd.concat([updated.reset_index(), new_orders], ignore_index=True)[ORDER_COLUMNS]
+    orders, conflict_events = _hold_disputed(orders, disputed, run_id)
     events = concat_events([
         events_for(new_orders, "imported", "entered " + new_orders["stage"]),
         corrected,
         update_events,
+        conflict_events,
     ])
     return SyncResult(orders, new_lines[LINE_COLUMNS], voided, events)
+
+
+def _hold_disputed(orders: pd.DataFrame, disputed: pd.Series, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Orders two files disagree on wait for a person, new or known, whatever stage they reached;
+    a staff hold already stands. One the platform ended is only reported: nothing is left to decide."""
+    if disputed.empty:
+        return orders, empty_events()
+    reason = pd.Series(orders.set_index(["shop", "order_id"]).index.map(disputed), index=orders.index)
+    hit = reason.notna()
+    hold = hit & orders["stage"].isin(ACTIVE_STAGES) & (orders["held_at"] != STAFF)
+    orders = orders.copy()
+    orders.loc[hold, ["stage", "held_at", "stock_status", "updated_run"]] = "hold", CONFLICT, "", run_id
+    orders.loc[hold, "hold_reason"] = reason[hold]
+    told = hit & ~hold
+    return orders, concat_events([events_for(orders[hold], "held", reason[hold]),
+                                  events_for(orders[told], "exception", reason[told])])
 
 
 def _strongest_status(incoming: pd.DataFrame, key: list[str]) -> pd.DataFrame:
