@@ -22,6 +22,7 @@ from .countries import ISO2_CODES
 from .errors import ConfigError, FileRejected, Problem
 from .faults import checkpoint
 from .importers import Imported, load_file, load_templates
+from .importers.normalize import clean_tracking_number
 from .importers.templates import PLATFORMS
 from .outputs import write_run_outputs
 from .s10 import s10_problem
@@ -295,6 +296,7 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
     ev_ship = None
     if scans is not None:
         refs = set(scans[ShipScan.reference])
+        refs |= {clean_tracking_number(r) for r in refs}
         orders, lines = _with_referenced(store, orders, lines, refs)
         shipped = ship(scans, orders, lines, set(zip(on_hand["warehouse"], on_hand["sku"])),
                        store.voided_numbers(refs))

@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import Problem
 from ..schemas import Line, PoolNumber, Product, Source, Stock, ShipScan, Pairing
 from .identify import SheetMatch
-from .normalize import clean_id, clean_text, is_excel_error
+from .normalize import clean_id, clean_text, clean_tracking_number, is_excel_error
 from .templates import ColumnSpec, Template
 
 GROUP = "_group"          # continuation-row group key (orders)
@@ -107,6 +107,12 @@ def _clean(series: pd.Series, identifier: bool) -> pd.Series:
     return distinct_map(series, clean_id if identifier else clean_text)
 
 
+def _clean_column(series: pd.Series, target: str) -> pd.Series:
+    if target == PoolNumber.tracking_number:
+        return distinct_map(series, clean_tracking_number)
+    return _clean(series, target in ID_COLUMNS)
+
+
 def _column_text(columns: list[tuple[str, ...]], index: int | None, n: int) -> pd.Series | None:
     if index is None:
         return None
@@ -153,14 +159,14 @@ def map_sheet(match: SheetMatch) -> MappedSheet:
             m = _CURRENCY_SUFFIX.search(header_text)
             series = pd.Series([m.group(1).upper() if m else ""] * n, dtype="str")
         elif series is not None:
-            series = _clean(series, target in ID_COLUMNS)
+            series = _clean_column(series, target)
             headers[target] = header_text
         backup = None
         for alias in spec.fallback:
             index = match.header.find(alias, t.suffix_match)
             if index is None:
                 continue
-            cells = _clean(_column_text(columns, index, n), target in ID_COLUMNS)
+            cells = _clean_column(_column_text(columns, index, n), target)
             backup = cells if backup is None else backup.where(backup != "", cells)
             headers.setdefault(target, match.header.cells[index])
             fallback_headers.setdefault(target, match.header.cells[index])

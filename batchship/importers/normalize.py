@@ -31,12 +31,22 @@ def clean_text(text: str) -> str:
 
 
 def clean_id(text: str) -> str:
-    """Ids and postcodes: exports add a trailing tab (TikTok) or a leading
-    apostrophe (Excel's "keep as text" marker, Shopify zips) that are not part of it."""
-    text = clean_text(text)
+    """The one rule for identifiers (order ids, SKUs, postcodes, references): compatibility forms
+    folded (NFKC: full-width ``ＡＢ１`` and no-break spaces typed by input methods are ``AB1`` and
+    spaces), invisible format characters dropped (zero-width space and joiners, word joiner, BOM,
+    soft hyphen), surrounding whitespace and Excel's leading "keep as text" apostrophe removed.
+    Case and inner spaces are kept: they can be part of an order id or a SKU."""
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = unicodedata.normalize("NFKC", text).strip()
     while text.startswith("'"):
         text = text[1:].lstrip()
     return text
+
+
+def clean_tracking_number(text: str) -> str:
+    """Tracking numbers are letters and digits only, printed in capitals: on top of ``clean_id``,
+    every space and the letter case go, so ``rr 1234 5678 5cn`` and ``RR123456785CN`` are one number."""
+    return "".join(clean_id(text).split()).upper()
 
 
 _SPACE_IN_HANZI = re.compile(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])")

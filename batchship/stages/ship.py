@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..importers.normalize import clean_tracking_number
 from ..schemas import ShipScan
 from .events import concat_events, events_for
 
@@ -34,7 +35,8 @@ def ship(scans: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, counted
     shipped_now: dict = {}
     problems = []
     for ref, file, row in zip(scans[ShipScan.reference], scans[ShipScan.file], scans[ShipScan.row]):
-        idx = by_tracking.get(ref)
+        number = clean_tracking_number(ref)   # a scanner or a typist may add spaces or lower case
+        idx = by_tracking.get(number)
         if idx is None:
             hits = by_order.get(ref, [])
             if len(hits) > 1:
@@ -42,7 +44,7 @@ def ship(scans: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, counted
                 continue
             idx = hits[0] if hits else None
         if idx is None:
-            why = ("tracking number was voided when its order was cancelled" if ref in voided
+            why = ("tracking number was voided when its order was cancelled" if number in voided
                    else "unknown tracking number or order id")
             problems.append((ref, file, row, why))
             continue
