@@ -5,8 +5,8 @@ import pandas as pd
 
 from ..countries import to_iso2
 from ..errors import Problem
-from ..schemas import KINDS, Action, Pairing, PoolNumber, Product, ShipScan, Stock
-from .mapping import MappedSheet, apply_fallbacks, distinct_map, problems_where
+from ..schemas import KINDS, Action, Pairing, PoolNumber, Product, ShipScan, Source, Stock
+from .mapping import MappedSheet, apply_fallbacks, distinct_map, header_of, problems_where
 from .normalize import header_key
 from .values import currencies, money, whole_numbers
 
@@ -20,6 +20,12 @@ REQUIRED_VALUES = {
     "actions": {Action.order_id: "order id", Action.action: "action"},
 }
 # Words staff write in an action sheet, after header_key folding (lower case, single spaces).
+# Kinds that state one value per key: a key listed twice would count twice, or let one row win unseen.
+UNIQUE_KEYS = {
+    "stock": ([Stock.warehouse, Stock.sku], "a count lists each warehouse and SKU once; stock is kept per "
+                                            "warehouse and SKU, whatever the shelf"),
+    "products": ([Product.sku], "the product list names each SKU once"),
+}
 ACTION_WORDS = {
     "approve": Action.APPROVE, "approved": Action.APPROVE, "release": Action.APPROVE, "ok": Action.APPROVE,
     "审核通过": Action.APPROVE, "通过": Action.APPROVE, "审核": Action.APPROVE,
@@ -68,4 +74,24 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
         problems += problems_where(mapped, frame, unknown, Action.action,
                                    "action must be approve, hold or cancel")
         frame[Action.action] = words
+    problems += _repeated_keys(mapped, frame, kind)
     return frame, problems, []
+
+
+def _repeated_keys(mapped: MappedSheet, frame: pd.DataFrame, kind: str) -> list[Problem]:
+    """One Problem per row that repeats an earlier row's key (spacing and case aside), naming that row."""
+    if kind not in UNIQUE_KEYS:
+        return []
+    key, rule = UNIQUE_KEYS[kind]
+    folded = [" / ".join(parts).strip().casefold() for parts in zip(*(frame[c].str.strip() for c in key))]
+    first_seen: dict[str, int] = {}
+    problems = []
+    for fold, row, value in zip(folded, frame[Source.row], frame[key[-1]]):
+        if fold.replace("/", "").strip() == "":
+            continue
+        if fold in first_seen:
+            problems.append(Problem(f"repeats row {first_seen[fold]}: {rule}", sheet=mapped.sheet_name,
+                                    row=int(row), column=header_of(mapped, key[-1]), value=str(value)))
+        else:
+            first_seen[fold] = int(row)
+    return problems
