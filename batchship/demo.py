@@ -71,10 +71,13 @@ def write_demo_inputs(root: Path) -> list[Path]:
     tag = f"r{n:03d}"
     written = []
 
-    products = pd.DataFrame(PRODUCTS, columns=["sku", "name", "declared_name_en", "declared_name_cn",
-                                               "declared_value", "weight_g", "hs_code", "origin_country"])
-    products.insert(5, "declared_currency", "USD")
-    written.append(write_workbook(ws.inbox / f"demo-{tag}-products.xlsx", [("products", products)]))
+    # The product list does not change between days: sent again, it would be skipped as already applied
+    # (or not, if the workbook's timestamp differs), so only the first day sends it.
+    if n == 1:
+        products = pd.DataFrame(PRODUCTS, columns=["sku", "name", "declared_name_en", "declared_name_cn",
+                                                   "declared_value", "weight_g", "hs_code", "origin_country"])
+        products.insert(5, "declared_currency", "USD")
+        written.append(write_workbook(ws.inbox / f"demo-{tag}-products.xlsx", [("products", products)]))
 
     # Each later round is counted after a delivery of 10 more of everything.
     stock = pd.DataFrame([("SZ", sku, qty + 10 * (n - 1), shelf) for sku, (shelf, qty) in STOCK.items()],

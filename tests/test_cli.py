@@ -30,7 +30,7 @@ def test_demo_processes_sample_data_and_summarises(tmp_path, capsys):
     assert labels == ((orders["stage"] == "print") & (orders["stock_status"] == "in_stock")).sum()
     # A second demo round is a new day of orders, not a duplicate.
     assert main(["demo", "-w", str(tmp_path)]) == 0
-    assert "files: 5 applied" in capsys.readouterr().out
+    assert "files: 4 applied, 0 rejected, 0 skipped" in capsys.readouterr().out
 
 
 def test_init_writes_config_folders_and_blank_templates(tmp_path):
