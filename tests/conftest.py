@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -94,6 +95,14 @@ class Workspace:
 
     def orders(self) -> pd.DataFrame:
         return pd.read_excel(self.last_outbox() / "orders.xlsx", sheet_name="orders", dtype=str, engine="calamine").fillna("")
+
+    def db(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.root / ".batchship" / "state.sqlite")
+
+    def errors_report(self, name: str) -> pd.DataFrame:
+        """The report beside a rejected file in failed/ (or failed/<shop>/)."""
+        path = next((self.root / "failed").rglob(f"{name}.errors.xlsx"))
+        return pd.read_excel(path, dtype=str, engine="calamine").fillna("")
 
     def stock(self) -> pd.DataFrame:
         df = pd.read_excel(self.last_outbox() / "stock.xlsx", sheet_name="stock", engine="calamine")

@@ -1,8 +1,6 @@
 """Two files of one batch that disagree about one order: the order is held for a person, never resolved silently."""
 from __future__ import annotations
 
-import sqlite3
-
 import pandas as pd
 import pytest
 
@@ -13,8 +11,7 @@ ACTION_HEADER = ["shop", "order_id", "action", "note"]
 
 
 def _stage(ws, order_id: str) -> tuple[str, str]:
-    db = sqlite3.connect(ws.root / ".batchship" / "state.sqlite")
-    return db.execute("SELECT stage, hold_reason FROM orders WHERE order_id = ?", (order_id,)).fetchone()
+    return ws.db().execute("SELECT stage, hold_reason FROM orders WHERE order_id = ?", (order_id,)).fetchone()
 
 
 def _exceptions(ws) -> pd.DataFrame:

@@ -19,13 +19,13 @@ REQUIRED_VALUES = {
     "pairing": {Pairing.platform_sku: "platform SKU", Pairing.sku: "warehouse SKU"},
     "actions": {Action.order_id: "order id", Action.action: "action"},
 }
-# Words staff write in an action sheet, after header_key folding (lower case, single spaces).
 # Kinds that state one value per key: a key listed twice would count twice, or let one row win unseen.
 UNIQUE_KEYS = {
     "stock": ([Stock.warehouse, Stock.sku], "a count lists each warehouse and SKU once; stock is kept per "
                                             "warehouse and SKU, whatever the shelf"),
     "products": ([Product.sku], "the product list names each SKU once"),
 }
+# Words staff write in an action sheet, after header_key folding (lower case, single spaces).
 ACTION_WORDS = {
     "approve": Action.APPROVE, "approved": Action.APPROVE, "release": Action.APPROVE, "ok": Action.APPROVE,
     "审核通过": Action.APPROVE, "通过": Action.APPROVE, "审核": Action.APPROVE,
@@ -83,15 +83,15 @@ def _repeated_keys(mapped: MappedSheet, frame: pd.DataFrame, kind: str) -> list[
     if kind not in UNIQUE_KEYS:
         return []
     key, rule = UNIQUE_KEYS[kind]
-    folded = [" / ".join(parts).strip().casefold() for parts in zip(*(frame[c].str.strip() for c in key))]
-    first_seen: dict[str, int] = {}
+    keys = zip(*(frame[c].str.strip().str.casefold() for c in key))
+    first_seen: dict[tuple, int] = {}
     problems = []
-    for fold, row, value in zip(folded, frame[Source.row], frame[key[-1]]):
-        if fold.replace("/", "").strip() == "":
+    for folded, row, value in zip(keys, frame[Source.row], frame[key[-1]]):
+        if "" in folded:   # a missing key value is reported as missing already
             continue
-        if fold in first_seen:
-            problems.append(Problem(f"repeats row {first_seen[fold]}: {rule}", sheet=mapped.sheet_name,
+        if folded in first_seen:
+            problems.append(Problem(f"repeats row {first_seen[folded]}: {rule}", sheet=mapped.sheet_name,
                                     row=int(row), column=header_of(mapped, key[-1]), value=str(value)))
         else:
-            first_seen[fold] = int(row)
+            first_seen[folded] = int(row)
     return problems

@@ -37,10 +37,11 @@ def _differences(first: pd.DataFrame, other: pd.DataFrame) -> list[str]:
     (qty, prices), (qty_other, prices_other) = _line_counts(first), _line_counts(other)
     if set(qty) != set(qty_other):
         fields.append("SKU")
-    elif qty != qty_other:
-        fields.append(Line.quantity)
-    if set(qty) == set(qty_other) and prices != prices_other:
-        fields.append(Line.unit_price)
+    else:
+        if qty != qty_other:
+            fields.append(Line.quantity)
+        if prices != prices_other:
+            fields.append(Line.unit_price)
     return fields
 
 
@@ -62,6 +63,6 @@ def file_conflicts(incoming: pd.DataFrame, key: list[str], batch_file: str) -> p
             where = ", ".join(f"{c[Line.file].iloc[0]} row {c[Line.row].iloc[0]}" for c in disputed)
             count = "two" if len(disputed) == 2 else str(len(disputed))
             reasons[order] = f"{count} files of this batch disagree on: {', '.join(fields)} ({where})"
-    index = pd.MultiIndex.from_tuples(list(reasons), names=key) if reasons else pd.MultiIndex.from_arrays(
-        [[], []], names=key)
+    index = (pd.MultiIndex.from_tuples(list(reasons), names=key) if reasons
+             else pd.MultiIndex.from_arrays([[]] * len(key), names=key))
     return pd.Series(list(reasons.values()), index=index, dtype=object)

@@ -19,7 +19,7 @@ from ..schemas import ACTIVE_STAGES, Line
 from ..store import CUSTOMS_COLUMNS, LINE_COLUMNS, ORDER_COLUMNS
 from .actions import STAFF
 from .events import concat_events, empty_events, events_for
-from .file_conflicts import CONFLICT, RECIPIENT_FIELDS as ADDRESS_FIELDS, file_conflicts
+from .file_conflicts import CONFLICT, RECIPIENT_FIELDS, file_conflicts
 
 BATCH_FILE = "batch_file"   # the file's place in the batch: the same file name can come from two shop folders
 _ORDER_FIELDS = [Line.platform, Line.paid_at, Line.recipient_name, Line.address1, Line.address2, Line.city,
@@ -200,13 +200,13 @@ def _corrected_addresses(existing: pd.DataFrame, heads: pd.DataFrame, run_id: st
     held = held[(held["stage"] == "hold") & (held["held_at"] == "review")]
     if held.empty:
         return existing, empty_events()
-    new = heads.loc[held.index, list(ADDRESS_FIELDS)]
-    differs = (new != held[list(ADDRESS_FIELDS)]).any(axis=1)
+    new = heads.loc[held.index, list(RECIPIENT_FIELDS)]
+    differs = (new != held[list(RECIPIENT_FIELDS)]).any(axis=1)
     fixed = held.index[differs.values]
     if not len(fixed):
         return existing, empty_events()
     existing = existing.copy()
-    existing.loc[fixed, list(ADDRESS_FIELDS)] = new.loc[fixed].values
+    existing.loc[fixed, list(RECIPIENT_FIELDS)] = new.loc[fixed].values
     existing.loc[fixed, ["stage", "held_at", "hold_reason", "updated_run"]] = "review", "", "", run_id
     source = heads.loc[fixed, Line.file] + " row " + heads.loc[fixed, Line.row].astype(str)
     return existing, events_for(existing.loc[fixed].reset_index(), "corrected",
