@@ -1,7 +1,9 @@
 """Command line: a thin layer over the library.
 
 Exit codes: 0 all files applied, 1 a file was rejected, 2 usage or configuration error (or the
-workspace is busy), 3 an unexpected error.
+workspace is busy), 3 an unexpected error (or an output that could not be written), 4 the
+machine failed: disk full, a read-only or vanished folder, the database locked by another
+program. Nothing is lost on 3 or 4: run again once the cause is fixed.
 """
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ import threading
 from pathlib import Path
 
 from .config import CONFIG_NAME, load_config
+from .environment import environment_problem
 from .errors import BatchshipError, ConfigError, WorkspaceBusy
 from .io.xlsx_guard import verify_xml_safety
 from .pipeline import RunReport, run_batch
 from .report import format_status, format_summary
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_BUG, EXIT_ENVIRONMENT = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130   # the shell's code for Ctrl-C
 
 
@@ -38,10 +41,26 @@ def main(argv: list[str] | None = None) -> int:
     except BatchshipError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
-    except Exception:  # cron mail must tell a bug from a rejected file
+    except Exception as exc:  # cron mail must tell a bug from a rejected file, and both from a full disk
+        why = environment_problem(exc)
+        if why:
+            print(_environment_message(why), file=sys.stderr)
+            return EXIT_ENVIRONMENT
         logging.getLogger("batchship").exception(
             "unexpected error (an uncommitted batch changed nothing; a committed one is completed by the next run)")
         return EXIT_BUG
+
+
+def _environment_message(why: str) -> str:
+    return (f"cannot go on: {why}. Nothing is lost: files taken from inbox/ wait in .batchship/claimed/, "
+            "and a batch that was committed has its outputs finished by the next run. Fix the cause and run "
+            "again.")
+
+
+def _exit_code(report: RunReport) -> int:
+    if report.output_problems:
+        return EXIT_BUG
+    return EXIT_REJECTED if report.rejected else EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -92,15 +111,16 @@ def _cmd_demo(args) -> int:
     root = args.workspace
     written = write_demo_inputs(root)
     print(f"demo inputs written to {root / 'inbox'}: {', '.join(p.name for p in written)}")
-    report = run_batch(root, load_config(root))
+    # Files it has just written itself are complete: no need to wait for them to settle.
+    report = run_batch(root, load_config(root), only=written)
     print(format_summary(report, root))
-    return EXIT_REJECTED if report.rejected else EXIT_OK
+    return _exit_code(report)
 
 
 def _cmd_run(args) -> int:
     report = run_batch(args.workspace, load_config(args.workspace), wait_seconds=args.wait)
     print(format_summary(report, args.workspace))
-    return EXIT_REJECTED if report.rejected else EXIT_OK
+    return _exit_code(report)
 
 
 def _cmd_watch(args) -> int:
@@ -113,13 +133,24 @@ def _cmd_watch(args) -> int:
 
     busy = threading.Event()
 
-    def batch(ready: list[Path]) -> RunReport:
+    def batch(ready: list[Path]) -> RunReport | None:
         busy.set()
-        report = run_batch(root, config, only=ready, wait_seconds=600)
-        busy.clear()
-        print(format_summary(report, root), flush=True)
+        try:
+            report = run_batch(root, config, only=ready, wait_seconds=600)
+        except Exception as exc:
+            why = environment_problem(exc)
+            if not why:
+                raise
+            print(_environment_message(why), file=sys.stderr, flush=True)
+            return None   # the files wait; the next rescan offers them again
+        finally:
+            busy.clear()
+        if ready or report.run_id or report.recovered:
+            print(format_summary(report, root), flush=True)
         return report
 
+    # Before waiting for events: finish a batch a kill interrupted and the files it had claimed.
+    batch([])
     watcher = InboxWatcher(root / "inbox", settings, batch)
     print(f"watching {root / 'inbox'} ({'polling' if settings.polling else 'events'}); Ctrl-C to stop", flush=True)
     stop = threading.Event()

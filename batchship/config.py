@@ -65,6 +65,13 @@ class WatchSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    # How long a run waits for another program holding the database before it gives up
+    # (exit code 4, nothing applied, its files wait for the next run).
+    busy_timeout_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class Sender:
     name: str = ""
     address: str = ""
@@ -78,6 +85,7 @@ class Config:
     logistics: tuple[LogisticsRule, ...] = ()
     limits: Limits = Limits()
     watch: WatchSettings = WatchSettings()
+    store: StoreSettings = StoreSettings()
     sender: Sender = Sender()
     customs_category: str = "Other"
     cjk_font: str = ""               # path to a TTF/OTF for CJK recipients
@@ -103,7 +111,7 @@ def load_config(workspace: Path) -> Config:
     return parse_config(data, str(path))
 
 
-_TOP_LEVEL = {"shops", "channels", "logistics", "limits", "watch", "sender", "labels"}
+_TOP_LEVEL = {"shops", "channels", "logistics", "limits", "watch", "store", "sender", "labels"}
 _SHOP_KEYS = {"name", "platform", "marketplace", "notify_customer", "currency", "country", "timezone"}
 _CHANNEL_KEYS = {"name", "label_size", "carriers"}
 _RULE_KEYS = {"channel", "warehouse", "countries", "shops", "min_weight_g", "max_weight_g", "min_value",
@@ -202,9 +210,10 @@ def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
         rules.append(rule)
     limits = _settings(Limits, data.get("limits", {}), f"{where}: [limits]")
     watch = _settings(WatchSettings, data.get("watch", {}), f"{where}: [watch]")
+    store = _settings(StoreSettings, data.get("store", {}), f"{where}: [store]")
     sender = _settings(Sender, data.get("sender", {}), f"{where}: [sender]")
     labels = _checked(data.get("labels", {}), _LABEL_KEYS, (), f"{where}: [labels]")
     return Config(shops=shops, channels=channels, logistics=tuple(rules), limits=limits,
-                  watch=watch, sender=sender,
+                  watch=watch, store=store, sender=sender,
                   customs_category=str(labels.get("customs_category", "Other")),
                   cjk_font=str(labels.get("cjk_font", "")))

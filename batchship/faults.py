@@ -5,13 +5,20 @@
 process SIGKILLs itself there (``name#N``: the N-th time the point is reached).
 SIGKILL, not an exception: no ``finally``, no ROLLBACK, no flush — exactly what
 a power cut or the OOM killer does to a run.
+
+``BATCHSHIP_FAIL_AT=name:ENOSPC`` (any errno name) instead raises that OSError
+every time the point is reached, and ``name:bug`` a RuntimeError: the disk
+filling up, a folder turning read-only, or a step with a bug, at that point.
+It is read at each checkpoint, so a test can set and clear it between runs.
 """
 from __future__ import annotations
 
+import errno
 import os
 import signal
 
 ENV = "BATCHSHIP_KILL_AT"
+FAIL_ENV = "BATCHSHIP_FAIL_AT"
 
 
 def _target(spec: str) -> tuple[str, int] | None:
@@ -26,9 +33,23 @@ _reached: dict[str, int] = {}
 
 
 def checkpoint(name: str) -> None:
-    """Die here by SIGKILL when ``BATCHSHIP_KILL_AT`` names this point (and its occurrence)."""
+    """Die here by SIGKILL when ``BATCHSHIP_KILL_AT`` names this point (and its occurrence);
+    raise when ``BATCHSHIP_FAIL_AT`` names it."""
+    fail = os.environ.get(FAIL_ENV)
+    if fail:
+        _fail(name, fail)
     if _TARGET is None or _TARGET[0] != name:
         return
     _reached[name] = _reached.get(name, 0) + 1
     if _reached[name] == _TARGET[1]:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _fail(name: str, spec: str) -> None:
+    point, _, what = spec.partition(":")
+    if point != name:
+        return
+    if what == "bug":
+        raise RuntimeError(f"injected failure at {name}")
+    code = getattr(errno, what)
+    raise OSError(code, os.strerror(code), f"(injected at {name})")

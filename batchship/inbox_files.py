@@ -2,14 +2,20 @@
 
 Staff save from Excel straight into the inbox and copy over network shares, so the
 folder routinely holds lock files, half-copied downloads and OS thumbnails beside
-the real exports. The rules here decide by name only; whether a file has finished
-being written is the watcher's business (batchship/watch.py).
+the real exports. Three questions are answered here, for ``run`` and ``watch`` alike:
+- by name: is a file clutter that is never an input (lock files, partial
+  downloads, OS files), or a file a person dropped that batchship cannot read
+  (``unsupported_reason``: it goes to failed/ with advice, never sits unmentioned);
+- by its stat: has it finished being written (``waiting_reason``).
 """
 from __future__ import annotations
 
 import fnmatch
+import os
 from pathlib import Path, PurePath
 from typing import Sequence
+
+from .config import WatchSettings
 
 KNOWN_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xls", ".csv", ".tsv", ".txt"})
 
@@ -21,6 +27,26 @@ OS_CLUTTER = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
 
 # Excel writes "~$<name>" beside a workbook it has open; LibreOffice ".~lock.<name>#".
 LOCK_PREFIXES = ("~$", ".~lock")
+
+# Editors' backups. Files without any extension are left alone too: Excel saves
+# through temporary files named like "8A3B2C00".
+BACKUP_SUFFIXES = ("~", ".bak", ".backup", ".old")
+
+# What to tell a person who dropped a file batchship does not read, by extension.
+_SAVE_AS_XLSX = "save it from its spreadsheet program as Excel (.xlsx) or CSV and drop that file"
+UNSUPPORTED_ADVICE = {
+    **dict.fromkeys((".ods", ".fods", ".numbers", ".et", ".ett", ".xlsb", ".xltx", ".xltm", ".gsheet",
+                     ".wps", ".dbf"), _SAVE_AS_XLSX),
+    **dict.fromkeys((".zip", ".rar", ".7z", ".gz", ".tar", ".tgz", ".bz2", ".xz"),
+                    "unpack the archive and drop the files inside it"),
+    **dict.fromkeys((".json", ".xml", ".html", ".htm"),
+                    "export the data from the marketplace or ERP as CSV or Excel (.xlsx) instead"),
+    **dict.fromkeys((".pdf", ".doc", ".docx", ".rtf", ".odt", ".pages", ".png", ".jpg", ".jpeg", ".gif",
+                     ".webp", ".heic", ".bmp", ".tif", ".tiff"),
+                    "batchship reads sheets only (orders, stock, products, tracking numbers, decisions): "
+                    "type or export the data into one of the blank templates"),
+}
+EMPTY_FILE_SETTLE_SECONDS = 60.0
 
 
 def _base_name(name: str) -> str:
@@ -42,8 +68,9 @@ def matches_user_pattern(name: str, patterns: Sequence[str]) -> bool:
 
 
 def is_ignored(name: str, extra_patterns: Sequence[str] = ()) -> bool:
-    """True for names that are never an input: lock files, partial/temporary
-    files, hidden files, OS clutter, unknown extensions and user globs.
+    """True for names that are never an input and never reported: lock files,
+    partial/temporary files, backups, hidden files, OS clutter, names without an
+    extension and user globs.
 
     ``name`` is a file name or an inbox-relative path such as ``shopA/orders.csv``.
     """
@@ -51,11 +78,51 @@ def is_ignored(name: str, extra_patterns: Sequence[str] = ()) -> bool:
     lower = base.lower()
     if not lower or lower.startswith(LOCK_PREFIXES) or lower.startswith("."):
         return True
-    if lower in OS_CLUTTER or lower.endswith(PARTIAL_SUFFIXES):
+    if lower in OS_CLUTTER or lower.endswith(PARTIAL_SUFFIXES + BACKUP_SUFFIXES):
         return True
-    if PurePath(lower).suffix not in KNOWN_EXTENSIONS:
+    if not PurePath(lower).suffix:
         return True
     return matches_user_pattern(name, extra_patterns)
+
+
+def unsupported_reason(name: str) -> str:
+    """"" for a file type batchship reads, else what to tell the person who dropped it."""
+    suffix = PurePath(_base_name(name).lower()).suffix
+    if suffix in KNOWN_EXTENSIONS:
+        return ""
+    advice = UNSUPPORTED_ADVICE.get(suffix, _SAVE_AS_XLSX)
+    return (f"batchship cannot read {suffix} files (it reads {', '.join(sorted(KNOWN_EXTENSIONS))}): "
+            f"{advice}")
+
+
+def waiting_reason(path: Path, st: os.stat_result, settings: WatchSettings, wall_now: float,
+                   unchanged_for: float | None = None) -> str:
+    """"" when ``path`` has finished being written, else why it must wait.
+
+    Complete means: size and mtime unchanged for ``settle_seconds`` (an empty file,
+    which is what a stalled copy looks like, for far longer), mtime at least
+    ``min_age_seconds`` old, and no editor holding it open. ``watch`` knows how long
+    it has seen the file unchanged (``unchanged_for``); ``run`` looks once, and then
+    the mtime is all it knows.
+    """
+    age = wall_now - st.st_mtime
+    if unchanged_for is None:
+        if age < 0:
+            return (f"its modification time is {-age:.0f} s in the future: it is taken once that time "
+                    "has passed (is the clock of this computer or of the share wrong?)")
+        unchanged_for = age
+    settle = settings.settle_seconds if st.st_size else max(settings.settle_seconds, EMPTY_FILE_SETTLE_SECONDS)
+    if unchanged_for < settle:
+        what = "it is empty" if not st.st_size else "it changed"
+        return (f"{what} {unchanged_for:.0f} s ago and may still be being copied: it is taken once it has "
+                f"been unchanged for {settle:g} s")
+    # A share whose clock runs ahead gives mtimes in the future; having watched
+    # the file unchanged for settle + min_age ourselves proves the same thing.
+    if age < settings.min_age_seconds and unchanged_for < settle + settings.min_age_seconds:
+        return f"it is younger than {settings.min_age_seconds:g} s"
+    if is_open_in_editor(path):
+        return "it is open in Excel or LibreOffice (its lock file is beside it): close it to have it taken"
+    return ""
 
 
 def lock_files_for(path: Path) -> tuple[Path, Path]:
@@ -88,7 +155,8 @@ def inbox_relative(inbox: Path, path: Path) -> str | None:
 
 
 def is_inbox_candidate(inbox: Path, path: Path, extra_patterns: Sequence[str] = ()) -> bool:
-    """True when ``path`` sits where inputs go and its name is not ignored.
+    """True when ``path`` sits where inputs go and its name is not ignored
+    (unsupported types included: they are claimed to be refused plainly).
     Does not touch the disk."""
     relative = inbox_relative(inbox, path)
     return relative is not None and not is_ignored(relative, extra_patterns)

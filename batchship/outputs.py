@@ -6,7 +6,9 @@ completed by the next run.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import time
 from datetime import datetime, timezone
@@ -16,9 +18,10 @@ from pathlib import Path
 import pandas as pd
 
 from .config import Config
+from .environment import environment_problem
 from .faults import checkpoint
 from .store import Store
-from .workspace import Workspace
+from .workspace import Workspace, fitting_name
 from .writers.labels import CustomsItem, LabelData, render_labels
 from .writers.picklist_pdf import PickRow, render_picklist
 from .writers.upload_files import safe_name_part
@@ -35,9 +38,10 @@ LINE_SHEET_COLUMNS = ["shop", "order_id", "line_no", "item_id", "platform_sku", 
                       "declared_name_en", "declared_name_cn", "declared_value", "declared_currency", "weight_g",
                       "hs_code", "origin_country", "source_file", "source_row"]
 EXCEPTION_EVENTS = ("held", "cancelled", "exception", "waybill failed", "scan not applied", "action not applied",
-                    "out of stock", "label problem")
+                    "out of stock", "label problem", "upload problem")
 PRINTABLE_EVENTS = ("waybill issued", "allocated")
 MONEY_COLUMNS = ("goods_value", "order_total", "unit_price", "declared_value")
+log = logging.getLogger(__name__)
 UNFINISHED_SUFFIXES = (".partial", ".tmp")   # writers/xlsx.py; labels, pick list and upload writers
 
 
@@ -51,13 +55,24 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     orders = store.orders_by_keys(keys)
     lines = store.lines_of(orders)
     written: list[Path] = []
+    failed: list[str] = []
 
-    def timed(name: str, fn, *args, **kwargs):
+    def step(name: str, fn, *args, default=None, **kwargs):
+        """One output; a bug in it is reported and the others are still written, so no run can
+        wedge every later one. The environment failing (disk full ...) stops the run instead:
+        it stays unfinished and the next run redoes its outputs."""
         t = time.perf_counter()
-        result = fn(*args, **kwargs)
-        if timings is not None:
-            timings[name] = timings.get(name, 0.0) + time.perf_counter() - t
-        return result
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            if environment_problem(exc):
+                raise
+            log.exception("run %s: %s failed", run_id, name)
+            failed.append(f"{name}: {exc.__class__.__name__}: {exc}")
+            return default
+        finally:
+            if timings is not None:
+                timings[name] = timings.get(name, 0.0) + time.perf_counter() - t
 
     checkpoint("outputs-started")
     ready = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock")
@@ -65,33 +80,32 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     ready = ready.sort_values(["channel", "warehouse", "paid_at", "shop", "order_id"], kind="stable")
     ready_lines = lines.merge(ready[["shop", "order_id", "warehouse", "channel", "tracking_number"]],
                               on=["shop", "order_id"])
-    label_problems = timed("labels", _labels, out, ready, ready_lines, config, _run_day(run_id), written)
-    # Labels come first so that text no font could print is reported on its order.
-    written.append(timed("write orders.xlsx", _orders_workbook, out, orders, lines,
-                         _with_label_problems(events, ready, label_problems), store.run_files(run_id)))
+    # Labels and uploads come first so that text they could not carry is reported on its order.
+    label_problems = step("labels", _labels, out, ready, ready_lines, config, _run_day(run_id), written,
+                          default={})
+    upload_problems = step("uploads", _uploads, out, orders, lines, events, config, run_id, written, default={})
+    checkpoint("wrote-uploads")
+    events = _with_problems(_with_problems(events, ready, "label problem", label_problems, "tracking_number"),
+                            orders, "upload problem", upload_problems, ("shop", "order_id"))
+    written += [p for p in [step("orders.xlsx", _orders_workbook, out, orders, lines, events,
+                                 store.run_files(run_id))] if p]
     checkpoint("wrote-orders")
-    written.append(timed("write stock.xlsx", _stock_workbook, out, store, run_id))
+    written += [p for p in [step("stock.xlsx", _stock_workbook, out, store, run_id)] if p]
     checkpoint("wrote-stock")
     if len(ready):
-        written += timed("picklist", _picklist, out, ready_lines, store, run_id)
+        written += step("pick list", _picklist, out, ready_lines, store, run_id, default=[])
         checkpoint("wrote-picklist")
 
-    shipments = orders[_named_in(orders, events, ("waybill issued",)) & (orders["tracking_number"] != "")]
-    if len(shipments):
-        ship_lines = lines.merge(shipments[["shop", "order_id", "platform", "tracking_number", "channel"]],
-                                 on=["shop", "order_id"])
-        ship_lines = _as_marketplace_lines(ship_lines)
-        # The run's own day, not today: outputs finished after a crash must not change.
-        written += timed("uploads", write_uploads, ship_lines, config, out, ship_date=_run_day(run_id))
-        checkpoint("wrote-uploads")
-
     _flush_to_disk(written, out)
-    _settle_files(ws, store, run_id)
+    reports = _settle_files(ws, store, run_id, failed)
     checkpoint("settled")
     summary = store.run_summary(run_id)
     summary.update({
         "labels": int(len(ready)), "label_problems": label_problems,
+        "upload_problems": {f"{shop}/{order}": why for (shop, order), why in upload_problems.items()},
         "outputs": [str(p.relative_to(ws.root)) for p in written],
+        "error_reports": {**summary.get("error_reports", {}), **reports},
+        "output_problems": failed,
     })
     store.update_summary(run_id, summary)
     checkpoint("before-finish")
@@ -109,15 +123,30 @@ def _as_marketplace_lines(lines: pd.DataFrame) -> pd.DataFrame:
     return lines
 
 
-def _with_label_problems(events: pd.DataFrame, ready: pd.DataFrame, problems: dict[str, list[str]]
-                         ) -> pd.DataFrame:
-    """Events plus one 'label problem' row per order whose label lost text no font could show."""
+def _uploads(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, events: pd.DataFrame, config: Config,
+             run_id: str, written: list[Path]) -> dict[tuple[str, str], str]:
+    shipments = orders[_named_in(orders, events, ("waybill issued",)) & (orders["tracking_number"] != "")]
+    if not len(shipments):
+        return {}
+    ship_lines = lines.merge(shipments[["shop", "order_id", "platform", "tracking_number", "channel"]],
+                             on=["shop", "order_id"])
+    # The run's own day, not today: outputs finished after a crash must not change.
+    paths, left_out = write_uploads(_as_marketplace_lines(ship_lines), config, out, ship_date=_run_day(run_id))
+    written += paths
+    return left_out
+
+
+def _with_problems(events: pd.DataFrame, orders: pd.DataFrame, event: str, problems: dict, key) -> pd.DataFrame:
+    """Events plus one ``event`` row per order an output had to leave something out of;
+    ``problems`` is keyed by ``key`` (a column, or a tuple of columns) of ``orders``."""
     if not problems:
         return events
-    hit = ready[ready["tracking_number"].isin(problems)]
-    extra = pd.DataFrame({"shop": hit["shop"].values, "order_id": hit["order_id"].values,
-                          "event": "label problem",
-                          "detail": ["; ".join(problems[t]) for t in hit["tracking_number"]]})
+    keys = list(zip(*(orders[k] for k in key))) if isinstance(key, tuple) else orders[key].tolist()
+    hit = orders[[k in problems for k in keys]]
+    hit_keys = [k for k in keys if k in problems]
+    extra = pd.DataFrame({"shop": hit["shop"].values, "order_id": hit["order_id"].values, "event": event,
+                          "detail": ["; ".join(v) if isinstance(v, list) else v
+                                     for v in (problems[k] for k in hit_keys)]})
     return pd.concat([events, extra], ignore_index=True)
 
 
@@ -256,19 +285,61 @@ def _remove_unfinished_writes(out: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _settle_files(ws: Workspace, store: Store, run_id: str) -> None:
-    day = _run_day(run_id)
+def _settle_files(ws: Workspace, store: Store, run_id: str, failed: list[str]) -> dict[str, str]:
+    """Move each claimed file to archive/<day>/ or failed/ (with its errors report beside it).
+    Returns the reports written: inbox name -> path under the workspace. A file that cannot be
+    moved for a reason other than the environment is named in ``failed`` and the others still move."""
+    reports = {}
     for r in store.run_files(run_id).itertuples(index=False):
         claimed = ws.claimed / r.claimed_path
         if not claimed.exists():
             continue  # settled before an interruption
-        dest = ws.settle_destination(claimed, r.outcome, day)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if r.outcome == "rejected":
-            problems = pd.DataFrame(json.loads(r.problems),
-                                    columns=["sheet", "row", "column", "value", "problem"])
-            problems["row"] = problems["row"].astype("Int64")
-            write_workbook(dest.with_name(dest.name + ".errors.xlsx"), [("errors", problems)])
-            checkpoint("wrote-errors-report")
-        os.replace(claimed, dest)
-        checkpoint("settled-file")
+        try:
+            report = _settle_file(ws, claimed, r, run_id, failed)
+        except Exception as exc:
+            if environment_problem(exc):
+                raise
+            log.exception("run %s: could not move %s", run_id, r.claimed_path)
+            failed.append(f"moving {r.claimed_path}: {exc.__class__.__name__}: {exc}")
+            continue
+        if report:
+            reports[r.claimed_path] = report
+    return reports
+
+
+def _settle_file(ws: Workspace, claimed: Path, r, run_id: str, failed: list[str]) -> str:
+    """Move one claimed file; returns its errors report's path under the workspace, or ""."""
+    outcome, problems = r.outcome, json.loads(r.problems)
+    if outcome != "rejected" and r.sha256 and _sha256(claimed) != r.sha256:
+        # The archive holds exactly what was applied; a writer that kept the file open
+        # after it was read must not put other bytes there.
+        outcome, problems = "rejected", [{"problem": (
+            f"this file changed after run {run_id} had read it (was it still being copied?): what was "
+            "read then is applied, this version is not; drop it again if it holds more")}]
+    dest = ws.settle_destination(claimed, outcome, _run_day(run_id))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    report = ""
+    if outcome == "rejected":
+        frame = pd.DataFrame(problems, columns=["sheet", "row", "column", "value", "problem"])
+        frame["row"] = frame["row"].astype("Int64")
+        path = dest.with_name(fitting_name(dest.name, tail=".errors.xlsx"))
+        try:
+            write_workbook(path, [("errors", frame.fillna({"sheet": "", "column": "", "value": ""}))])
+            report = path.relative_to(ws.root).as_posix()
+        except Exception as exc:   # the file still goes to failed/; its problems stay in orders.xlsx
+            if environment_problem(exc):
+                raise
+            log.exception("run %s: could not write %s", run_id, path.name)
+            failed.append(f"errors report for {r.claimed_path}: {exc.__class__.__name__}: {exc}")
+        checkpoint("wrote-errors-report")
+    os.replace(claimed, dest)
+    checkpoint("settled-file")
+    return report
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

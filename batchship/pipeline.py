@@ -24,6 +24,7 @@ from .faults import checkpoint
 from .importers import Imported, load_file, load_templates
 from .importers.normalize import clean_tracking_number
 from .importers.templates import PLATFORMS
+from .inbox_files import unsupported_reason
 from .outputs import write_run_outputs
 from .s10 import s10_problem
 from .schemas import Action, Line, PoolNumber, ShipScan
@@ -48,7 +49,7 @@ KIND_ORDER = ("products", "pairing", "stock", "tracking_pool", "orders", "ship_c
 class FileOutcome:
     claimed: Path
     name: str
-    outcome: str                  # applied | rejected | duplicate
+    outcome: str                  # applied | rejected | duplicate | changed (being written: not applied)
     detail: str = ""
     problems: list[Problem] = field(default_factory=list)
     imported: Imported | None = None
@@ -62,6 +63,11 @@ class RunReport:
     summary: dict
     timings: dict[str, float] = field(default_factory=dict)
     recovered: dict[str, dict] = field(default_factory=dict)   # interrupted runs completed first: id -> summary
+    waiting: list[tuple[str, str]] = field(default_factory=list)  # (inbox name, why) left for the next run
+
+    @property
+    def output_problems(self) -> list[str]:
+        return [p for s in [self.summary, *self.recovered.values()] for p in s.get("output_problems", [])]
 
     @property
     def rejected(self) -> int:
@@ -77,7 +83,7 @@ def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wai
     ws.ensure()
     with WorkspaceLock(ws, wait_seconds):
         checkpoint("locked")
-        store = Store(ws.database)
+        store = Store(ws.database, config.store.busy_timeout_seconds)
         try:
             recovered = {}
             for unfinished in store.unfinished_runs():
@@ -103,15 +109,21 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
         timings[name] = timings.get(name, 0.0) + t - clock
         clock = t
 
-    claimed = ws.claim(config.watch.ignore, only)
+    claimed, waiting = ws.claim(config.watch, only)
     checkpoint("claimed")
-    if not claimed:   # cron calls often find nothing: no run, no empty outbox folder
-        return RunReport("", None, {})
-    run_id = _new_run_id(store, now)
     so_far = BatchSoFar()
     outcomes = [_import(ws, store, config, path, so_far) for path in claimed]
+    for o in outcomes:
+        if o.outcome == "changed":
+            where = "inbox" if ws.unclaim(o.claimed) else ".batchship/claimed"
+            waiting.append((o.claimed.relative_to(ws.claimed).as_posix(),
+                            f"it changed while it was being read (still being written?); it waits in {where}/"))
+    outcomes = [o for o in outcomes if o.outcome != "changed"]
     checkpoint("imported")
     lap("import")
+    if not outcomes:   # cron calls often find nothing: no run, no empty outbox folder
+        return RunReport("", None, {}, waiting=waiting)
+    run_id = _new_run_id(store, now)
     with store.batch():
         store.start_run(run_id, now.isoformat(timespec="seconds"))
         checkpoint("run-started")
@@ -129,7 +141,7 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
     lap("commit")
     outbox, _ = write_run_outputs(ws, store, config, run_id, timings=timings)
     lap("outputs")
-    return RunReport(run_id, outbox, store.run_summary(run_id), timings)
+    return RunReport(run_id, outbox, store.run_summary(run_id), timings, waiting=waiting)
 
 
 def check_config_against_formats(config: Config) -> None:
@@ -169,7 +181,11 @@ class BatchSoFar:
 
 def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: BatchSoFar) -> FileOutcome:
     name = path.name
+    unsupported = unsupported_reason(name)
+    if unsupported:
+        return FileOutcome(path, name, "rejected", problems=[Problem(unsupported)])
     try:
+        before = _signature(path)
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as exc:
         return FileOutcome(path, name, "rejected", problems=[Problem(f"could not read the file: {exc.strerror}")])
@@ -182,17 +198,37 @@ def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: Bat
     try:
         imported = load_file(path, shop_hint=ws.shop_hint(path), config=config)
         _check_pool(store, config, imported, name, so_far.pool)
+        outcome = FileOutcome(path, name, "applied",
+                              f"{imported.kind} ({imported.platform}), {len(imported.frame)} rows",
+                              imported=imported, sha256=sha)
     except FileRejected as exc:
-        return FileOutcome(path, name, "rejected", exc.message, exc.problems, sha256=sha)
+        outcome = FileOutcome(path, name, "rejected", exc.message, exc.problems, sha256=sha)
     except Exception as exc:  # a reader bug must not stop the other files of the batch
         log.exception("unexpected error reading %s", path)
-        return FileOutcome(path, name, "rejected", problems=[Problem(
+        outcome = FileOutcome(path, name, "rejected", problems=[Problem(
             f"could not be read ({exc.__class__.__name__}: {exc}); please report this file")], sha256=sha)
-    so_far.applied[sha] = name
-    if imported.kind == "tracking_pool":
-        so_far.pool.update(zip(imported.frame[PoolNumber.tracking_number], imported.frame[PoolNumber.channel]))
-    return FileOutcome(path, name, "applied", f"{imported.kind} ({imported.platform}), {len(imported.frame)} rows",
-                       imported=imported, sha256=sha)
+    # A copier may still hold the file open after the claim renamed it: what was read must be
+    # all there is, or the file waits (neither applied nor rejected) for the next run.
+    if not _unchanged_since(path, before):
+        return FileOutcome(path, name, "changed")
+    if outcome.imported is not None:
+        so_far.applied[sha] = name
+        if outcome.imported.kind == "tracking_pool":
+            frame = outcome.imported.frame
+            so_far.pool.update(zip(frame[PoolNumber.tracking_number], frame[PoolNumber.channel]))
+    return outcome
+
+
+def _signature(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _unchanged_since(path: Path, signature: tuple[int, int, int]) -> bool:
+    try:
+        return _signature(path) == signature
+    except OSError:
+        return False
 
 
 def _check_pool(store: Store, config: Config, imported: Imported, name: str,

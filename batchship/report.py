@@ -17,15 +17,20 @@ def format_summary(report: RunReport, root: Path) -> str:
                    f"applied, {len(files.get('rejected', []))} rejected, {summary.get('labels', 0)} labels "
                    f"(outputs in outbox/{run_id})")
     if not report.run_id:
-        out.append("nothing to do: no new files in inbox/")
+        out.append("nothing to do yet: no file in inbox/ is ready" if report.waiting
+                   else "nothing to do: no new files in inbox/")
+        out += _waiting_lines(report.waiting)
         return "\n".join(out)
     s = report.summary
     files = s.get("files", {})
     out.append(f"run {report.run_id}")
     out.append(f"  files: {len(files.get('applied', []))} applied, {len(files.get('rejected', []))} rejected, "
                f"{len(files.get('duplicate', []))} skipped as already applied")
+    reports = s.get("error_reports", {})
     for name in files.get("rejected", []):
-        out.append(f"    rejected: {name} -> see failed/{name}.errors.xlsx")
+        out.append(f"    rejected: {name} -> see {reports.get(name, f'failed/{name}.errors.xlsx')}")
+    for name in sorted(set(reports) - set(files.get("rejected", []))):
+        out.append(f"    changed after it was read, not archived: {name} -> see {reports[name]}")
     for name in files.get("duplicate", []):
         out.append(f"    skipped (same content applied before): {name}")
     for note in s.get("notes", []):
@@ -45,7 +50,12 @@ def format_summary(report: RunReport, root: Path) -> str:
         out.append(f"  staff decisions not applied: {s['action_problems']} (see the exceptions sheet)")
     if report.outbox is not None:
         out.append(f"  outputs: {report.outbox}")
+    out += _waiting_lines(report.waiting)
     return "\n".join(out)
+
+
+def _waiting_lines(waiting: list[tuple[str, str]]) -> list[str]:
+    return [f"left in inbox/ for the next run: {name} ({why})" for name, why in waiting]
 
 
 def _stage_lines(store: Store) -> list[str]:

@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, started_at TEXT NOT NU
     committed_at TEXT NOT NULL DEFAULT '', finished_at TEXT NOT NULL DEFAULT '', summary TEXT NOT NULL DEFAULT '{{}}');
 CREATE TABLE IF NOT EXISTS run_files (run_id TEXT NOT NULL, claimed_path TEXT NOT NULL, name TEXT NOT NULL,
     outcome TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', problems TEXT NOT NULL DEFAULT '[]',
-    PRIMARY KEY (run_id, claimed_path));
+    sha256 TEXT NOT NULL DEFAULT '', PRIMARY KEY (run_id, claimed_path));
 CREATE TABLE IF NOT EXISTS events (run_id TEXT NOT NULL, shop TEXT NOT NULL, order_id TEXT NOT NULL,
     event TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
@@ -75,9 +75,9 @@ def _placeholders(n: int) -> str:
 
 
 class Store:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, busy_timeout_seconds: float = 60.0):
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=60)
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_seconds)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
@@ -85,7 +85,8 @@ class Store:
 
     def _add_missing_columns(self) -> None:
         """A workspace made by an earlier version gets the columns added since (empty or 0)."""
-        for table, columns in (("orders", ORDER_COLUMNS), ("lines", LINE_COLUMNS), ("products", Product.columns)):
+        for table, columns in (("orders", ORDER_COLUMNS), ("lines", LINE_COLUMNS), ("products", Product.columns),
+                               ("run_files", ["sha256"])):
             have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             for column in columns:
                 if column not in have:
@@ -260,8 +261,10 @@ class Store:
     def record_file(self, run_id: str, claimed: str, name: str, outcome: str, detail: str = "",
                     problems: list[dict] | None = None, sha256: str = "", kind: str = "",
                     platform: str = "") -> None:
-        self.db.execute("INSERT OR REPLACE INTO run_files VALUES (?, ?, ?, ?, ?, ?)",
-                        (run_id, claimed, name, outcome, detail, json.dumps(problems or [], ensure_ascii=False)))
+        self.db.execute("INSERT OR REPLACE INTO run_files (run_id, claimed_path, name, outcome, detail, problems, "
+                        "sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (run_id, claimed, name, outcome, detail, json.dumps(problems or [], ensure_ascii=False),
+                         sha256))
         if outcome == "applied" and sha256:
             self.db.execute("INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?, ?)",
                             (sha256, name, kind, platform, run_id))
@@ -291,8 +294,8 @@ class Store:
         return json.loads(row[0]) if row else {}
 
     def run_files(self, run_id: str) -> pd.DataFrame:
-        return self.frame("SELECT claimed_path, name, outcome, detail, problems FROM run_files WHERE run_id = ?",
-                          (run_id,))
+        return self.frame("SELECT claimed_path, name, outcome, detail, problems, sha256 FROM run_files "
+                          "WHERE run_id = ?", (run_id,))
 
     def run_events(self, run_id: str) -> pd.DataFrame:
         return self.frame("SELECT shop, order_id, event, detail FROM events WHERE run_id = ?", (run_id,))

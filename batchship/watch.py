@@ -1,7 +1,8 @@
 """``batchship watch``: hand inbox files to the pipeline once they are complete.
 
-A file is complete when its size and mtime have not changed for
-``settle_seconds`` and its mtime is at least ``min_age_seconds`` old. Events
+When a file is complete is decided by ``inbox_files.waiting_reason``, the rule
+``run`` applies too; here the watcher's own observation of how long the file
+has stayed unchanged feeds it. Events
 (watchdog's Observer, or PollingObserver for SMB/CIFS/NFS shares, which deliver
 no inotify events) only tell us *where* to look; readiness is always decided by
 stat-ing the file on our own clock, and a periodic full rescan finds anything the
@@ -24,14 +25,9 @@ from watchdog.observers.polling import PollingObserver
 
 from .config import WatchSettings
 from .errors import ConfigError
-from .inbox_files import inbox_candidates, is_inbox_candidate, is_open_in_editor
+from .inbox_files import inbox_candidates, is_inbox_candidate, waiting_reason
 
 log = logging.getLogger(__name__)
-
-# A copy that stalls before its first byte looks like a finished empty file; an
-# empty file is also useless as input, so give a stalled copier far longer.
-EMPTY_FILE_SETTLE_SECONDS = 60.0
-
 
 @dataclass(frozen=True)
 class _Signature:
@@ -215,18 +211,8 @@ class InboxWatcher:
             return False
         if seen.offered:
             return False
-        settle = self.settings.settle_seconds
-        if signature.size == 0:
-            settle = max(settle, EMPTY_FILE_SETTLE_SECONDS)
-        stable_for = now - seen.stable_since
-        if stable_for < settle:
-            return False
-        age = self._wall_clock() - st.st_mtime
-        # A share whose clock runs ahead gives mtimes in the future; having watched
-        # the file unchanged for min_age ourselves proves the same thing.
-        if age < self.settings.min_age_seconds and stable_for < settle + self.settings.min_age_seconds:
-            return False
-        return not is_open_in_editor(path)
+        why = waiting_reason(path, st, self.settings, self._wall_clock(), unchanged_for=now - seen.stable_since)
+        return not why
 
     def _dispatch(self, ready: list[Path]) -> None:
         for path in ready:

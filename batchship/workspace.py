@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import WatchSettings
 from .errors import WorkspaceBusy
 from .faults import checkpoint
-from .inbox_files import inbox_candidates
+from .inbox_files import inbox_candidates, waiting_reason
+
+# Most file systems cap one name at 255 bytes; names we derive stay under it.
+MAX_NAME_BYTES = 255
 
 STATE_DIR = ".batchship"
 
@@ -50,31 +55,56 @@ class Workspace:
         for d in (self.inbox, self.outbox, self.archive, self.failed, self.claimed):
             d.mkdir(parents=True, exist_ok=True)
 
-    def claim(self, extra_ignore: tuple[str, ...] = (), only: list[Path] | None = None) -> list[Path]:
-        """Move inbox files into the claimed folder by atomic rename, so no other run can take them.
+    def claim(self, settings: WatchSettings, only: list[Path] | None = None
+              ) -> tuple[list[Path], list[tuple[str, str]]]:
+        """Move complete inbox files into the claimed folder by atomic rename, so no other run
+        can take them. Returns (claimed files, [(inbox name, why it waits)] for the others).
 
+        ``only`` names files the watcher has already seen settle: they are taken as they are.
         Files left in the claimed folder by an interrupted run are returned too. All are
         returned in name order, as if none had been claimed before: the batch (later files
         of a kind win) must not depend on where an interrupted run stopped claiming.
         """
-        waiting = sorted(p for p in self.claimed.rglob("*") if p.is_file())
-        candidates = inbox_candidates(self.inbox, extra_ignore)
+        taken = sorted(p for p in self.claimed.rglob("*") if p.is_file())
+        waiting: list[tuple[str, str]] = []
+        candidates = inbox_candidates(self.inbox, settings.ignore)
         if only is not None:
             wanted = {p.resolve() for p in only}
             candidates = [p for p in candidates if p.resolve() in wanted]
+        now = time.time()
         for src in candidates:
             rel = src.relative_to(self.inbox)
+            if only is None:
+                try:
+                    why = waiting_reason(src, src.stat(), settings, now)
+                except FileNotFoundError:
+                    continue  # another process claimed it first
+                if why:
+                    waiting.append((rel.as_posix(), why))
+                    continue
             dest = self.claimed / rel
             if dest.exists():
-                continue  # a same-named file is still being worked on: take this one next time
+                waiting.append((rel.as_posix(), "a file of the same name from an interrupted run is "
+                                                "processed first"))
+                continue
             dest.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.rename(src, dest)
             except FileNotFoundError:
                 continue  # another process claimed it first
             checkpoint("claimed-file")
-            waiting.append(dest)
-        return sorted(waiting)
+            taken.append(dest)
+        return sorted(taken), waiting
+
+    def unclaim(self, claimed_path: Path) -> bool:
+        """Put a claimed file back into the inbox (it changed while it was read). False when a
+        new file of that name is already there: then it stays claimed for the next run."""
+        dest = self.inbox / claimed_path.relative_to(self.claimed)
+        if dest.exists():
+            return False
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(claimed_path, dest)
+        return True
 
     def shop_hint(self, claimed_path: Path) -> str:
         rel = claimed_path.relative_to(self.claimed)
@@ -88,13 +118,31 @@ class Workspace:
 
 
 def _free_name(path: Path) -> Path:
+    """``path``, or "name (2).ext", "name (3).ext" ... when taken, each short enough for the disk."""
+    path = path.with_name(fitting_name(path.name))
     if not path.exists():
         return path
     for n in range(2, 10_000):
-        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        candidate = path.with_name(fitting_name(path.name, f" ({n})"))
         if not candidate.exists():
             return candidate
     raise FileExistsError(path)
+
+
+def fitting_name(name: str, tag: str = "", tail: str = "") -> str:
+    """``stem + tag + suffix + tail`` within MAX_NAME_BYTES: a stem that would make it longer is
+    cut and given a short hash of the whole name, so two long names stay two names."""
+    dot = name.rfind(".")
+    stem, suffix = (name[:dot], name[dot:]) if dot > 0 else (name, "")
+    if len(suffix.encode()) > 16:
+        stem, suffix = name, ""
+    whole = stem + tag + suffix + tail
+    if len(whole.encode()) <= MAX_NAME_BYTES:
+        return whole
+    digest = "~" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    room = MAX_NAME_BYTES - len((digest + tag + suffix + tail).encode())
+    cut = stem.encode()[:room].decode("utf-8", errors="ignore")
+    return cut + digest + tag + suffix + tail
 
 
 class WorkspaceLock:

@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 
 from batchship.cli import main
-from conftest import ORDER_HEADER, PRODUCT_HEADER, TEST_CONFIG, order_row, product_row, write_csv
+from conftest import ORDER_HEADER, PRODUCT_HEADER, TEST_CONFIG, order_row, product_row, settled, write_csv
 
 
 def test_demo_processes_sample_data_and_summarises(tmp_path, capsys):
@@ -45,6 +45,7 @@ def test_init_writes_config_folders_and_blank_templates(tmp_path):
     wb = openpyxl.load_workbook(root / "templates" / "stock.xlsx")
     wb.active.append(["SZ", "MUG", 7, "A-1"])
     wb.save(root / "inbox" / "count.xlsx")
+    settled(root / "inbox")
     assert main(["run", "-w", str(root)]) == 0
     stock = pd.read_excel(next((root / "outbox").iterdir()) / "stock.xlsx", engine="calamine")
     assert stock[["warehouse", "sku", "on_hand", "shelf"]].values.tolist() == [["SZ", "MUG", 7, "A-1"]]

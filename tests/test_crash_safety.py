@@ -49,9 +49,9 @@ BEFORE_COMMIT = [
     "files-recorded", "before-commit",
 ]
 AFTER_COMMIT = [
-    "after-commit", "outputs-started", "xlsx-written#1", "wrote-orders", "xlsx-written#2", "wrote-stock",
-    "wrote-labels#1", "wrote-labels#2", "xlsx-written#3", "wrote-picklist-xlsx", "wrote-picklist",
-    "wrote-uploads", "xlsx-written#4", "wrote-errors-report", "settled-file#1", "settled-file#5",
+    "after-commit", "outputs-started", "wrote-labels#1", "wrote-labels#2", "wrote-uploads", "xlsx-written#1",
+    "wrote-orders", "xlsx-written#2", "wrote-stock", "xlsx-written#3", "wrote-picklist-xlsx", "wrote-picklist",
+    "xlsx-written#4", "wrote-errors-report", "settled-file#1", "settled-file#5",
     "settled", "before-finish", "finished",
 ]
 KILL_POINTS = BEFORE_COMMIT + AFTER_COMMIT
@@ -196,7 +196,7 @@ def _case(task: tuple) -> tuple[tuple, dict | str]:
             _killed_run(root, arg[1])
             _rerun(root)
         elif kind == "kill-mid-upload-recover-tomorrow":
-            _killed_run(root, "wrote-picklist")
+            _killed_run(root, "wrote-labels")   # before the upload files
             _plant_unfinished_writes(root)
             with _clock_a_day_ahead():
                 _rerun(root)

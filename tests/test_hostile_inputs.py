@@ -18,7 +18,7 @@ import xlsxwriter
 
 from batchship.cli import main
 from batchship.io import xlsx_guard
-from conftest import ORDER_HEADER, PRODUCT_HEADER, order_row, product_row, s10
+from conftest import ORDER_HEADER, PRODUCT_HEADER, order_row, product_row, s10, settled
 
 POOL_HEADER = ["channel", "tracking_number"]
 PAID = "2026-11-01 08:00:00"
@@ -121,6 +121,7 @@ def test_png_named_xlsx_is_rejected_as_an_image(ws):
 def test_zero_byte_file_is_rejected_as_empty(ws):
     _good_inputs(ws)
     (ws.root / "inbox" / "empty.xlsx").write_bytes(b"")
+    settled(ws.root / "inbox" / "empty.xlsx")   # an empty file is taken only once it is a minute old
     _run_rejecting(ws)
     _assert_good_batch_applied(ws)
     assert _one_problem(_rejected(ws, "empty.xlsx")) == "the file is empty"

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from conftest import ORDER_HEADER, PRODUCT_HEADER, Workspace, product_row, s10, write_csv
+from conftest import ORDER_HEADER, PRODUCT_HEADER, Workspace, product_row, s10, settled, write_csv
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PAID = "2026-11-01 08:00:00"
@@ -136,6 +136,7 @@ def batch(tmp_path_factory):
          "", ""]])
     write_csv(inbox / "=SUM(1).csv", ["warehouse", "sku", "on_hand", "shelf"], [["SZ", "A", "=1+1", ""]])
     outside_before = _files_outside(base, ws.root)
+    settled(inbox)   # its own config waits the default settle time for fresh files
     code = ws.run()
     return ws, code, outside_before, base
 

@@ -51,7 +51,10 @@ def shipped(shop: str, platform: str, order_id: str, item_id: str, sku: str, qua
 
 
 def write(rows: list[dict], tmp_path: Path, **kw) -> list[Path]:
-    return write_uploads(pd.DataFrame(rows), CONFIG, tmp_path / "out", ship_date=SHIP_DATE, **kw)
+    """The files written; every order must have fitted in them."""
+    paths, left_out = write_uploads(pd.DataFrame(rows), CONFIG, tmp_path / "out", ship_date=SHIP_DATE, **kw)
+    assert left_out == {}
+    return paths
 
 
 def only(paths: list[Path]) -> Path:
@@ -161,10 +164,20 @@ def test_amazon_japan_variant_is_shift_jis_with_three_header_rows(tmp_path):
 
 def test_japan_value_that_shift_jis_cannot_hold_is_refused_without_a_file(tmp_path):
     rows = [shipped("AmzJP", "amazon", "250-0000009-0000009", "1", "X", 1, "JP9", channel="Truck 🚚")]
-    with pytest.raises(BatchshipError) as err:
-        write(rows, tmp_path)
-    assert err.value.code == "upload_encoding"
-    assert list((tmp_path / "out").iterdir()) == []
+    paths, left_out = write_uploads(pd.DataFrame(rows), CONFIG, tmp_path / "out", ship_date=SHIP_DATE)
+    assert paths == [] and list((tmp_path / "out").iterdir()) == []
+    assert "cp932" in left_out[("AmzJP", "250-0000009-0000009")]
+
+
+def test_only_the_order_shift_jis_cannot_hold_is_left_out_of_the_japan_upload(tmp_path):
+    rows = [shipped("AmzJP", "amazon", "250-0000009-0000009", "1", "X", 1, "JP9", channel="Truck 🚚"),
+            shipped("AmzJP", "amazon", "250-0000008-0000008", "2", "Y", 1, "JP8"),
+            shipped("AmzJP", "amazon", "250-0000007-0000007", "3", "Z", 2, "JP7", channel="ヤマト便")]
+    paths, left_out = write_uploads(pd.DataFrame(rows), CONFIG, tmp_path / "out", ship_date=SHIP_DATE)
+    assert list(left_out) == [("AmzJP", "250-0000009-0000009")]
+    text = only(paths).read_bytes().decode("cp932")
+    assert "250-0000008-0000008" in text and "250-0000007-0000007" in text and "ヤマト便" in text
+    assert "250-0000009-0000009" not in text
 
 
 # ---------------------------------------------------------------- eBay
@@ -363,7 +376,8 @@ def test_rewrite_is_identical_and_leaves_no_temporary_files(tmp_path):
 def test_nothing_shipped_writes_nothing(tmp_path):
     rows = [shipped("Shop1", "shopify", "#1", "", "MUG", 1, "")]
     assert write(rows, tmp_path) == []
-    assert write_uploads(pd.DataFrame(columns=list(rows[0])), CONFIG, tmp_path / "o2", ship_date=SHIP_DATE) == []
+    assert write_uploads(pd.DataFrame(columns=list(rows[0])), CONFIG, tmp_path / "o2",
+                         ship_date=SHIP_DATE) == ([], {})
 
 
 def test_bad_ship_date_is_refused(tmp_path):

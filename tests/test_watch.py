@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from batchship.config import WatchSettings
-from batchship.inbox_files import inbox_candidates, is_ignored
-from batchship.watch import EMPTY_FILE_SETTLE_SECONDS, InboxWatcher
+from batchship.inbox_files import inbox_candidates, is_ignored, unsupported_reason
+from batchship.inbox_files import EMPTY_FILE_SETTLE_SECONDS
+from batchship.watch import InboxWatcher
 
 SETTLE = 0.4
 WAIT = 3.0   # upper bound for anything expected to happen; tests stay under 5 s
@@ -139,12 +140,12 @@ def test_excel_save_by_rename_is_picked_up(inbox, tmp_path, running, polling, te
 
 
 @modes
-def test_lock_temp_hidden_and_unknown_files_are_never_passed(inbox, tmp_path, running, polling):
+def test_lock_temp_hidden_and_backup_files_are_never_passed(inbox, tmp_path, running, polling):
     pipeline = Pipeline(tmp_path)
     running(settings(polling), pipeline)
     noise = ["~$orders.xlsx.bak", ".~lock.stock.xlsx#", "orders.xlsx.part", "report.crdownload",
              "stock.csv.filepart", ".hidden.csv", "Thumbs.db", "desktop.ini", ".DS_Store",
-             "notes.docx", "README", "orders.csv.swp"]
+             "README", "orders.csv.swp", "orders.csv~", "stock.xlsx.bak"]
     for name in noise:
         (inbox / name).write_bytes(b"x")
     (inbox / "stock.csv").write_bytes(b"sku,qty\nSKU-1,3\n")
@@ -348,7 +349,7 @@ def test_missing_inbox_is_reported_plainly(tmp_path):
 @pytest.mark.parametrize("name", [
     "~$orders.xlsx", ".~lock.orders.xlsx#", "orders.xlsx.tmp", "orders.csv.part", "x.filepart",
     "orders.csv.crdownload", "orders.partial", ".orders.csv.swp", ".hidden.xlsx", "Thumbs.db",
-    "THUMBS.DB", "desktop.ini", ".DS_Store", "README", "8A3B2C00", "orders.docx", "orders.csv~",
+    "THUMBS.DB", "desktop.ini", ".DS_Store", "README", "8A3B2C00", "orders.csv~", "orders.xlsx.bak",
     "orders.XLSX.TMP", "", "shopA/~$orders.xlsx",
 ])
 def test_is_ignored(name):
@@ -360,7 +361,17 @@ def test_is_ignored(name):
     "shopA/orders.csv", "注文 2024-05-01.csv",
 ])
 def test_is_not_ignored(name):
+    assert not is_ignored(name) and not unsupported_reason(name)
+
+
+@pytest.mark.parametrize("name, advice", [
+    ("orders.ods", "save it"), ("Stock.NUMBERS", "save it"), ("shopA/orders.xlsb", "save it"),
+    ("exports.zip", "unpack"), ("orders.json", "export"), ("scan.pdf", "sheets only"),
+    ("notes.docx", "sheets only"), ("orders.weird", "save it"),
+])
+def test_files_of_other_types_are_inputs_to_refuse_with_advice(name, advice):
     assert not is_ignored(name)
+    assert advice in unsupported_reason(name)
 
 
 def test_user_patterns_are_case_insensitive_globs():

@@ -2,11 +2,13 @@
 
 CONTRACT:
 
-    write_uploads(shipments, config, out_dir, *, ship_date) -> list[Path]
+    write_uploads(shipments, config, out_dir, *, ship_date) -> (list[Path], {(shop, order_id): why})
 
 ``shipments``: one row per order line that has a tracking number (Line columns
 plus "tracking_number" and "channel"). Writes one file per shop and platform,
 ``upload-<shop>-<platform>.<ext>``, ready to upload to the marketplace as it is.
+An order holding text the marketplace's file encoding cannot carry is left out of
+its file and returned with the reason, so one order cannot stop the others' upload.
 """
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ def upload_table(lines: pd.DataFrame, fmt: UploadFormat, platform: str, config: 
 
 
 def write_uploads(shipments: pd.DataFrame, config: Config, out_dir: Path, *, ship_date: str,
-                  templates_dir: Path = UPLOAD_TEMPLATES) -> list[Path]:
+                  templates_dir: Path = UPLOAD_TEMPLATES) -> tuple[list[Path], dict[tuple[str, str], str]]:
     try:
         date.fromisoformat(ship_date)
     except ValueError:
@@ -52,7 +54,7 @@ def write_uploads(shipments: pd.DataFrame, config: Config, out_dir: Path, *, shi
         frame[Line.raw] = ""
     frame = frame[frame[TRACKING].astype(str).str.strip() != ""]
     if frame.empty:
-        return []
+        return [], {}
 
     formats = load_upload_formats(templates_dir)
     known = {p for fmt in formats for p in fmt.platforms}
@@ -60,15 +62,48 @@ def write_uploads(shipments: pd.DataFrame, config: Config, out_dir: Path, *, shi
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    left_out: dict[tuple[str, str], str] = {}
     for (shop, platform), lines in frame.groupby([Line.shop, "_upload_platform"], sort=True):
         shop_cfg = config.shops.get(str(shop))
         fmt = choose_format(formats, str(platform), shop_cfg.marketplace if shop_cfg else "")
-        header, rows = upload_table(lines.drop(columns="_upload_platform"), fmt, str(platform),
-                                    config, ship_date)
+        lines = lines.drop(columns="_upload_platform")
         name = f"upload-{safe_name_part(str(shop))}-{safe_name_part(str(platform), 'platform')}.{fmt.extension}"
+
+        def table(some: pd.DataFrame) -> list[list[str]]:
+            header, rows = upload_table(some, fmt, str(platform), config, ship_date)
+            return [list(r) for r in fmt.preamble] + [header] + rows
+        all_rows = table(lines)
+        if _unencodable(all_rows, fmt.encoding) is not None:
+            refused = _orders_not_encodable(lines, table, fmt.encoding, name)
+            left_out.update(refused)
+            lines = lines[~pd.Series(list(zip(lines[Line.shop], lines[Line.order_id])),
+                                     index=lines.index).isin(refused)]
+            if lines.empty:
+                continue
+            all_rows = table(lines)
         path = inside(out_dir, name)
-        all_rows = [list(r) for r in fmt.preamble] + [header] + rows
-        write_delimited(path, all_rows, delimiter=fmt.delimiter, encoding=fmt.encoding,
-                        newline=fmt.newline)
+        write_delimited(path, all_rows, delimiter=fmt.delimiter, encoding=fmt.encoding, newline=fmt.newline)
         written.append(path)
-    return written
+    return written, left_out
+
+
+def _unencodable(rows: list[list[str]], encoding: str) -> str | None:
+    """The first text in ``rows`` that ``encoding`` cannot hold, or None (one encode call when all is well)."""
+    try:
+        "\x1f".join("\x1f".join(map(str, row)) for row in rows).encode(encoding)
+        return None
+    except UnicodeEncodeError as exc:
+        return exc.object[exc.start:exc.end]
+
+
+def _orders_not_encodable(lines: pd.DataFrame, table, encoding: str, file_name: str
+                          ) -> dict[tuple[str, str], str]:
+    """Each order whose own rows hold text the encoding cannot carry, with the reason."""
+    refused = {}
+    for key, order_lines in lines.groupby([Line.shop, Line.order_id], sort=True):
+        bad = _unencodable(table(order_lines), encoding)
+        if bad is not None:
+            refused[(str(key[0]), str(key[1]))] = (
+                f"{bad!r} cannot be written in {encoding}, the encoding of {file_name}: this order is left "
+                f"out of that upload; change the text at its source (or upload its tracking number by hand)")
+    return refused
