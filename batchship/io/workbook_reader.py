@@ -90,16 +90,15 @@ def _guard_zip_workbook(path: Path, limits: Limits) -> dict[str, SheetScan]:
         if name in sheet_of_part or name.startswith("xl/worksheets/"):
             sheet = sheet_of_part.get(name, "")
             scan = _scan_sheet_part(path, info, row_threshold, sheet)
-            if scan.row_is_exact and scan.max_row > limits.max_rows:
-                raise _too_many_rows(path, sheet, scan.max_row, limits)
-            if scan.grid_cells > limits.max_grid_cells and not scan.is_exact:
+            if not scan.is_exact and (scan.max_row > limits.max_rows or scan.grid_cells > limits.max_grid_cells):
                 # Only a bound (a few rows with far columns look like every row times those
-                # columns): measure the real used range before refusing anything.
+                # columns; a formatted empty cell counts as a row): measure the real used
+                # range before refusing anything.
                 extent = _measure_sheet_part(path, info, sheet)
                 extent.errors = extent.errors or scan.errors
                 scan = extent
-                if scan.max_row > limits.max_rows:
-                    raise _too_many_rows(path, sheet, scan.max_row, limits)
+            if scan.max_row > limits.max_rows:
+                raise _too_many_rows(path, sheet, scan.max_row, limits)
             if scan.grid_cells > limits.max_grid_cells:
                 raise _reject(path, f"the sheet's used range is {scan.used_range}: it reaches row "
                                     f"{scan.max_row:,} and column {column_letters(scan.max_col)}, "
