@@ -18,6 +18,9 @@ class Limits:
     """Absolute caps applied before and while parsing an input file."""
     max_file_bytes: int = 200 * 1024 * 1024
     max_rows: int = 1_000_000
+    # A workbook sheet's used range (A1 to its furthest row and column), in cells: the
+    # parser builds all of them. 1,000,000 rows x 80 columns fit; past this it needs gigabytes.
+    max_grid_cells: int = 80_000_000
     max_uncompressed_bytes: int = 1024 * 1024 * 1024   # xlsx is a zip: sum of entry sizes
     max_zip_entries: int = 10_000
     max_compression_ratio: int = 200                    # per zip entry

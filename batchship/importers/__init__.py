@@ -25,6 +25,7 @@ from .identify import UNRECOGNISED, identify
 from .mapping import map_sheet
 from .normalize import is_excel_error
 from .orders import build_lines, needs_file_shop, number_lines
+from .sheet_keys import keys_on_two_sheets
 from .shops import resolve_shop
 from .simple_kinds import build_records
 from .templates import Template, blank_headers, load_templates
@@ -94,6 +95,8 @@ def import_sheets(sheets: list[RawSheet], file_name: str, *, shop_hint: str, con
         notes += told
         frame[Source.file] = file_name
         frames.append((mapped, frame))
+    # Sheets are combined, but a record on two of them (a copied sheet) would count twice.
+    problems += keys_on_two_sheets(kind, frames)
 
     columns = KINDS[kind].columns
     finished = []

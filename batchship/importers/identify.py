@@ -139,7 +139,8 @@ UNRECOGNISED = "unrecognised"   # FileRejected code: no template claims any head
 
 
 def identify(sheets: list[RawSheet], templates: tuple[Template, ...], file_name: str) -> list[SheetMatch]:
-    """The claimed sheets of a file, all of one template; FileRejected otherwise."""
+    """The claimed sheets of a file, all of one template; FileRejected otherwise. Every
+    visible claimed sheet is read, for every kind; sheet_keys.py rejects a record on two of them."""
     matches: list[SheetMatch] = []
     seen: list[tuple[Fit, RawSheet, int]] = []
     # Hidden sheets hold lookups and leftovers; they count only when nothing else is there.

@@ -299,6 +299,10 @@ def build_lines(mapped: MappedSheet, file_shop: str = "", shops: dict[str, Shop]
     return frame, problems, notes
 
 
+# What one order is known by: its lines are numbered within it, and it is on one sheet of a workbook.
+ORDER_KEY = [Line.shop, Line.order_id]
+
+
 def number_lines(lines: pd.DataFrame) -> pd.Series:
     """line_no: 1.. within each (shop, order), in file order."""
-    return (lines.groupby([Line.shop, Line.order_id], sort=False).cumcount() + 1).astype("int64")
+    return (lines.groupby(ORDER_KEY, sort=False).cumcount() + 1).astype("int64")

@@ -78,12 +78,17 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
     return frame, problems, []
 
 
+def folded_keys(frame: pd.DataFrame, columns: list[str]):
+    """Each row's key as compared for repeats: spacing and case aside ("" for a blank part)."""
+    return zip(*(frame[c].str.strip().str.casefold() for c in columns))
+
+
 def _repeated_keys(mapped: MappedSheet, frame: pd.DataFrame, kind: str) -> list[Problem]:
     """One Problem per row that repeats an earlier row's key (spacing and case aside), naming that row."""
     if kind not in UNIQUE_KEYS:
         return []
     key, rule = UNIQUE_KEYS[kind]
-    keys = zip(*(frame[c].str.strip().str.casefold() for c in key))
+    keys = folded_keys(frame, key)
     first_seen: dict[tuple, int] = {}
     problems = []
     for folded, row, value in zip(keys, frame[Source.row], frame[key[-1]]):

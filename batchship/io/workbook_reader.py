@@ -13,11 +13,8 @@ from ..errors import FileRejected, Problem
 from .cell_text import row_text
 from .xlsx_guard import (PROLOG_SCAN_BYTES, check_prolog, iter_part, locate_parts,
                          open_central_directory)
-from .xlsx_sheet_scan import SheetScan, SheetXmlError, column_letters, scan_worksheet
+from .xlsx_sheet_scan import SheetScan, SheetXmlError, column_letters, measure_extent, scan_worksheet
 
-# The parser builds every cell from A1 to the furthest one; past this it would
-# need gigabytes. A real export of 1,000,000 rows x 26 columns fits.
-MAX_GRID_CELLS = 80_000_000
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 
 
@@ -93,12 +90,20 @@ def _guard_zip_workbook(path: Path, limits: Limits) -> dict[str, SheetScan]:
         if name in sheet_of_part or name.startswith("xl/worksheets/"):
             sheet = sheet_of_part.get(name, "")
             scan = _scan_sheet_part(path, info, row_threshold, sheet)
-            if scan.row_is_exact and scan.max_row > limits.max_rows:
+            if not scan.is_exact and (scan.max_row > limits.max_rows or scan.grid_cells > limits.max_grid_cells):
+                # Only a bound (a few rows with far columns look like every row times those
+                # columns; a formatted empty cell counts as a row): measure the real used
+                # range before refusing anything.
+                extent = _measure_sheet_part(path, info, sheet)
+                extent.errors = extent.errors or scan.errors
+                scan = extent
+            if scan.max_row > limits.max_rows:
                 raise _too_many_rows(path, sheet, scan.max_row, limits)
-            if scan.grid_cells > MAX_GRID_CELLS:
-                raise _reject(path, f"the sheet reaches row {scan.max_row:,} and column "
-                                    f"{column_letters(scan.max_col)}, {scan.grid_cells:,} cells in all; the "
-                                    f"limit is {MAX_GRID_CELLS:,}: delete the far-away cells or split the file",
+            if scan.grid_cells > limits.max_grid_cells:
+                raise _reject(path, f"the sheet's used range is {scan.used_range}: it reaches row "
+                                    f"{scan.max_row:,} and column {column_letters(scan.max_col)}, "
+                                    f"{scan.grid_cells:,} cells in all; the limit is {limits.max_grid_cells:,} "
+                                    f"cells (limits.max_grid_cells): delete the far-away cells or split the file",
                               sheet)
             if sheet:
                 scans[sheet] = scan
@@ -136,6 +141,13 @@ def _check_whole_part(path: Path, info) -> None:
 def _scan_sheet_part(path: Path, info, row_threshold: int, sheet: str) -> SheetScan:
     try:
         return scan_worksheet(lambda: _prolog_checked(path, info), row_threshold)
+    except SheetXmlError as exc:
+        raise _reject(path, f"the workbook is damaged: part {info.filename} cannot be read ({exc})", sheet)
+
+
+def _measure_sheet_part(path: Path, info, sheet: str) -> SheetScan:
+    try:
+        return measure_extent(lambda: _prolog_checked(path, info))
     except SheetXmlError as exc:
         raise _reject(path, f"the workbook is damaged: part {info.filename} cannot be read ({exc})", sheet)
 

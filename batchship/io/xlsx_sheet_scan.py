@@ -5,6 +5,12 @@ Two jobs:
   furthest cell, so a tiny part with one cell at XFD1048576 would need billions of
   cells. The bound is computed with byte searches that rarely match in ordinary
   sheets (3-letter columns, row numbers with many digits), so it costs little.
+  It is only a bound: a 3-row sheet with one cell in column XFD is bounded by
+  every row below the threshold times 16,384 columns. When the bound is over the
+  limit, ``measure_extent`` reads every cell reference for the real used range
+  (what the parser will build), so only a sheet that really is that big is refused.
+  The ``<dimension>`` tag is never trusted: writers leave it stale, and hostile
+  files make it say anything; the parser ignores it too.
 - recover Excel error values (#N/A, #DIV/0!, ...), which python-calamine returns as
   empty strings, indistinguishable from blank cells.
 """
@@ -14,6 +20,7 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from xml.sax.saxutils import unescape
 
 import defusedxml
@@ -26,6 +33,14 @@ _REF_2_LETTERS = re.compile(rb' r="[A-Z]{2}\d')
 _ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bt="e"[^>]*>')
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</", re.S)
+# A referenced cell's opening tag; and a whole cell tag that closes itself (attributes
+# quoted either way, so a quoted "/>" cannot end it early). A self-closed cell holds
+# nothing (formatting only) and the parser leaves it out of the grid; any other cell
+# counts, also one whose tag the scan cannot follow.
+_CELL_OPEN = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]+)"')
+_EMPTY_CELL = re.compile(rb'<(?:\w+:)?c r="[A-Z]{1,3}[0-9]+"'
+                         rb'(?:\s+[^\s=>/]+\s*=\s*(?:"[^"]*"|\'[^\']*\'))*\s*/>')
+_MAX_ROW_DIGITS = 9   # Excel stops at row 1,048,576
 
 
 class SheetXmlError(ValueError):
@@ -37,11 +52,17 @@ class SheetScan:
     max_row: int = 0          # upper bound of the last row number (1-based)
     max_col: int = 0          # upper bound of the last column number (1-based)
     row_is_exact: bool = False
+    is_exact: bool = False    # max_row and max_col are the real used range, not a bound
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row0, col0) -> "#N/A"
 
     @property
     def grid_cells(self) -> int:
         return self.max_row * self.max_col
+
+    @property
+    def used_range(self) -> str:
+        """As Excel writes it: "A1:XFD5" (the parser's grid always starts at A1)."""
+        return f"A1:{column_letters(max(self.max_col, 1))}{max(self.max_row, 1)}"
 
 
 def column_number(letters: bytes | str) -> int:
@@ -161,9 +182,35 @@ class _ChunkReader(io.RawIOBase):
         return n
 
 
+def measure_extent(open_chunks: Callable[[], Iterable[bytes]]) -> SheetScan:
+    """The sheet's real used range: the furthest row and column of a cell that holds
+    something. Reads every cell reference, so it costs a pass over the part; it is
+    called only when ``scan_worksheet``'s cheap bound is over the limit."""
+    scan = SheetScan(row_is_exact=True, is_exact=True)
+    tags = None
+    for body in _whole_rows(open_chunks()):
+        if tags is None:
+            m = _ROOT.search(body)
+            tags = _TagCounter((m.group(1) or b"") if m else b"")
+        if not tags.all_cells_referenced(body):
+            return _scan_by_position(open_chunks())
+        if b"/>" in body:
+            body = _EMPTY_CELL.sub(b"", body)
+        refs = _CELL_OPEN.findall(body)
+        if not refs:
+            continue
+        # max() over map() runs in C: a part of millions of cells takes seconds, not minutes
+        digits = list(map(itemgetter(1), refs))
+        if max(map(len, digits)) > _MAX_ROW_DIGITS:
+            raise SheetXmlError("a cell reference names a row beyond the last row Excel has")
+        scan.max_row = max(scan.max_row, max(map(int, digits)))
+        scan.max_col = max(scan.max_col, max(map(column_number, set(map(itemgetter(0), refs)))))
+    return scan
+
+
 def _scan_by_position(chunks: Iterable[bytes]) -> SheetScan:
     """Exact extents for sheets whose cells are placed by position instead of by reference."""
-    scan = SheetScan(row_is_exact=True)
+    scan = SheetScan(row_is_exact=True, is_exact=True)
     row = 0
     col = 0
     try:
@@ -179,9 +226,10 @@ def _scan_by_position(chunks: Iterable[bytes]) -> SheetScan:
                     row, col = int(ref.group(2)), column_number(ref.group(1))
                 else:
                     col += 1
-                scan.max_row = max(scan.max_row, row)
-                scan.max_col = max(scan.max_col, col)
             elif event == "end" and name == "c":
+                if len(el) or el.text:   # a cell with nothing inside is not in the parser's grid
+                    scan.max_row = max(scan.max_row, row)
+                    scan.max_col = max(scan.max_col, col)
                 if el.get("t") == "e":
                     v = next((child.text for child in el if child.tag.rsplit("}", 1)[-1] == "v"), None)
                     if v:
