@@ -203,6 +203,38 @@ def test_a_line_total_out_of_range_is_named_as_a_line_total(ws):
     assert not {"202-1", "202-2", "202-3"} & _order_ids(ws)
 
 
+def test_an_order_total_out_of_range_is_reported_on_its_row(tmp_path):
+    """Shopify's Total column is the order total: checked like every amount."""
+    from batchship.errors import FileRejected
+    from test_import_marketplaces import SHOPIFY_HEADER, load, shopify_rows, write_table
+    rows = shopify_rows()
+    rows[0]["Total"] = "1E+30"
+    rows[2]["Total"] = "Infinity"
+    with pytest.raises(FileRejected) as err:
+        load(write_table(tmp_path / "shopify.csv", SHOPIFY_HEADER, rows))
+    found = sorted((p.row, p.column, p.value, p.problem) for p in err.value.problems)
+    # row 3 continues order #1001: it carries the order's total and is named with it
+    assert found == [(2, "Total", "1E+30", "order total 1E+30 " + TOO_MUCH),
+                     (3, "Total", "1E+30", "order total 1E+30 " + TOO_MUCH),
+                     (4, "Total", "Infinity", "order total Infinity is not a number: write the number itself")]
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("1000000", None), ("+1000000", None), ("1000000.0", None), ("0001000000", None),
+    ("1000001", TOO_MANY), ("١٠٠٠٠٠٠٠", TOO_MANY),             # Arabic-Indic digits are digits too
+    ("-1E+30", "quantity -1E+30 " + EXPONENT), ("1.5E+03", EXPONENT), ("∞", NOT_A_NUMBER),
+    ("1" * 100_000, TOO_MANY),
+])
+def test_whole_numbers_at_and_beyond_the_cap(text, problem):
+    from batchship.importers.normalize import parse_whole
+    if problem is None:
+        assert parse_whole(text, minimum=1, what="quantity", maximum=QUANTITY.maximum, why=QUANTITY.why) == 1_000_000
+        return
+    with pytest.raises(ValueError) as err:
+        parse_whole(text, minimum=1, what="quantity", maximum=QUANTITY.maximum, why=QUANTITY.why)
+    assert problem in str(err.value) and len(str(err.value)) < 200
+
+
 # ---- stock counts ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("count, expected", [
