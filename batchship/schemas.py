@@ -129,24 +129,28 @@ def _source_columns() -> dict:
 
 
 def frame_schema(kind: str) -> pa.DataFrameSchema:
-    """The pandera schema of one canonical frame; validation is lazy so every problem is listed."""
-    nonneg = pa.Check.ge(0)
+    """The pandera schema of one canonical frame; validation is lazy so every problem is listed.
+    The upper bounds repeat the importers' range checks (importers/limits.py) as a backstop."""
+    from .importers.limits import ON_HAND, PAIRED_UNITS, QUANTITY, WEIGHT_G
+
+    def within(limit) -> list[pa.Check]:
+        return [pa.Check.ge(limit.minimum), pa.Check.le(limit.maximum)]
     cols: dict[str, pa.Column] = {}
     if kind == "orders":
         for c in Line.columns:
             cols[c] = _text
         cols[Line.line_no] = pa.Column(int, pa.Check.ge(1))
-        cols[Line.quantity] = pa.Column(int)
+        cols[Line.quantity] = pa.Column(int, pa.Check.le(QUANTITY.maximum))
         cols[Line.platform_status] = pa.Column(str, pa.Check.isin(PLATFORM_STATUSES))
         cols[Line.order_id] = pa.Column(str, pa.Check.str_length(min_value=1))
     elif kind == "stock":
         cols = {c: _text for c in Stock.columns}
-        cols[Stock.on_hand] = pa.Column(int, nonneg)
+        cols[Stock.on_hand] = pa.Column(int, within(ON_HAND))
         cols[Stock.sku] = pa.Column(str, pa.Check.str_length(min_value=1))
         cols[Stock.warehouse] = pa.Column(str, pa.Check.str_length(min_value=1))
     elif kind == "products":
         cols = {c: _text for c in Product.columns}
-        cols[Product.weight_g] = pa.Column(int, nonneg, nullable=True)
+        cols[Product.weight_g] = pa.Column(int, within(WEIGHT_G), nullable=True)
         cols[Product.sku] = pa.Column(str, pa.Check.str_length(min_value=1))
     elif kind == "tracking_pool":
         cols = {c: _text for c in PoolNumber.columns}
@@ -157,7 +161,7 @@ def frame_schema(kind: str) -> pa.DataFrameSchema:
         cols[ShipScan.reference] = pa.Column(str, pa.Check.str_length(min_value=1))
     elif kind == "pairing":
         cols = {c: _text for c in Pairing.columns}
-        cols[Pairing.quantity] = pa.Column(int, pa.Check.ge(1))
+        cols[Pairing.quantity] = pa.Column(int, within(PAIRED_UNITS))
     elif kind == "actions":
         cols = {c: _text for c in Action.columns}
         cols[Action.action] = pa.Column(str, pa.Check.isin(Action.ACTIONS))

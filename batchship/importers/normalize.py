@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .limits import bound_words, larger_than, odd_number, whole_too_large
+
 # --- text, ids, headers -----------------------------------------------------
 
 EXCEL_ERRORS = frozenset({
@@ -67,13 +69,20 @@ def header_key(text: str) -> str:
 _WHOLE = re.compile(r"^\+?(\d+)(?:\.0*)?$")
 
 
-def parse_whole(text: str, *, minimum: int, what: str) -> int:
+def parse_whole(text: str, *, minimum: int, what: str, maximum: int | None = None, why: str = "") -> int:
     """A count such as a quantity. "3" and "3.0" (spreadsheet numbers) are 3;
-    "1.5", "-2" and "" are refused with ``what`` named in the message."""
-    m = _WHOLE.match(text.strip())
-    if not m or int(m.group(1)) < minimum:
-        bound = "greater than 0" if minimum == 1 else f"of at least {minimum}"
-        raise ValueError(f"{what} must be a whole number {bound}")
+    "1.5", "-2" and "" are refused with ``what`` named in the message. With
+    ``maximum``, larger numbers, infinity and exponent forms ("1E+20") are refused
+    saying so (``why`` tells the reader where the maximum comes from)."""
+    s = text.strip()
+    m = _WHOLE.match(s)
+    if maximum is not None:
+        if not m and (odd := odd_number(s, what, maximum, why)):
+            raise ValueError(odd)
+        if m and whole_too_large(m.group(1), maximum):
+            raise ValueError(larger_than(what, s, maximum, why))
+    if not m or len(m.group(1)) > 4000 or int(m.group(1)) < minimum:   # int() refuses 4300+ digits
+        raise ValueError(f"{what} must be a whole number {bound_words(minimum)}")
     return int(m.group(1))
 
 

@@ -19,6 +19,7 @@ from ..errors import Problem
 from ..schemas import Line, PLATFORM_STATUSES, Source
 from .mapping import (FALLBACK_PREFIX, GROUP, RAW, STATUS_PREFIX, SUMMARY, UNLESS_SUFFIX, MappedSheet,
                       apply_fallbacks, distinct_map, header_of, problems_where)
+from .limits import QUANTITY
 from .normalize import header_key, pad_postcode, parse_whole
 from .values import currencies, datetimes, money, per_unit, report, whole_numbers
 
@@ -261,7 +262,7 @@ def build_lines(mapped: MappedSheet, file_shop: str = "", shops: dict[str, Shop]
                      f"'{mapped.fallback_headers[Line.platform_sku]}' is used as the platform SKU "
                      f"(pair it to a warehouse SKU in a pairing sheet)")
 
-    quantity, qty_problems = whole_numbers(mapped, frame, Line.quantity, minimum=1, what="quantity")
+    quantity, qty_problems = whole_numbers(mapped, frame, Line.quantity, QUANTITY)
     problems += qty_problems
     frame[Line.quantity] = quantity
 
@@ -271,11 +272,13 @@ def build_lines(mapped: MappedSheet, file_shop: str = "", shops: dict[str, Shop]
               else pd.Series("", index=frame.index, dtype="str"))
     stated = stated.where(stated != "", _shop_setting(shops, frame[Line.shop], "currency").str.upper())
     known = stated.where(stated != "", t.currency)
-    price, price_marker, p1 = money(mapped, frame, Line.unit_price, known)
+    spec = t.columns.get(Line.unit_price)
+    line_total = spec is not None and spec.line_total
+    price, price_marker, p1 = money(mapped, frame, Line.unit_price, known,
+                                    what="line total" if line_total else "unit price")
     total, total_marker, p2 = money(mapped, frame, Line.order_total, known)
     problems += p1 + p2
-    spec = t.columns.get(Line.unit_price)
-    if spec is not None and spec.line_total:
+    if line_total:
         price = per_unit(price, frame[Line.quantity])
     frame[Line.currency] = currencies([price_marker, total_marker], stated, t.currency, frame.index)
     frame[Line.unit_price] = price

@@ -6,6 +6,7 @@ import pandas as pd
 from ..countries import to_iso2
 from ..errors import Problem
 from ..schemas import KINDS, Action, Pairing, PoolNumber, Product, ShipScan, Source, Stock
+from .limits import ON_HAND, PAIRED_UNITS, WEIGHT_G
 from .mapping import MappedSheet, apply_fallbacks, distinct_map, header_of, problems_where
 from .normalize import header_key
 from .values import currencies, money, whole_numbers
@@ -48,7 +49,7 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
         problems += problems_where(mapped, frame, frame[column] == "", column, f"missing {label}")
 
     if kind == "stock":
-        frame[Stock.on_hand], p = whole_numbers(mapped, frame, Stock.on_hand, minimum=0, what="on hand")
+        frame[Stock.on_hand], p = whole_numbers(mapped, frame, Stock.on_hand, ON_HAND)
         problems += p
     elif kind == "products":
         column = frame[Product.declared_currency] if Product.declared_currency in mapped.headers else None
@@ -61,12 +62,12 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
         stated = (amounts != "") | (frame[Product.declared_currency] != "")
         frame[Product.declared_currency] = currency.where(stated, "")
         frame[Product.declared_value] = amounts
-        frame[Product.weight_g], p = whole_numbers(mapped, frame, Product.weight_g, minimum=0,
-                                                   what="weight in grams", blank_ok=True)
+        frame[Product.weight_g], p = whole_numbers(mapped, frame, Product.weight_g, WEIGHT_G,
+                                                   blank_ok=True)
         problems += p
         frame[Product.origin_country] = distinct_map(frame[Product.origin_country], to_iso2)
     elif kind == "pairing":
-        frame[Pairing.quantity], p = whole_numbers(mapped, frame, Pairing.quantity, minimum=1, what="quantity")
+        frame[Pairing.quantity], p = whole_numbers(mapped, frame, Pairing.quantity, PAIRED_UNITS)
         problems += p
     elif kind == "actions":
         words = frame[Action.action].map(lambda text: ACTION_WORDS.get(header_key(text), ""))

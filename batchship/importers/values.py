@@ -14,6 +14,7 @@ import pandera.errors as pa_errors
 
 from ..errors import Problem
 from ..schemas import Source, frame_schema
+from .limits import MONEY_MAX, MONEY_WHY, WholeLimit, bound_words, check_money, odd_number
 from .mapping import MappedSheet, header_of, problems_where
 from .normalize import (DAY_FIRST, MONTH_FIRST, money_text, parse_datetime, parse_money, parse_whole,
                         resolve_currency, slash_date_order)
@@ -54,17 +55,17 @@ def report(mapped: MappedSheet, frame: pd.DataFrame, target: str, bad: pd.Series
     return problems
 
 
-def whole_numbers(mapped: MappedSheet, frame: pd.DataFrame, target: str, *, minimum: int, what: str,
+def whole_numbers(mapped: MappedSheet, frame: pd.DataFrame, target: str, limit: WholeLimit, *,
                   blank_ok: bool = False) -> tuple[pd.Series, list[Problem]]:
-    """Integer column (nullable Int64 when ``blank_ok``); bad and blank cells reported."""
+    """Integer column (nullable Int64 when ``blank_ok``) within ``limit``; bad and blank cells reported."""
     text = frame[target]
-    parsed, bad, messages = parse_distinct(text, lambda v: parse_whole(v, minimum=minimum, what=what))
+    parsed, bad, messages = parse_distinct(text, lambda v: parse_whole(
+        v, minimum=limit.minimum, what=limit.what, maximum=limit.maximum, why=limit.why))
     problems = report(mapped, frame, target, bad, messages)
     if not blank_ok:
         blank = text == ""
         problems += problems_where(mapped, frame, blank, target,
-                                   f"{what} must be a whole number " +
-                                   ("greater than 0" if minimum == 1 else f"of at least {minimum}"))
+                                   f"{limit.what} must be a whole number {bound_words(limit.minimum)}")
     values = pd.array(parsed.where(~bad, None).tolist(), dtype="Int64")
     if blank_ok:
         return pd.Series(values, index=frame.index), problems
@@ -83,17 +84,35 @@ def _with_context(series: pd.Series, context: pd.Series | None) -> pd.Series:
     return series.where(series == "", series + _PAIR + context.astype("str"))
 
 
-def money(mapped: MappedSheet, frame: pd.DataFrame, target: str, known: pd.Series | None = None
-          ) -> tuple[pd.Series, pd.Series, list[Problem]]:
+NOT_MONEY = "not a money amount (expected e.g. 12.50 or EUR 12,50)"
+
+
+def money(mapped: MappedSheet, frame: pd.DataFrame, target: str, known: pd.Series | None = None,
+          what: str = "") -> tuple[pd.Series, pd.Series, list[Problem]]:
     """(canonical decimal text per row, currency marker per row, problems) of a
-    money column; ``known`` is each row's currency where the cell does not say."""
+    money column; ``known`` is each row's currency where the cell does not say.
+    Amounts outside the money range of ``limits`` are problems; ``what`` names
+    the column in their messages (default: the canonical name in words)."""
+    what = what or target.replace("_", " ")
+
     def parse(pair: str) -> tuple:
         cell, _, currency = pair.partition(_PAIR)
         return parse_money(cell, currency)       # cached: the second pass below is free
+
+    def amount_text(pair: str) -> str:
+        cell = pair.partition(_PAIR)[0]
+        odd = odd_number(cell, what, MONEY_MAX, MONEY_WHY)
+        if odd:
+            raise ValueError(odd)
+        try:
+            amount = parse(pair)[0]
+        except ValueError:
+            raise ValueError(NOT_MONEY) from None
+        return money_text(check_money(amount, cell, what))
     cells = _with_context(frame[target], known)
-    text, bad, _ = parse_distinct(cells, lambda v: money_text(parse(v)[0]))
+    text, bad, messages = parse_distinct(cells, amount_text)
     markers, _, _ = parse_distinct(cells, lambda v: parse(v)[1])
-    problems = problems_where(mapped, frame, bad, target, "not a money amount (expected e.g. 12.50 or EUR 12,50)")
+    problems = report(mapped, frame, target, bad, messages)
     return text.fillna("").astype("str"), markers.fillna("").astype("str"), problems
 
 

@@ -333,6 +333,8 @@ class _LabelPage:
         c_weight = c_value - 17 * em
         c_origin = c_weight - 19 * em
         c_hs = c_origin - 14 * em
+        # Very large weights and values are cut to their column rather than printed over the next one.
+        weight_room, value_room = c_weight - c_origin - 1, c_value - c_weight - 1
         y += line
         for text, at, right in (("Qty × description", inner, False), ("HS code", c_hs, False),
                                 ("Origin", c_origin, False), ("Weight", c_weight, True),
@@ -349,20 +351,25 @@ class _LabelPage:
             text = pen.truncate(f"{item.quantity} × {item.description}", c_hs - inner - 1.5, size)
             pen.draw(inner, y - 0.6, text, size)
             pen.draw(c_hs, y - 0.6, pen.truncate(item.hs_code, c_origin - c_hs - 0.5, size), size)
-            pen.draw(c_origin, y - 0.6, pen.truncate(item.origin, 8 * em, size), size)
-            pen.draw_right(c_weight, y - 0.6, f"{item.weight_g} g", size)
-            pen.draw_right(c_value, y - 0.6, f"{item.value:.2f} {item.currency}", size)
+            origin = pen.truncate(item.origin, 8 * em, size)
+            pen.draw(c_origin, y - 0.6, origin, size)
+            room = c_weight - c_origin - pen.width(origin, size) - 1
+            pen.draw_right(c_weight, y - 0.6, pen.truncate(f"{item.weight_g} g", room, size), size)
+            pen.draw_right(c_value, y - 0.6, pen.truncate(f"{item.value:.2f} {item.currency}", value_room, size),
+                           size)
         if hidden:
             y += line
             qty = sum(item.quantity for item in hidden)
             pen.draw(inner, y - 0.6, f"+{len(hidden)} more articles ({qty} pcs)", size)
-            pen.draw_right(c_weight, y - 0.6, f"{sum(item.weight_g for item in hidden)} g", size)
-            pen.draw_right(c_value, y - 0.6, _money(hidden), size)
+            pen.draw_right(c_weight, y - 0.6, pen.truncate(f"{sum(item.weight_g for item in hidden)} g",
+                                                           weight_room, size), size)
+            pen.draw_right(c_value, y - 0.6, pen.truncate(_money(hidden), value_room, size), size)
         y += line
         pdf.line(x0, y - line + 0.2, x1, y - line + 0.2)
         pen.draw(inner, y - 0.6, "Total", size, bold=True)
-        pen.draw_right(c_weight, y - 0.6, f"{sum(item.weight_g for item in t.customs)} g", size, bold=True)
-        total = pen.truncate(_money(t.customs), c_value - c_weight - 1, size, bold=True)
+        weight = pen.truncate(f"{sum(item.weight_g for item in t.customs)} g", weight_room, size, bold=True)
+        pen.draw_right(c_weight, y - 0.6, weight, size, bold=True)
+        total = pen.truncate(_money(t.customs), value_room, size, bold=True)
         pen.draw_right(c_value, y - 0.6, total, size, bold=True)
         y += line
         dated = f"Date {t.date}" if t.date else ""
