@@ -136,7 +136,9 @@ def is_open_in_editor(path: Path) -> bool:
     A workbook that is still open will usually be saved again; taking it now would
     process a version the user has not finished with.
     """
-    return any(lock.exists() for lock in lock_files_for(path))
+    # lexists, not Path.exists: a lock name over the length limit (a long input name plus
+    # ".~lock." and "#") raises there, and can never exist anyway.
+    return any(os.path.lexists(lock) for lock in lock_files_for(path))
 
 
 def inbox_relative(inbox: Path, path: Path) -> str | None:

@@ -21,7 +21,8 @@ from .config import Config
 from .environment import environment_problem
 from .faults import checkpoint
 from .store import Store
-from .workspace import Workspace, fitting_name
+from .file_names import fitting_name
+from .workspace import Workspace
 from .writers.labels import CustomsItem, LabelData, render_labels
 from .writers.picklist_pdf import PickRow, render_picklist
 from .writers.upload_files import safe_name_part
@@ -84,17 +85,13 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     label_problems = step("labels", _labels, out, ready, ready_lines, config, _run_day(run_id), written,
                           default={})
     upload_problems = step("uploads", _uploads, out, orders, lines, events, config, run_id, written, default={})
-    checkpoint("wrote-uploads")
     events = _with_problems(_with_problems(events, ready, "label problem", label_problems, "tracking_number"),
                             orders, "upload problem", upload_problems, ("shop", "order_id"))
     written += [p for p in [step("orders.xlsx", _orders_workbook, out, orders, lines, events,
                                  store.run_files(run_id))] if p]
-    checkpoint("wrote-orders")
     written += [p for p in [step("stock.xlsx", _stock_workbook, out, store, run_id)] if p]
-    checkpoint("wrote-stock")
     if len(ready):
         written += step("pick list", _picklist, out, ready_lines, store, run_id, default=[])
-        checkpoint("wrote-picklist")
 
     _flush_to_disk(written, out)
     reports = _settle_files(ws, store, run_id, failed)
@@ -133,6 +130,7 @@ def _uploads(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, events: pd.Da
     # The run's own day, not today: outputs finished after a crash must not change.
     paths, left_out = write_uploads(_as_marketplace_lines(ship_lines), config, out, ship_date=_run_day(run_id))
     written += paths
+    checkpoint("wrote-uploads")
     return left_out
 
 
@@ -178,12 +176,14 @@ def _orders_workbook(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, event
                                                                            kind="stable")
     files_sheet = files[["name", "outcome", "detail"]]
     line_sheet = lines[LINE_SHEET_COLUMNS].sort_values(["shop", "order_id", "line_no"], kind="stable")
-    return write_workbook(out / "orders.xlsx", [
+    path = write_workbook(out / "orders.xlsx", [
         ("orders", _as_numbers(sheet, MONEY_COLUMNS)),
         ("lines", _as_numbers(line_sheet, MONEY_COLUMNS)),
         ("exceptions", exceptions),
         ("files", files_sheet),
     ])
+    checkpoint("wrote-orders")
+    return path
 
 
 def _as_numbers(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -208,8 +208,10 @@ def _stock_workbook(out: Path, store: Store, run_id: str) -> Path:
     to_buy["available"] = to_buy["available"].fillna(0).astype("int64").clip(lower=0)
     to_buy["to_buy"] = to_buy["waiting"] - to_buy["available"]
     to_buy = to_buy[to_buy["to_buy"] > 0][["warehouse", "sku", "waiting", "available", "to_buy", "orders"]]
-    return write_workbook(out / "stock.xlsx", [("stock", stock), ("to buy", to_buy),
+    path = write_workbook(out / "stock.xlsx", [("stock", stock), ("to buy", to_buy),
                                                ("movements", store.movements(run_id))])
+    checkpoint("wrote-stock")
+    return path
 
 
 def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config, day: str,
@@ -267,6 +269,7 @@ def _picklist(out: Path, lines: pd.DataFrame, store: Store, run_id: str) -> list
                     orders=tuple(r.orders.split(", "))) for r in pick.itertuples(index=False)]
     pdf = out / "picklist.pdf"
     render_picklist(rows, pdf, title=f"Pick list {run_id}")
+    checkpoint("wrote-picklist")
     return [pdf, xlsx]
 
 
@@ -320,18 +323,19 @@ def _settle_file(ws: Workspace, claimed: Path, r, run_id: str, failed: list[str]
     dest.parent.mkdir(parents=True, exist_ok=True)
     report = ""
     if outcome == "rejected":
-        frame = pd.DataFrame(problems, columns=["sheet", "row", "column", "value", "problem"])
+        frame = pd.DataFrame([{"sheet": "", "row": None, "column": "", "value": "", **p} for p in problems],
+                             columns=["sheet", "row", "column", "value", "problem"])
         frame["row"] = frame["row"].astype("Int64")
         path = dest.with_name(fitting_name(dest.name, tail=".errors.xlsx"))
         try:
-            write_workbook(path, [("errors", frame.fillna({"sheet": "", "column": "", "value": ""}))])
+            write_workbook(path, [("errors", frame)])
             report = path.relative_to(ws.root).as_posix()
+            checkpoint("wrote-errors-report")
         except Exception as exc:   # the file still goes to failed/; its problems stay in orders.xlsx
             if environment_problem(exc):
                 raise
             log.exception("run %s: could not write %s", run_id, path.name)
             failed.append(f"errors report for {r.claimed_path}: {exc.__class__.__name__}: {exc}")
-        checkpoint("wrote-errors-report")
     os.replace(claimed, dest)
     checkpoint("settled-file")
     return report

@@ -16,6 +16,7 @@ def format_summary(report: RunReport, root: Path) -> str:
         out.append(f"completed run {run_id}, which had been interrupted: {len(files.get('applied', []))} "
                    f"applied, {len(files.get('rejected', []))} rejected, {summary.get('labels', 0)} labels "
                    f"(outputs in outbox/{run_id})")
+        out += _file_lines(summary)
     if not report.run_id:
         out.append("nothing to do yet: no file in inbox/ is ready" if report.waiting
                    else "nothing to do: no new files in inbox/")
@@ -26,11 +27,7 @@ def format_summary(report: RunReport, root: Path) -> str:
     out.append(f"run {report.run_id}")
     out.append(f"  files: {len(files.get('applied', []))} applied, {len(files.get('rejected', []))} rejected, "
                f"{len(files.get('duplicate', []))} skipped as already applied")
-    reports = s.get("error_reports", {})
-    for name in files.get("rejected", []):
-        out.append(f"    rejected: {name} -> see {reports.get(name, f'failed/{name}.errors.xlsx')}")
-    for name in sorted(set(reports) - set(files.get("rejected", []))):
-        out.append(f"    changed after it was read, not archived: {name} -> see {reports[name]}")
+    out += _file_lines(s)
     for name in files.get("duplicate", []):
         out.append(f"    skipped (same content applied before): {name}")
     for note in s.get("notes", []):
@@ -48,10 +45,24 @@ def format_summary(report: RunReport, root: Path) -> str:
         out.append(f"  handover scans not applied: {s['scan_problems']} (see the exceptions sheet)")
     if s.get("action_problems"):
         out.append(f"  staff decisions not applied: {s['action_problems']} (see the exceptions sheet)")
+    if s.get("upload_problems"):
+        out.append(f"  orders left out of upload files: {len(s['upload_problems'])} (see the exceptions sheet)")
+    for problem in s.get("output_problems", []):
+        out.append(f"  outputs not written: {problem} (please report this; the batch itself is applied)")
     if report.outbox is not None:
         out.append(f"  outputs: {report.outbox}")
     out += _waiting_lines(report.waiting)
     return "\n".join(out)
+
+
+def _file_lines(summary: dict) -> list[str]:
+    """Where each rejected file's report is, and files that changed after they were applied."""
+    rejected = summary.get("files", {}).get("rejected", [])
+    reports = summary.get("error_reports", {})
+    lines = [f"    rejected: {name} -> see {reports.get(name, f'failed/{name}.errors.xlsx')}" for name in rejected]
+    lines += [f"    changed after it was read, not archived: {name} -> see {reports[name]}"
+              for name in sorted(set(reports) - set(rejected))]
+    return lines
 
 
 def _waiting_lines(waiting: list[tuple[str, str]]) -> list[str]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -11,10 +10,9 @@ from pathlib import Path
 from .config import WatchSettings
 from .errors import WorkspaceBusy
 from .faults import checkpoint
+from .file_names import fitting_name
 from .inbox_files import inbox_candidates, waiting_reason
 
-# Most file systems cap one name at 255 bytes; names we derive stay under it.
-MAX_NAME_BYTES = 255
 
 STATE_DIR = ".batchship"
 
@@ -127,22 +125,6 @@ def _free_name(path: Path) -> Path:
         if not candidate.exists():
             return candidate
     raise FileExistsError(path)
-
-
-def fitting_name(name: str, tag: str = "", tail: str = "") -> str:
-    """``stem + tag + suffix + tail`` within MAX_NAME_BYTES: a stem that would make it longer is
-    cut and given a short hash of the whole name, so two long names stay two names."""
-    dot = name.rfind(".")
-    stem, suffix = (name[:dot], name[dot:]) if dot > 0 else (name, "")
-    if len(suffix.encode()) > 16:
-        stem, suffix = name, ""
-    whole = stem + tag + suffix + tail
-    if len(whole.encode()) <= MAX_NAME_BYTES:
-        return whole
-    digest = "~" + hashlib.sha256(name.encode()).hexdigest()[:8]
-    room = MAX_NAME_BYTES - len((digest + tag + suffix + tail).encode())
-    cut = stem.encode()[:room].decode("utf-8", errors="ignore")
-    return cut + digest + tag + suffix + tail
 
 
 class WorkspaceLock:

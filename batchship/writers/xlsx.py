@@ -13,6 +13,7 @@ import pandas as pd
 import xlsxwriter
 
 from ..faults import checkpoint
+from ..file_names import fitting_name
 
 _SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
                  "constant_memory": True}
@@ -21,7 +22,7 @@ _MAX_WIDTH = 60
 
 def write_workbook(path: Path, sheets: list[tuple[str, pd.DataFrame]]) -> Path:
     """Write sheets to ``path`` atomically (temporary name, then rename)."""
-    tmp = path.with_name(path.name + ".partial")
+    tmp = path.with_name(fitting_name(path.name, tail=".partial"))
     wb = xlsxwriter.Workbook(str(tmp), _SAFE_OPTIONS)
     try:
         header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1})
