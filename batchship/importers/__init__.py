@@ -29,6 +29,7 @@ from .sheet_keys import keys_on_two_sheets
 from .shops import resolve_shop
 from .simple_kinds import build_records
 from .templates import Template, blank_headers, load_templates
+from .text_limits import too_long
 from .values import schema_problems
 
 __all__ = ["Imported", "load_file", "import_sheets", "blank_headers", "load_templates"]
@@ -91,7 +92,7 @@ def import_sheets(sheets: list[RawSheet], file_name: str, *, shop_hint: str, con
             frame, found, told = build_lines(mapped, file_shop=shop or "", shops=config.shops)
         else:
             frame, found, told = build_records(mapped)
-        problems += found
+        problems += found + too_long(mapped, frame)
         notes += told
         frame[Source.file] = file_name
         frames.append((mapped, frame))

@@ -25,7 +25,14 @@ UNIQUE_KEYS = {
     "stock": ([Stock.warehouse, Stock.sku], "a count lists each warehouse and SKU once; stock is kept per "
                                             "warehouse and SKU, whatever the shelf"),
     "products": ([Product.sku], "the product list names each SKU once"),
+    "pairing": ([Pairing.shop, Pairing.platform_sku, Pairing.sku],
+                "a pairing names each warehouse SKU of a platform SKU once, with its quantity"),
+    "actions": ([Action.shop, Action.order_id], "a decision sheet names each order once, or two decisions "
+                                                "would contradict each other"),
 }
+# Key columns a sheet may leave blank: no shop means every shop (pairing) or the only shop
+# holding that order id (actions).
+BLANK_MEANS_ANY = {Pairing.shop}
 # Words staff write in an action sheet, after header_key folding (lower case, single spaces).
 ACTION_WORDS = {
     "approve": Action.APPROVE, "approved": Action.APPROVE, "release": Action.APPROVE, "ok": Action.APPROVE,
@@ -92,8 +99,9 @@ def _repeated_keys(mapped: MappedSheet, frame: pd.DataFrame, kind: str) -> list[
     keys = folded_keys(frame, key)
     first_seen: dict[tuple, int] = {}
     problems = []
+    required = [i for i, column in enumerate(key) if column not in BLANK_MEANS_ANY]
     for folded, row, value in zip(keys, frame[Source.row], frame[key[-1]]):
-        if "" in folded:   # a missing key value is reported as missing already
+        if any(folded[i] == "" for i in required):   # a missing key value is reported as missing already
             continue
         if folded in first_seen:
             problems.append(Problem(f"repeats row {first_seen[folded]}: {rule}", sheet=mapped.sheet_name,

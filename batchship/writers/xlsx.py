@@ -18,6 +18,7 @@ from ..file_names import fitting_name
 _SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
                  "constant_memory": True}
 _MAX_WIDTH = 60
+_MAX_CELL = 32_767
 
 
 def write_workbook(path: Path, sheets: list[tuple[str, pd.DataFrame]]) -> Path:
@@ -56,4 +57,9 @@ def _cells(series: pd.Series) -> list:
         return series.tolist()
     if pd.api.types.is_integer_dtype(series) or pd.api.types.is_float_dtype(series):
         return [None if pd.isna(v) else v for v in series.tolist()]
-    return ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in series.tolist()]
+    return ["" if v is None or (isinstance(v, float) and v != v) else _fitting(str(v)) for v in series.tolist()]
+
+
+def _fitting(text: str) -> str:
+    # Excel holds 32,767 characters in a cell; xlsxwriter would cut a longer text without a mark.
+    return text if len(text) <= _MAX_CELL else text[:_MAX_CELL - 1] + "…"
