@@ -42,6 +42,23 @@ class Channel:
     name: str
     label_size: str = "100x150"    # or "100x100"
     carriers: dict[str, str] = field(default_factory=dict)  # platform -> carrier name/code on that platform
+    booking: "Booking | None" = None   # how an "api" channel books its parcels; None: numbers from the pool
+
+    @property
+    def source(self) -> str:
+        return "api" if self.booking else "pool"
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A channel whose tracking numbers come from a forwarder's or gateway's API."""
+    forwarder: str                   # templates/carriers/<forwarder>.toml
+    product_code: str                # the forwarder's channel/product code
+    credentials: dict[str, str] = field(default_factory=dict)   # mapping name -> environment variable name
+    base_url: str = ""               # overrides the mapping's
+    concurrency: int = 16
+    timeout_seconds: float = 30.0
+    retries: int = 3                 # after the first try, for timeouts, dropped connections and 5xx
 
 
 @dataclass(frozen=True)
@@ -116,7 +133,8 @@ def load_config(workspace: Path) -> Config:
 
 _TOP_LEVEL = {"shops", "channels", "logistics", "limits", "watch", "store", "sender", "labels"}
 _SHOP_KEYS = {"name", "platform", "marketplace", "notify_customer", "currency", "country", "timezone"}
-_CHANNEL_KEYS = {"name", "label_size", "carriers"}
+_CHANNEL_KEYS = {"name", "label_size", "carriers", "source", "forwarder", "product_code", "credentials",
+                 "base_url", "concurrency", "timeout_seconds", "retries"}
 _RULE_KEYS = {"channel", "warehouse", "countries", "shops", "min_weight_g", "max_weight_g", "min_value",
               "max_value"}
 _LABEL_KEYS = {"customs_category", "cjk_font"}
@@ -167,6 +185,37 @@ def _settings(cls, table, where: str):
     return cls(**values)
 
 
+def _booking(item: dict, where: str) -> Booking | None:
+    source = str(item.get("source", "pool"))
+    if source not in ("pool", "api"):
+        raise ConfigError(f"{where}: source must be \"pool\" (numbers from a tracking pool file) or \"api\" "
+                          f"(booked with a forwarder), not {source!r}")
+    if source == "pool":
+        stray = sorted({"forwarder", "product_code", "credentials", "base_url"} & set(item))
+        if stray:
+            raise ConfigError(f"{where}: {', '.join(stray)} only apply to source = \"api\"")
+        return None
+    for key in ("forwarder", "product_code"):
+        if not isinstance(item.get(key), str) or not item[key].strip():
+            raise ConfigError(f"{where}: source = \"api\" needs {key} = \"...\"")
+    credentials = item.get("credentials", {})
+    if not isinstance(credentials, dict) or not all(isinstance(v, str) for v in credentials.values()):
+        raise ConfigError(f"{where}: credentials must be a table of environment variable names, such as "
+                          "{ api_secret = \"YUN_API_SECRET\" }")
+    numbers = {}
+    for key, default, whole in (("concurrency", 16, True), ("timeout_seconds", 30.0, False), ("retries", 3, True)):
+        value = item.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and not isinstance(value, int)):
+            raise ConfigError(f"{where}: {key} must be a {'whole ' if whole else ''}number, not {value!r}")
+        low = {"concurrency": 1, "timeout_seconds": 0.1, "retries": 0}[key]
+        if value < low or value > (256 if key == "concurrency" else 600):
+            raise ConfigError(f"{where}: {key} {value!r} is out of range")
+        numbers[key] = value
+    return Booking(forwarder=item["forwarder"].strip(), product_code=item["product_code"].strip(),
+                   credentials={str(k): v for k, v in credentials.items()},
+                   base_url=str(item.get("base_url", "")).rstrip("/"), **numbers)
+
+
 def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
     _checked(data, _TOP_LEVEL, (), where)
     shops = {}
@@ -196,7 +245,8 @@ def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
             raise ConfigError(f"{where}: channel {item['name']!r}: carriers must be a table such as "
                               "{ amazon = \"Yanwen\" }")
         channels[str(item["name"])] = Channel(name=str(item["name"]), label_size=size,
-                                              carriers={str(k): str(v) for k, v in carriers.items()})
+                                              carriers={str(k): str(v) for k, v in carriers.items()},
+                                              booking=_booking(item, f"{where}: channel {item['name']!r}"))
     rules = []
     for i, raw in enumerate(data.get("logistics", []), start=1):
         here = f"{where}: logistics rule {i}"

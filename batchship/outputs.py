@@ -23,6 +23,7 @@ from .faults import checkpoint
 from .store import Store
 from .file_names import fitting_name
 from .workspace import Workspace
+from .writers.label_merge import concatenated_zpl, merged_labels
 from .writers.labels import CustomsItem, LabelData, render_labels
 from .writers.picklist_pdf import PickRow, render_picklist
 from .writers.upload_files import safe_name_part
@@ -82,8 +83,13 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     ready_lines = lines.merge(ready[["shop", "order_id", "warehouse", "channel", "tracking_number"]],
                               on=["shop", "order_id"])
     # Labels and uploads come first so that text they could not carry is reported on its order.
-    label_problems = step("labels", _labels, out, ready, ready_lines, config, _run_day(run_id), written,
-                          default={})
+    carrier = store.carrier_labels(ready["tracking_number"])
+    own = ready[~ready["tracking_number"].isin(carrier)]
+    label_problems = step("labels", _labels, out, own, ready_lines.merge(own[["shop", "order_id"]]), config,
+                          _run_day(run_id), written, default={})
+    if carrier:
+        label_problems.update(step("carrier labels", _carrier_labels, out, ready, carrier, config, written,
+                                   default={}))
     upload_problems = step("uploads", _uploads, out, orders, lines, events, config, run_id, written, default={})
     events = _with_problems(_with_problems(events, ready, "label problem", label_problems, "tracking_number"),
                             orders, "upload problem", upload_problems, ("shop", "order_id"))
@@ -228,6 +234,37 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
         problems.update(render_labels(labels, path, size=size, cjk_font=config.cjk_font))
         written.append(path)
         checkpoint("wrote-labels")
+    return problems
+
+
+def _carrier_labels(out: Path, ready: pd.DataFrame, carrier: dict[str, tuple[str, str]], config: Config,
+                    written: list[Path]) -> dict[str, list[str]]:
+    """Each channel's file with the forwarders' own label pages in their parcels' places."""
+    problems: dict[str, list[str]] = {}
+    for channel, group in ready.groupby("channel", sort=True):
+        numbers = group["tracking_number"].tolist()
+        theirs = {t: carrier[t] for t in numbers if t in carrier}
+        if not theirs:
+            continue
+        for t, (path, problem) in theirs.items():
+            if problem or not path:
+                problems[t] = [problem or "the forwarder gave no label: print it from the forwarder's site"]
+        name = safe_name_part(channel, "channel")
+        zpl = [Path(p) for p, _ in theirs.values() if p.endswith(".zpl")]
+        if zpl:
+            concatenated_zpl(out / f"labels-{name}.zpl", zpl)
+            written.append(out / f"labels-{name}.zpl")
+        pdf_path = out / f"labels-{name}.pdf"
+        parcels = [(t, theirs[t][0] if t in theirs and theirs[t][0].endswith(".pdf") else "") for t in numbers
+                   if t not in theirs or theirs[t][0].endswith(".pdf")]
+        if any(path for _, path in parcels) or pdf_path.exists():
+            size = config.channels[channel].label_size if channel in config.channels else "100x150"
+            for t, why in merged_labels(pdf_path, parcels, pdf_path if pdf_path.exists() else None,
+                                        one_per_page=not size.upper().startswith("A4")).items():
+                problems.setdefault(t, []).append(why)
+            if pdf_path not in written:
+                written.append(pdf_path)
+        checkpoint("wrote-carrier-labels")
     return problems
 
 

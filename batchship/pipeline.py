@@ -21,6 +21,8 @@ from .config import Config
 from .countries import ISO2_CODES
 from .errors import ConfigError, FileRejected, Problem
 from .faults import checkpoint
+from .forwarders.booking import (booking_channels, check_booking_config, has_booking_work,
+                                 settle_bookings)
 from .importers import Imported, load_file, load_templates
 from .importers.normalize import clean_tracking_number
 from .importers.templates import PLATFORMS
@@ -79,6 +81,7 @@ def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wai
               now: datetime | None = None) -> RunReport:
     """Process every ready file in ``root/inbox`` once (or just ``only``)."""
     check_config_against_formats(config)
+    check_booking_config(config, root)
     ws = Workspace(root.resolve())
     ws.ensure()
     with WorkspaceLock(ws, wait_seconds):
@@ -87,7 +90,7 @@ def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wai
         try:
             recovered = {}
             for unfinished in store.unfinished_runs():
-                write_run_outputs(ws, store, config, unfinished)
+                _complete(ws, store, config, unfinished)
                 recovered[unfinished] = store.run_summary(unfinished)
             checkpoint("unfinished-done")
             # Local time: the run id's day is the ship date in uploads and the archive folder, which
@@ -121,7 +124,8 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
     outcomes = [o for o in outcomes if o.outcome != "changed"]
     checkpoint("imported")
     lap("import")
-    if not outcomes:   # cron calls often find nothing: no run, no empty outbox folder
+    # Cron calls often find nothing: no run, no empty outbox folder, unless parcels wait for a forwarder.
+    if not outcomes and not has_booking_work(store, config):
         return RunReport("", None, {}, waiting=waiting)
     run_id = _new_run_id(store, now)
     with store.batch():
@@ -139,9 +143,25 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
         checkpoint("files-recorded")
         store.commit_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), summary)
     lap("commit")
-    outbox, _ = write_run_outputs(ws, store, config, run_id, timings=timings)
-    lap("outputs")
+    outbox = _complete(ws, store, config, run_id, lap, timings)
     return RunReport(run_id, outbox, store.run_summary(run_id), timings, waiting=waiting)
+
+
+def _complete(ws: Workspace, store: Store, config: Config, run_id: str, lap=None,
+              timings: dict[str, float] | None = None) -> Path:
+    """What follows a batch's commit, redone in full by the next run if this one is killed:
+    bookings with forwarders, then the outputs and the file moves."""
+    booked = settle_bookings(ws, store, config, run_id)
+    if booked:
+        summary = store.run_summary(run_id)
+        summary["bookings"] = booked
+        store.update_summary(run_id, summary)
+    if lap:
+        lap("bookings")
+    outbox, _ = write_run_outputs(ws, store, config, run_id, timings=timings)
+    if lap:
+        lap("outputs")
+    return outbox
 
 
 def check_config_against_formats(config: Config) -> None:
@@ -320,7 +340,7 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
     orders, lines, ev_process = process(orders, lines, products_now, config.logistics)
     checkpoint("processed")
     lap("process")
-    orders, issued, ev_waybill = assign_waybills(orders, store.free_pool())
+    orders, issued, ev_waybill = assign_waybills(orders, store.free_pool(), set(booking_channels(config)))
     checkpoint("waybilled")
     lap("waybill")
     on_hand = store.on_hand()

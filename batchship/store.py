@@ -64,6 +64,12 @@ CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, started_at TEXT NOT NU
 CREATE TABLE IF NOT EXISTS run_files (run_id TEXT NOT NULL, claimed_path TEXT NOT NULL, name TEXT NOT NULL,
     outcome TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', problems TEXT NOT NULL DEFAULT '[]',
     sha256 TEXT NOT NULL DEFAULT '', PRIMARY KEY (run_id, claimed_path));
+CREATE TABLE IF NOT EXISTS bookings (reference TEXT PRIMARY KEY, shop TEXT NOT NULL, order_id TEXT NOT NULL,
+    channel TEXT NOT NULL, forwarder TEXT NOT NULL, state TEXT NOT NULL, tracking_number TEXT NOT NULL DEFAULT '',
+    shipment_id TEXT NOT NULL DEFAULT '', label_path TEXT NOT NULL DEFAULT '', label_problem TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0, run_id TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS bookings_order ON bookings(shop, order_id);
 CREATE TABLE IF NOT EXISTS events (run_id TEXT NOT NULL, shop TEXT NOT NULL, order_id TEXT NOT NULL,
     event TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
@@ -311,6 +317,87 @@ class Store:
     def hold_reasons(self) -> pd.DataFrame:
         return self.frame("SELECT hold_reason, COUNT(*) AS orders FROM orders WHERE stage = 'hold' "
                           "GROUP BY hold_reason ORDER BY orders DESC")
+
+
+    # ---- bookings with forwarders (written outside a batch, one short transaction each) ----------
+    # A booking row is written before its request is sent and again when the answer is in, so a run
+    # killed in between leaves a "sending" row: the next run asks the forwarder about that reference
+    # before it books again.
+    BOOKING_COLUMNS = ["reference", "shop", "order_id", "channel", "forwarder", "state", "tracking_number",
+                       "shipment_id", "label_path", "label_problem", "reason", "attempts", "run_id"]
+
+    @contextmanager
+    def _short_transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def orders_to_book(self, channels: list[str]) -> pd.DataFrame:
+        """Orders of these channels waiting in the waybill stage, with their booking so far (if any):
+        never booked, or sent without an answer, or refused before the order last changed."""
+        if not channels:
+            return pd.DataFrame(columns=ORDER_COLUMNS + ["booking_state", "attempts"])
+        df = self.frame(
+            f"SELECT {', '.join('o.' + c for c in ORDER_COLUMNS)}, COALESCE(b.state, '') AS booking_state, "
+            "COALESCE(b.attempts, 0) AS attempts FROM orders o LEFT JOIN bookings b "
+            "ON b.shop = o.shop AND b.order_id = o.order_id AND b.state NOT IN ('cancelled', 'cancel_failed') "
+            f"WHERE o.stage = 'waybill' AND o.channel IN ({_placeholders(len(channels))}) "
+            "AND (b.state IS NULL OR b.state = 'sending' OR (b.state = 'refused' AND o.updated_run > b.run_id))",
+            channels)
+        return _typed(df, ORDER_COLUMNS)
+
+    def booked_in_waybill(self, channels: list[str]) -> list[tuple[str, str]]:
+        """Orders still in the waybill stage whose parcel is booked: a run stopped before giving them
+        their numbers."""
+        if not channels:
+            return []
+        return self.db.execute(
+            "SELECT o.shop, o.order_id FROM orders o JOIN bookings b ON b.shop = o.shop AND b.order_id = o.order_id "
+            f"WHERE o.stage = 'waybill' AND b.state = 'booked' AND o.channel IN ({_placeholders(len(channels))})",
+            channels).fetchall()
+
+    def record_booking_intents(self, rows: list[dict], run_id: str, now: str) -> None:
+        with self._short_transaction() as db:
+            db.executemany(
+                "INSERT INTO bookings (reference, shop, order_id, channel, forwarder, state, attempts, run_id, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, 'sending', 1, ?, ?) ON CONFLICT (reference) DO UPDATE SET "
+                "state = CASE WHEN bookings.state = 'booked' THEN 'booked' ELSE 'sending' END, "
+                "attempts = bookings.attempts + 1, run_id = excluded.run_id, updated_at = excluded.updated_at",
+                [(r["reference"], r["shop"], r["order_id"], r["channel"], r["forwarder"], run_id, now) for r in rows])
+
+    def record_booking_result(self, reference: str, state: str, now: str, tracking_number: str = "",
+                              shipment_id: str = "", label_path: str = "", label_problem: str = "",
+                              reason: str = "") -> None:
+        with self._short_transaction() as db:
+            db.execute("UPDATE bookings SET state = ?, tracking_number = ?, shipment_id = ?, label_path = ?, "
+                       "label_problem = ?, reason = ?, updated_at = ? WHERE reference = ?",
+                       (state, tracking_number, shipment_id, label_path, label_problem, reason, now, reference))
+
+    def bookings_of(self, keys: Iterable[tuple[str, str]]) -> pd.DataFrame:
+        """The live booking (not cancelled) of each of these orders that has one."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_bookings (shop TEXT, order_id TEXT)")
+        self.db.execute("DELETE FROM wanted_bookings")
+        self.db.executemany("INSERT INTO wanted_bookings VALUES (?, ?)", list(keys))
+        return self.frame(
+            f"SELECT {', '.join('b.' + c for c in self.BOOKING_COLUMNS)} FROM bookings b JOIN wanted_bookings w "
+            "ON w.shop = b.shop AND w.order_id = b.order_id WHERE b.state NOT IN ('cancelled', 'cancel_failed')")
+
+    def bookings_to_cancel(self) -> pd.DataFrame:
+        """Booked parcels whose order has since been cancelled."""
+        return self.frame(
+            f"SELECT {', '.join('b.' + c for c in self.BOOKING_COLUMNS)} FROM bookings b JOIN orders o "
+            "ON o.shop = b.shop AND o.order_id = b.order_id WHERE b.state = 'booked' AND o.stage = 'cancelled'")
+
+    def carrier_labels(self, tracking_numbers: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """tracking number -> (label file, problem) for parcels booked with a forwarder."""
+        rows = self.db.execute(
+            "SELECT tracking_number, label_path, label_problem FROM bookings WHERE state = 'booked' AND "
+            "tracking_number IN (SELECT value FROM json_each(?))", (json.dumps(sorted(set(tracking_numbers))),))
+        return {t: (path, problem) for t, path, problem in rows}
 
 
 def _typed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -7,11 +7,12 @@ from .events import concat_events, events_for
 from .priority import oldest_paid_first
 
 
-def assign_waybills(orders: pd.DataFrame, free_pool: pd.DataFrame
+def assign_waybills(orders: pd.DataFrame, free_pool: pd.DataFrame, booked_channels: set[str] = frozenset()
                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Returns (orders, issued[tracking_number, shop, order_id], events)."""
+    """Returns (orders, issued[tracking_number, shop, order_id], events). Orders of channels that
+    book with a forwarder stay in waybill: they are booked after the batch commits."""
     orders = orders.copy()
-    todo = oldest_paid_first(orders[orders["stage"] == "waybill"])
+    todo = oldest_paid_first(orders[(orders["stage"] == "waybill") & ~orders["channel"].isin(booked_channels)])
     issued_parts, events = [], []
     for channel, group in todo.groupby("channel", sort=True):
         numbers = free_pool.loc[free_pool["channel"] == channel, "tracking_number"].tolist()

@@ -1,0 +1,210 @@
+"""Booking after the batch's commit: every parcel of a booking channel waiting in the waybill
+stage is sent to its forwarder; then one transaction gives the orders their numbers.
+
+Crash rules (DESIGN.md: a batch commits whole, outputs are redone from the store):
+- the batch commits first with those orders in ``waybill``;
+- a ``bookings`` row is committed for each parcel before its request is sent (state
+  ``sending``), and its result (``booked`` with number and label, or ``refused``) as answers
+  come in, fifty per transaction;
+- a run killed anywhere in between is completed by the next run: a ``sending`` row means
+  "the forwarder may have this parcel", so the forwarder is asked about the reference before
+  booking again, and one parcel never becomes two shipments;
+- the orders take their results in one transaction under the run's id, and the run's outputs
+  (labels with the forwarders' pages) are written after it, as for any run.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import pandas as pd
+
+from ..config import Booking, Config
+from ..errors import ConfigError
+from ..faults import checkpoint
+from ..stages.allocate import allocate
+from ..stages.bookings import apply_booking_results
+from ..stages.events import concat_events, events_for
+from ..store import Store
+from ..workspace import Workspace
+from .client import Answer, Booked, Forwarder
+from .mapping import Mapping, load_mapping
+from .render import order_context
+
+FLUSH_EVERY = 50           # booking results per transaction
+FLUSH_SECONDS = 0.5
+_SAFE_REFERENCE = re.compile(r"[A-Za-z0-9._/-]{1,40}")
+
+
+def booking_channels(config: Config) -> dict[str, Booking]:
+    return {name: ch.booking for name, ch in config.channels.items() if ch.booking}
+
+
+def check_booking_config(config: Config, workspace: Path | None) -> None:
+    """Every booking channel's mapping exists and its credentials are set, before anything is claimed."""
+    for name, booking in booking_channels(config).items():
+        mapping = load_mapping(booking.forwarder, workspace)
+        missing = [c for c in mapping.credentials if c not in booking.credentials]
+        if missing:
+            raise ConfigError(f"batchship.toml: channel {name!r}: the {mapping.name} mapping needs credentials "
+                              f"{', '.join(missing)} (each the name of an environment variable)")
+        unset = [v for v in booking.credentials.values() if not os.environ.get(v)]
+        if unset:
+            raise ConfigError(f"batchship.toml: channel {name!r}: environment variable(s) {', '.join(unset)} "
+                              "are not set")
+        if not (booking.base_url or mapping.base_url):
+            raise ConfigError(f"batchship.toml: channel {name!r}: no base_url (the {mapping.name} mapping has "
+                              "none either)")
+
+
+def reference_of(shop: str, order_id: str) -> str:
+    """What the forwarder knows the parcel by (its customer order number): readable when it can be."""
+    plain = f"{shop}/{order_id}"
+    if _SAFE_REFERENCE.fullmatch(plain):
+        return plain
+    return "BS" + hashlib.sha256(plain.encode("utf-8")).hexdigest()[:20].upper()
+
+
+def has_booking_work(store: Store, config: Config) -> bool:
+    channels = list(booking_channels(config))
+    return bool(channels) and (len(store.orders_to_book(channels)) > 0 or len(store.bookings_to_cancel()) > 0
+                               or bool(store.booked_in_waybill(channels)))
+
+
+def settle_bookings(ws: Workspace, store: Store, config: Config, run_id: str) -> dict:
+    """Book what waits, cancel what was cancelled, and give the orders their results."""
+    channels = booking_channels(config)
+    if not channels:
+        return {}
+    todo = store.orders_to_book(list(channels))
+    cancels = store.bookings_to_cancel()
+    unapplied = store.booked_in_waybill(list(channels))
+    if todo.empty and cancels.empty and not unapplied:
+        return {}
+    lines = store.lines_of(todo)
+    mappings = {name: load_mapping(b.forwarder, ws.root) for name, b in channels.items()}
+    intents = [{"reference": reference_of(o["shop"], o["order_id"]), "shop": o["shop"], "order_id": o["order_id"],
+                "channel": o["channel"], "forwarder": mappings[o["channel"]].name}
+               for o in todo.to_dict("records")]
+    store.record_booking_intents(intents, run_id, _now())
+    checkpoint("booking-intents")
+    cancel_events = asyncio.run(_exchange(ws, store, config, channels, mappings, todo, lines, cancels))
+    checkpoint("booked")
+    return _apply(store, run_id, set(channels), list(zip(todo["shop"], todo["order_id"])) + unapplied,
+                  cancel_events)
+
+
+async def _exchange(ws, store, config, channels, mappings, todo, lines, cancels) -> pd.DataFrame:
+    sender = {"name": config.sender.name, "address": config.sender.address, "country": config.sender.country}
+    lines_by_order: dict[tuple[str, str], list[dict]] = {}
+    for line in lines.to_dict("records"):
+        lines_by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
+    pending: list[tuple] = []
+    last_flush = time.monotonic()
+    label_dir = ws.state_dir / "labels"
+    label_dir.mkdir(parents=True, exist_ok=True)
+
+    def flush() -> None:
+        nonlocal last_flush
+        for args in pending:
+            store.record_booking_result(*args)
+        pending.clear()
+        last_flush = time.monotonic()
+        checkpoint("booking-results")
+
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
+                                 follow_redirects=True) as client:
+        forwarders = {name: Forwarder(mappings[name], b.base_url, _credentials(b), concurrency=b.concurrency,
+                                      timeout_seconds=b.timeout_seconds, retries=b.retries, client=client)
+                      for name, b in channels.items()}
+
+        async def book_one(order: dict):
+            ref = reference_of(order["shop"], order["order_id"])
+            fw = forwarders[order["channel"]]
+            ctx, per_line = order_context(order, lines_by_order.get((order["shop"], order["order_id"]), []),
+                                          reference=ref, product_code=channels[order["channel"]].product_code,
+                                          sender=sender, credentials=fw.credentials)
+            result = await fw.book(ctx, per_line, resume=order["booking_state"] == "sending")
+            return ref, fw, result
+
+        tasks = [asyncio.create_task(book_one(o)) for o in todo.to_dict("records")]
+        for done in asyncio.as_completed(tasks):
+            ref, fw, result = await done
+            pending.append(_result_row(ref, fw.mapping, result, label_dir))
+            if len(pending) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_SECONDS:
+                flush()
+        if pending:
+            flush()
+        return await _cancel_all(store, forwarders, channels, cancels)
+
+
+def _result_row(ref: str, mapping: Mapping, result, label_dir: Path) -> tuple:
+    now = _now()
+    if isinstance(result, Booked):
+        path = ""
+        if result.label:
+            target = label_dir / f"{hashlib.sha256(ref.encode()).hexdigest()[:24]}.{mapping.label_format}"
+            tmp = target.with_suffix(".tmp")
+            tmp.write_bytes(result.label)
+            os.replace(tmp, target)
+            path = str(target)
+        return (ref, "booked", now, result.tracking_number, result.shipment_id, path, result.label_problem, "")
+    assert isinstance(result, Answer)
+    state = "refused" if result.kind in ("refused", "not_found") else "sending"
+    return (ref, state, now, "", "", "", "", result.reason)
+
+
+async def _cancel_all(store: Store, forwarders: dict, channels: dict, cancels: pd.DataFrame) -> pd.DataFrame:
+    if cancels.empty:
+        return events_for(cancels.iloc[:0], "")
+
+    async def cancel_one(b: dict):
+        fw = forwarders.get(b["channel"])
+        if fw is None:
+            return b, Answer("refused", reason=f"channel {b['channel']} no longer books with a forwarder")
+        ctx = {"reference": b["reference"], "shipment_id": b["shipment_id"],
+               **{f"credentials.{k}": v for k, v in fw.credentials.items()}}
+        return b, await fw.cancel(ctx)
+
+    rows = []
+    for b, answer in await asyncio.gather(*(cancel_one(b) for b in cancels.to_dict("records"))):
+        ok = answer.kind == "ok"
+        store.record_booking_result(b["reference"], "cancelled" if ok else "cancel_failed", _now(),
+                                    b["tracking_number"], b["shipment_id"], b["label_path"], b["label_problem"],
+                                    "" if ok else answer.reason)
+        rows.append({"shop": b["shop"], "order_id": b["order_id"],
+                     "event": "waybill cancelled" if ok else "exception",
+                     "detail": (f"{b['tracking_number']} cancelled with {b['forwarder']}" if ok else
+                                f"cancelling {b['tracking_number']} with {b['forwarder']} failed: {answer.reason}")})
+    return pd.DataFrame(rows, columns=["shop", "order_id", "event", "detail"])
+
+
+def _apply(store: Store, run_id: str, channels: set[str], keys: list[tuple[str, str]], cancel_events) -> dict:
+    with store.batch():
+        orders = store.active_orders()
+        lines = store.lines_of(orders)
+        orders, ev_booked = apply_booking_results(orders, store.bookings_of(keys), channels)
+        orders, ev_alloc = allocate(orders, lines, store.on_hand())
+        events = concat_events([ev_booked, ev_alloc, cancel_events])
+        touched = events[["shop", "order_id"]].drop_duplicates()
+        changed = orders.merge(touched, on=["shop", "order_id"])
+        changed["updated_run"] = run_id
+        store.upsert_orders(changed)
+        store.record_events(run_id, events)
+    counts = events["event"].value_counts()
+    return {"booked": int(counts.get("waybill issued", 0)), "booking_failed": int(counts.get("waybill failed", 0)),
+            "cancelled_with_forwarder": int(counts.get("waybill cancelled", 0))}
+
+
+def _credentials(booking: Booking) -> dict[str, str]:
+    return {name: os.environ.get(var, "") for name, var in booking.credentials.items()}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,152 @@
+"""A forwarder's API described as data: where to send what, and where the answer's parts are.
+
+A mapping file (``templates/carriers/<name>.toml``) names the base URL, the
+authentication, and for each call (create, lookup, cancel) the method, path, query
+and body template, and the paths of the answer's fields. Templates are JSON-like
+tables whose strings hold ``{placeholders}`` (see ``FIELDS``): a string that is one
+placeholder keeps the value's type (a weight stays a number); a table with
+``each = "lines"`` and ``item = {...}`` becomes one item per order line.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..paths import TEMPLATES_DIR
+
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
+
+ORDER_FIELDS = ("shop", "order_id", "recipient_name", "address1", "address2", "city", "state", "postcode",
+                "country", "phone", "email", "currency", "goods_value", "paid_at", "warehouse", "channel")
+LINE_FIELDS = ("sku", "platform_sku", "quantity", "unit_price", "declared_name_en", "declared_name_cn",
+               "declared_value", "declared_currency", "weight_g", "hs_code", "origin_country")
+FIELDS = frozenset(
+    {"reference", "product_code", "shipment_id", "timestamp", "signature", "body",
+     "recipient.first_name", "recipient.last_name",
+     "parcel.weight_g", "parcel.weight_kg", "parcel.value", "parcel.currency", "parcel.count",
+     "sender.name", "sender.address", "sender.country",
+     "line.unit_value", "line.unit_weight_g", "line.unit_weight_kg", "line.value", "line.weight_kg"}
+    | {f"order.{f}" for f in ORDER_FIELDS} | {f"line.{f}" for f in LINE_FIELDS})
+CALLS = ("create", "lookup", "cancel")
+AUTH_SCHEMES = ("none", "basic", "header", "hmac")
+LABEL_SOURCES = ("url", "base64", "none")
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str                                   # may hold placeholders: /v1/shipments/{shipment_id}/cancel
+    query: dict = field(default_factory=dict)
+    body: object = None                         # template (dict or list), or None for no body
+    body_list: bool = False                     # send the body wrapped in a one-item list
+    ok: dict = field(default_factory=dict)      # answer path -> accepted values (all must match)
+    paths: dict = field(default_factory=dict)   # tracking_number, shipment_id, label_url, label_base64,
+                                                # error_code, error_message, found
+
+
+@dataclass(frozen=True)
+class Auth:
+    scheme: str = "none"
+    username: str = ""           # basic: "user:password" or "code&secret" template, base64-encoded
+    header: str = "Authorization"
+    value: str = ""              # header: value template ("Token {credentials.token}")
+    secret: str = ""             # hmac: key template
+    message: str = ""            # hmac: text signed, e.g. "{credentials.app_key}{timestamp}{body}"
+    algorithm: str = "sha256"
+    query: dict = field(default_factory=dict)   # hmac: query parameters carrying key, time and signature
+    headers: dict = field(default_factory=dict)  # extra headers, templates
+
+
+@dataclass(frozen=True)
+class Mapping:
+    name: str
+    source: Path
+    base_url: str
+    auth: Auth
+    credentials: tuple[str, ...]        # names the channel must map to environment variables
+    create: Call
+    lookup: Call | None
+    cancel: Call | None
+    label_source: str                   # url | base64 | none
+    label_format: str                   # pdf | zpl
+    label_url_authenticated: bool
+    errors: dict[str, str]              # forwarder's error code -> plain reason
+    ok_status: tuple[int, ...] = (200, 201)
+
+
+def mapping_dirs(workspace: Path | None) -> list[Path]:
+    """The workspace's own mappings first: a user adds a forwarder without touching the code."""
+    dirs = [workspace / "templates" / "carriers"] if workspace else []
+    return dirs + [TEMPLATES_DIR / "carriers"]
+
+
+def load_mapping(name: str, workspace: Path | None = None) -> Mapping:
+    for folder in mapping_dirs(workspace):
+        path = folder / f"{name}.toml"
+        if path.is_file():
+            return parse_mapping(path)
+    searched = ", ".join(str(d) for d in mapping_dirs(workspace))
+    raise ConfigError(f"forwarder {name!r}: no mapping file {name}.toml in {searched}")
+
+
+def parse_mapping(path: Path) -> Mapping:
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{where}: cannot be read as TOML: {exc}")
+    auth_raw = data.get("auth", {})
+    auth = Auth(**{k: v for k, v in auth_raw.items() if k in Auth.__dataclass_fields__})
+    if auth.scheme not in AUTH_SCHEMES:
+        raise ConfigError(f"{where}: auth.scheme must be one of {', '.join(AUTH_SCHEMES)}")
+    calls = {}
+    for name in CALLS:
+        raw = data.get(name)
+        if raw is None:
+            if name == "create":
+                raise ConfigError(f"{where}: a [create] table is required")
+            calls[name] = None
+            continue
+        if not isinstance(raw.get("path"), str):
+            raise ConfigError(f"{where}: [{name}] needs path = \"/...\"")
+        calls[name] = Call(method=str(raw.get("method", "POST")).upper(), path=raw["path"],
+                           query=raw.get("query", {}), body=raw.get("body"), body_list=bool(raw.get("body_list")),
+                           ok=raw.get("ok", {}), paths=raw.get("answer", {}))
+    label = data.get("label", {})
+    mapping = Mapping(
+        name=path.stem, source=path, base_url=str(data.get("base_url", "")).rstrip("/"), auth=auth,
+        credentials=tuple(data.get("credentials", [])), create=calls["create"], lookup=calls["lookup"],
+        cancel=calls["cancel"], label_source=str(label.get("source", "none")),
+        label_format=str(label.get("format", "pdf")),
+        label_url_authenticated=bool(label.get("authenticated", False)),
+        errors={str(k): str(v) for k, v in data.get("errors", {}).items()})
+    if mapping.label_source not in LABEL_SOURCES or mapping.label_format not in ("pdf", "zpl"):
+        raise ConfigError(f"{where}: label.source must be url, base64 or none and label.format pdf or zpl")
+    if "tracking_number" not in mapping.create.paths:
+        raise ConfigError(f"{where}: [create.answer] must say where tracking_number is")
+    _check_placeholders(mapping, where)
+    return mapping
+
+
+def _check_placeholders(mapping: Mapping, where: str) -> None:
+    known = FIELDS | {f"credentials.{c}" for c in mapping.credentials}
+    texts = [mapping.auth.username, mapping.auth.value, mapping.auth.secret, mapping.auth.message,
+             *mapping.auth.query.values(), *mapping.auth.headers.values()]
+    for call in (mapping.create, mapping.lookup, mapping.cancel):
+        if call:
+            texts += [call.path, *_strings(call.query), *_strings(call.body)]
+    for text in texts:
+        for name in PLACEHOLDER.findall(str(text)):
+            if name not in known:
+                raise ConfigError(f"{where}: unknown placeholder {{{name}}} (known: {', '.join(sorted(known))})")
+
+
+def _strings(template) -> list[str]:
+    if isinstance(template, dict):
+        return [s for v in template.values() for s in _strings(v)]
+    if isinstance(template, list):
+        return [s for v in template for s in _strings(v)]
+    return [template] if isinstance(template, str) else []
