@@ -98,6 +98,11 @@ class Forwarder:
                 data = base64.b64decode(str(self._field(call, body, "label_base64") or ""), validate=True)
             else:
                 url = str(self._field(call, body, "label_url") or "")
+                if self.mapping.label_url:
+                    url = str(render(self.mapping.label_url, {
+                        "base_url": self.base_url, "reference": str(self._field(call, body, "reference") or ""),
+                        "shipment_id": str(self._field(call, body, "shipment_id") or ""),
+                        "tracking_number": str(self._field(call, body, "tracking_number") or "")}, []))
                 if not url:
                     return None, "the forwarder gave no label URL"
                 data = await self._fetch(url)
@@ -175,8 +180,9 @@ class Forwarder:
             ctx = {**ctx, "timestamp": str(int(time.time() * 1000)), "body": body_text}
             message = str(render(auth.message, ctx, [])).encode("utf-8")
             secret = str(render(auth.secret, ctx, [])).encode("utf-8")
-            ctx["signature"] = hmac.new(secret, message, getattr(hashlib, auth.algorithm)).hexdigest()
+            ctx["signature"] = signature(auth.algorithm, secret, message)
             query.update({k: str(render(v, ctx, [])) for k, v in auth.query.items()})
+            headers.update({k: str(render(v, ctx, [])) for k, v in auth.headers.items()})
         return headers
 
     def _judge(self, call: Call, response: httpx.Response) -> Answer:
@@ -207,6 +213,14 @@ class Forwarder:
     def _field(self, call: Call, body, name: str):
         path = call.paths.get(name)
         return answer_field(body, path) if path else None
+
+
+def signature(algorithm: str, secret: bytes, message: bytes) -> str:
+    """Hex signature of a request: "hmac-sha256" (or hmac-sha1, hmac-md5) keyed with the secret, or a
+    plain digest ("md5", "sha256") of a message that itself contains the secret, as some forwarders use."""
+    if algorithm.startswith("hmac-"):
+        return hmac.new(secret, message, getattr(hashlib, algorithm[5:])).hexdigest()
+    return hashlib.new(algorithm, message).hexdigest()
 
 
 class LabelFetchError(Exception):

@@ -33,6 +33,7 @@ FIELDS = frozenset(
 CALLS = ("create", "lookup", "cancel")
 AUTH_SCHEMES = ("none", "basic", "header", "hmac")
 LABEL_SOURCES = ("url", "base64", "none")
+SIGNATURES = ("hmac-sha256", "hmac-sha1", "hmac-md5", "md5", "sha256")
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Auth:
     value: str = ""              # header: value template ("Token {credentials.token}")
     secret: str = ""             # hmac: key template
     message: str = ""            # hmac: text signed, e.g. "{credentials.app_key}{timestamp}{body}"
-    algorithm: str = "sha256"
+    algorithm: str = "hmac-sha256"   # or hmac-sha1, hmac-md5, md5, sha256 (see client.signature)
     query: dict = field(default_factory=dict)   # hmac: query parameters carrying key, time and signature
     headers: dict = field(default_factory=dict)  # extra headers, templates
 
@@ -73,6 +74,7 @@ class Mapping:
     label_source: str                   # url | base64 | none
     label_format: str                   # pdf | zpl
     label_url_authenticated: bool
+    label_url: str                      # template for the label's address, when the answer does not give it
     errors: dict[str, str]              # forwarder's error code -> plain reason
     ok_status: tuple[int, ...] = (200, 201)
 
@@ -102,6 +104,8 @@ def parse_mapping(path: Path) -> Mapping:
     auth = Auth(**{k: v for k, v in auth_raw.items() if k in Auth.__dataclass_fields__})
     if auth.scheme not in AUTH_SCHEMES:
         raise ConfigError(f"{where}: auth.scheme must be one of {', '.join(AUTH_SCHEMES)}")
+    if auth.scheme == "hmac" and auth.algorithm not in SIGNATURES:
+        raise ConfigError(f"{where}: auth.algorithm must be one of {', '.join(SIGNATURES)}")
     calls = {}
     for name in CALLS:
         raw = data.get(name)
@@ -122,6 +126,7 @@ def parse_mapping(path: Path) -> Mapping:
         cancel=calls["cancel"], label_source=str(label.get("source", "none")),
         label_format=str(label.get("format", "pdf")),
         label_url_authenticated=bool(label.get("authenticated", False)),
+        label_url=str(label.get("url", "")),
         errors={str(k): str(v) for k, v in data.get("errors", {}).items()})
     if mapping.label_source not in LABEL_SOURCES or mapping.label_format not in ("pdf", "zpl"):
         raise ConfigError(f"{where}: label.source must be url, base64 or none and label.format pdf or zpl")
@@ -133,7 +138,8 @@ def parse_mapping(path: Path) -> Mapping:
 
 def _check_placeholders(mapping: Mapping, where: str) -> None:
     known = FIELDS | {f"credentials.{c}" for c in mapping.credentials}
-    texts = [mapping.auth.username, mapping.auth.value, mapping.auth.secret, mapping.auth.message,
+    known |= {"tracking_number", "base_url"}
+    texts = [mapping.label_url, mapping.auth.username, mapping.auth.value, mapping.auth.secret, mapping.auth.message,
              *mapping.auth.query.values(), *mapping.auth.headers.values()]
     for call in (mapping.create, mapping.lookup, mapping.cancel):
         if call:
