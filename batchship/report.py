@@ -45,6 +45,11 @@ def format_summary(report: RunReport, root: Path) -> str:
         out.append(f"  handover scans not applied: {s['scan_problems']} (see the exceptions sheet)")
     if s.get("action_problems"):
         out.append(f"  staff decisions not applied: {s['action_problems']} (see the exceptions sheet)")
+    booked = s.get("bookings")
+    if booked:
+        out.append(f"  booked with forwarders: {booked.get('booked', 0)}, not booked: "
+                   f"{booked.get('booking_failed', 0)} (reasons on the exceptions sheet), cancelled with "
+                   f"forwarders: {booked.get('cancelled_with_forwarder', 0)}")
     if s.get("upload_problems"):
         out.append(f"  orders left out of upload files: {len(s['upload_problems'])} (see the exceptions sheet)")
     for problem in s.get("output_problems", []):

@@ -369,13 +369,12 @@ class Store:
                 "attempts = bookings.attempts + 1, run_id = excluded.run_id, updated_at = excluded.updated_at",
                 [(r["reference"], r["shop"], r["order_id"], r["channel"], r["forwarder"], run_id, now) for r in rows])
 
-    def record_booking_result(self, reference: str, state: str, now: str, tracking_number: str = "",
-                              shipment_id: str = "", label_path: str = "", label_problem: str = "",
-                              reason: str = "") -> None:
+    def record_booking_results(self, results: list[tuple]) -> None:
+        """(reference, state, now, tracking_number, shipment_id, label_path, label_problem, reason) each."""
         with self._short_transaction() as db:
-            db.execute("UPDATE bookings SET state = ?, tracking_number = ?, shipment_id = ?, label_path = ?, "
-                       "label_problem = ?, reason = ?, updated_at = ? WHERE reference = ?",
-                       (state, tracking_number, shipment_id, label_path, label_problem, reason, now, reference))
+            db.executemany("UPDATE bookings SET state = ?, updated_at = ?, tracking_number = ?, shipment_id = ?, "
+                           "label_path = ?, label_problem = ?, reason = ? WHERE reference = ?",
+                           [(*r[1:], r[0]) for r in results])
 
     def bookings_of(self, keys: Iterable[tuple[str, str]]) -> pd.DataFrame:
         """The live booking (not cancelled) of each of these orders that has one."""

@@ -14,15 +14,15 @@ Crash rules (DESIGN.md: a batch commits whole, outputs are redone from the store
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
+import queue
 import re
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import httpx
 import pandas as pd
 
 from ..config import Booking, Config
@@ -94,54 +94,68 @@ def settle_bookings(ws: Workspace, store: Store, config: Config, run_id: str) ->
                for o in todo.to_dict("records")]
     store.record_booking_intents(intents, run_id, _now())
     checkpoint("booking-intents")
-    cancel_events = asyncio.run(_exchange(ws, store, config, channels, mappings, todo, lines, cancels))
+    cancel_events = _exchange(ws, store, config, channels, mappings, todo, lines, cancels)
     checkpoint("booked")
     return _apply(store, run_id, set(channels), list(zip(todo["shop"], todo["order_id"])) + unapplied,
                   cancel_events)
 
 
-async def _exchange(ws, store, config, channels, mappings, todo, lines, cancels) -> pd.DataFrame:
+def _exchange(ws, store, config, channels, mappings, todo, lines, cancels) -> pd.DataFrame:
+    """Book every parcel of ``todo`` on worker threads (``concurrency`` per channel, each with its
+    own connection); this thread records the results as they come."""
     sender = {"name": config.sender.name, "address": config.sender.address, "country": config.sender.country}
     lines_by_order: dict[tuple[str, str], list[dict]] = {}
     for line in lines.to_dict("records"):
         lines_by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
-    pending: list[tuple] = []
-    last_flush = time.monotonic()
     label_dir = ws.state_dir / "labels"
     label_dir.mkdir(parents=True, exist_ok=True)
+    forwarders = {name: Forwarder(mappings[name], b.base_url, _credentials(b), timeout_seconds=b.timeout_seconds,
+                                  retries=b.retries) for name, b in channels.items()}
+    work: dict[str, queue.SimpleQueue] = {name: queue.SimpleQueue() for name in channels}
+    for order in todo.to_dict("records"):
+        work[order["channel"]].put(order)
+    results: queue.SimpleQueue = queue.SimpleQueue()
 
-    def flush() -> None:
-        nonlocal last_flush
-        for args in pending:
-            store.record_booking_result(*args)
-        pending.clear()
-        last_flush = time.monotonic()
+    def worker(channel: str) -> None:
+        fw = forwarders[channel]
+        with fw.connection() as client:
+            while True:
+                try:
+                    order = work[channel].get_nowait()
+                except queue.Empty:
+                    return
+                ref = reference_of(order["shop"], order["order_id"])
+                ctx, per_line = order_context(order, lines_by_order.get((order["shop"], order["order_id"]), []),
+                                              reference=ref, product_code=channels[channel].product_code,
+                                              sender=sender, credentials=fw.credentials)
+                try:
+                    result = fw.book(client, ctx, per_line, resume=order["booking_state"] == "sending")
+                    results.put(_result_row(ref, fw.mapping, result, label_dir))
+                except BaseException as exc:      # handed to the recording thread, which re-raises it
+                    results.put(exc)
+
+    threads = [threading.Thread(target=worker, args=(name,), daemon=True, name=f"booking-{name}")
+               for name, b in channels.items() for _ in range(min(b.concurrency, work[name].qsize()))]
+    for thread in threads:
+        thread.start()
+    pending: list[tuple] = []
+    last_flush = time.monotonic()
+    for _ in range(len(todo)):
+        row = results.get()
+        if isinstance(row, BaseException):
+            raise row
+        pending.append(row)
+        if len(pending) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_SECONDS:
+            store.record_booking_results(pending)
+            pending.clear()
+            last_flush = time.monotonic()
+            checkpoint("booking-results")
+    if pending:
+        store.record_booking_results(pending)
         checkpoint("booking-results")
-
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
-                                 follow_redirects=True) as client:
-        forwarders = {name: Forwarder(mappings[name], b.base_url, _credentials(b), concurrency=b.concurrency,
-                                      timeout_seconds=b.timeout_seconds, retries=b.retries, client=client)
-                      for name, b in channels.items()}
-
-        async def book_one(order: dict):
-            ref = reference_of(order["shop"], order["order_id"])
-            fw = forwarders[order["channel"]]
-            ctx, per_line = order_context(order, lines_by_order.get((order["shop"], order["order_id"]), []),
-                                          reference=ref, product_code=channels[order["channel"]].product_code,
-                                          sender=sender, credentials=fw.credentials)
-            result = await fw.book(ctx, per_line, resume=order["booking_state"] == "sending")
-            return ref, fw, result
-
-        tasks = [asyncio.create_task(book_one(o)) for o in todo.to_dict("records")]
-        for done in asyncio.as_completed(tasks):
-            ref, fw, result = await done
-            pending.append(_result_row(ref, fw.mapping, result, label_dir))
-            if len(pending) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_SECONDS:
-                flush()
-        if pending:
-            flush()
-        return await _cancel_all(store, forwarders, channels, cancels)
+    for thread in threads:
+        thread.join()
+    return _cancel_all(store, forwarders, cancels)
 
 
 def _result_row(ref: str, mapping: Mapping, result, label_dir: Path) -> tuple:
@@ -160,24 +174,25 @@ def _result_row(ref: str, mapping: Mapping, result, label_dir: Path) -> tuple:
     return (ref, state, now, "", "", "", "", result.reason)
 
 
-async def _cancel_all(store: Store, forwarders: dict, channels: dict, cancels: pd.DataFrame) -> pd.DataFrame:
+def _cancel_all(store: Store, forwarders: dict, cancels: pd.DataFrame) -> pd.DataFrame:
     if cancels.empty:
         return events_for(cancels.iloc[:0], "")
 
-    async def cancel_one(b: dict):
+    def cancel_one(b: dict):
         fw = forwarders.get(b["channel"])
         if fw is None:
             return b, Answer("refused", reason=f"channel {b['channel']} no longer books with a forwarder")
         ctx = {"reference": b["reference"], "shipment_id": b["shipment_id"],
                **{f"credentials.{k}": v for k, v in fw.credentials.items()}}
-        return b, await fw.cancel(ctx)
+        with fw.connection() as client:
+            return b, fw.cancel(client, ctx)
 
     rows = []
-    for b, answer in await asyncio.gather(*(cancel_one(b) for b in cancels.to_dict("records"))):
+    for b, answer in map(cancel_one, cancels.to_dict("records")):
         ok = answer.kind == "ok"
-        store.record_booking_result(b["reference"], "cancelled" if ok else "cancel_failed", _now(),
-                                    b["tracking_number"], b["shipment_id"], b["label_path"], b["label_problem"],
-                                    "" if ok else answer.reason)
+        store.record_booking_results([(b["reference"], "cancelled" if ok else "cancel_failed", _now(),
+                                       b["tracking_number"], b["shipment_id"], b["label_path"], b["label_problem"],
+                                       "" if ok else answer.reason)])
         rows.append({"shop": b["shop"], "order_id": b["order_id"],
                      "event": "waybill cancelled" if ok else "exception",
                      "detail": (f"{b['tracking_number']} cancelled with {b['forwarder']}" if ok else

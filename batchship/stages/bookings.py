@@ -15,27 +15,22 @@ def apply_booking_results(orders: pd.DataFrame, bookings: pd.DataFrame, channels
     waiting = orders[(orders["stage"] == "waybill") & orders["channel"].isin(channels)]
     if waiting.empty or bookings.empty:
         return orders, events_for(waiting.iloc[:0], "")
-    by_key = {(b["shop"], b["order_id"]): b for b in bookings.to_dict("records")}
-    issued, failed, reasons = [], [], []
-    for index, key in zip(waiting.index, zip(waiting["shop"], waiting["order_id"])):
-        booking = by_key.get(key)
-        if booking is None:
-            continue
-        if booking["state"] == "booked":
-            orders.loc[index, ["tracking_number", "stage", "failure_reason", "stock_status"]] = (
-                booking["tracking_number"], "print", "", "")
-            issued.append(index)
-            continue
-        if booking["state"] == "refused":
-            reason = f"waybill failed: {booking['reason']}"
-        elif booking["reason"]:
-            reason = f"waybill pending: {booking['reason']}; tried again by the next run"
-        else:
-            continue
-        if orders.at[index, "failure_reason"] != reason:
-            orders.at[index, "failure_reason"] = reason
-            failed.append(index)
-            reasons.append(reason)
-    events = [events_for(orders.loc[issued], "waybill issued", orders.loc[issued, "tracking_number"]),
-              events_for(orders.loc[failed], "waybill failed", pd.Series(reasons, index=failed, dtype=object))]
+    joined = waiting[["shop", "order_id", "failure_reason"]].reset_index().merge(
+        bookings[["shop", "order_id", "state", "tracking_number", "reason"]], on=["shop", "order_id"])
+    joined = joined.set_index("index")
+
+    booked = joined[joined["state"] == "booked"]
+    orders.loc[booked.index, "tracking_number"] = booked["tracking_number"]
+    orders.loc[booked.index, ["stage", "failure_reason", "stock_status"]] = "print", "", ""
+
+    refused = joined["state"] == "refused"
+    unanswered = (joined["state"] == "sending") & (joined["reason"] != "")
+    reason = pd.Series("", index=joined.index, dtype=object)
+    reason[refused] = "waybill failed: " + joined.loc[refused, "reason"]
+    reason[unanswered] = ("waybill pending: " + joined.loc[unanswered, "reason"]
+                          + "; tried again by the next run")
+    changed = (refused | unanswered) & (reason != joined["failure_reason"])
+    orders.loc[changed[changed].index, "failure_reason"] = reason[changed]
+    events = [events_for(orders.loc[booked.index], "waybill issued", orders.loc[booked.index, "tracking_number"]),
+              events_for(orders.loc[changed[changed].index], "waybill failed", reason[changed])]
     return orders, concat_events(events)
