@@ -42,16 +42,18 @@ class Channel:
     name: str
     label_size: str = "100x150"    # or "100x100"
     carriers: dict[str, str] = field(default_factory=dict)  # platform -> carrier name/code on that platform
-    booking: "Booking | None" = None   # how an "api" channel books its parcels; None: numbers from the pool
+    booking: "Booking | None" = None   # how an "api" or "sheet" channel books; None: numbers from the pool
 
     @property
     def source(self) -> str:
-        return "api" if self.booking else "pool"
+        return self.booking.source if self.booking else "pool"
 
 
 @dataclass(frozen=True)
 class Booking:
-    """A channel whose tracking numbers come from a forwarder's or gateway's API."""
+    """A channel whose tracking numbers come from a forwarder: over its API, or through its bulk
+    booking sheet and the result sheet it sends back."""
+    source: str                      # "api" | "sheet"
     forwarder: str                   # templates/carriers/<forwarder>.toml
     product_code: str                # the forwarder's channel/product code
     credentials: dict[str, str] = field(default_factory=dict)   # mapping name -> environment variable name
@@ -187,9 +189,10 @@ def _settings(cls, table, where: str):
 
 def _booking(item: dict, where: str) -> Booking | None:
     source = str(item.get("source", "pool"))
-    if source not in ("pool", "api"):
-        raise ConfigError(f"{where}: source must be \"pool\" (numbers from a tracking pool file) or \"api\" "
-                          f"(booked with a forwarder), not {source!r}")
+    if source not in ("pool", "api", "sheet"):
+        raise ConfigError(f"{where}: source must be \"pool\" (numbers from a tracking pool file), \"api\" "
+                          f"(booked over the forwarder's API) or \"sheet\" (the forwarder's booking sheet), "
+                          f"not {source!r}")
     if source == "pool":
         stray = sorted({"forwarder", "product_code", "credentials", "base_url"} & set(item))
         if stray:
@@ -211,7 +214,7 @@ def _booking(item: dict, where: str) -> Booking | None:
         if value < low or value > (256 if key == "concurrency" else 600):
             raise ConfigError(f"{where}: {key} {value!r} is out of range")
         numbers[key] = value
-    return Booking(forwarder=item["forwarder"].strip(), product_code=item["product_code"].strip(),
+    return Booking(source=source, forwarder=item["forwarder"].strip(), product_code=item["product_code"].strip(),
                    credentials={str(k): v for k, v in credentials.items()},
                    base_url=str(item.get("base_url", "")).rstrip("/"), **numbers)
 

@@ -23,6 +23,8 @@ from .faults import checkpoint
 from .store import Store
 from .file_names import fitting_name
 from .workspace import Workspace
+from .forwarders.mapping import load_mapping
+from .forwarders.sheet import sheet_rows
 from .writers.label_merge import concatenated_zpl, merged_labels
 from .writers.labels import CustomsItem, LabelData, render_labels
 from .writers.picklist_pdf import PickRow, render_picklist
@@ -90,6 +92,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     if carrier:
         label_problems.update(step("carrier labels", _carrier_labels, out, ready, carrier, config, written,
                                    default={}))
+    step("booking sheets", _booking_sheets, out, store, config, run_id, written, ws.root)
     upload_problems = step("uploads", _uploads, out, orders, lines, events, config, run_id, written, default={})
     events = _with_problems(_with_problems(events, ready, "label problem", label_problems, "tracking_number"),
                             orders, "upload problem", upload_problems, ("shop", "order_id"))
@@ -235,6 +238,27 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
         written.append(path)
         checkpoint("wrote-labels")
     return problems
+
+
+def _booking_sheets(out: Path, store: Store, config: Config, run_id: str, written: list[Path], root: Path) -> None:
+    """booking-<channel>.xlsx: the parcels this run lists for forwarders booked through their web site."""
+    listed = store.listed_in_sheet(run_id)
+    if listed.empty:
+        return
+    orders = store.orders_by_keys(zip(listed["shop"], listed["order_id"]))
+    lines = store.lines_of(orders)
+    sender = {"name": config.sender.name, "address": config.sender.address, "country": config.sender.country}
+    for channel, group in listed.groupby("channel", sort=True):
+        booking = config.channels[channel].booking if channel in config.channels else None
+        if booking is None:
+            continue
+        mapping = load_mapping(booking.forwarder, root)
+        mine = orders.merge(group[["shop", "order_id", "reference"]], on=["shop", "order_id"])
+        mine = mine.sort_values(["paid_at", "shop", "order_id"], kind="stable")
+        rows = sheet_rows(mapping, mine, lines, booking.product_code, sender)
+        path = out / f"booking-{safe_name_part(channel, 'channel')}.xlsx"
+        write_workbook(path, [("orders", pd.DataFrame(rows, columns=[h for h, _ in mapping.sheet_columns]))])
+        written.append(path)
 
 
 def _carrier_labels(out: Path, ready: pd.DataFrame, carrier: dict[str, tuple[str, str]], config: Config,

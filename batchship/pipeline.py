@@ -29,9 +29,10 @@ from .importers.templates import PLATFORMS
 from .inbox_files import unsupported_reason
 from .outputs import write_run_outputs
 from .s10 import s10_problem
-from .schemas import Action, Line, PoolNumber, ShipScan
+from .schemas import Action, BookingResult, Line, PoolNumber, ShipScan
 from .stages.actions import apply_actions
 from .stages.allocate import allocate
+from .stages.bookings import apply_booking_results
 from .stages.events import concat_events
 from .stages.process import process
 from .stages.review import review
@@ -44,7 +45,7 @@ from .store import Store
 from .workspace import Workspace, WorkspaceLock
 
 log = logging.getLogger(__name__)
-KIND_ORDER = ("products", "pairing", "stock", "tracking_pool", "orders", "ship_confirm")
+KIND_ORDER = ("products", "pairing", "stock", "tracking_pool", "orders", "booking_result", "ship_confirm")
 
 
 @dataclass
@@ -218,6 +219,7 @@ def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: Bat
     try:
         imported = load_file(path, shop_hint=ws.shop_hint(path), config=config)
         _check_pool(store, config, imported, name, so_far.pool)
+        _check_booking_results(store, imported, name)
         outcome = FileOutcome(path, name, "applied",
                               f"{imported.kind} ({imported.platform}), {len(imported.frame)} rows",
                               imported=imported, sha256=sha)
@@ -282,6 +284,44 @@ def _check_pool(store: Store, config: Config, imported: Imported, name: str,
         raise FileRejected(name, problems)
 
 
+def _check_booking_results(store: Store, imported: Imported, name: str) -> None:
+    """A forwarder's result sheet answers only for parcels a booking sheet listed and that still
+    wait, gives each a number no other parcel has, or a reason; otherwise nothing of it applies."""
+    if imported.kind != "booking_result":
+        return
+    f = imported.frame
+    known = store.sheet_bookings(f[BookingResult.reference])
+    numbers = f[BookingResult.tracking_number]
+    used = store.tracking_numbers_in_use(numbers[numbers != ""])
+    problems = []
+    for ref, number, error, row in zip(f[BookingResult.reference], numbers, f[BookingResult.error],
+                                       f[BookingResult.row]):
+        booking = known.get(ref)
+        if booking is None:
+            problems.append(Problem("no booking sheet listed this reference", row=int(row), column="reference",
+                                    value=ref))
+        elif booking["state"] == "booked":
+            problems.append(Problem(f"this parcel is already booked, with {booking['tracking_number']}",
+                                    row=int(row), column="reference", value=ref))
+        elif booking["state"] != "sheet":
+            problems.append(Problem(f"this parcel is not waiting for a result (its booking is {booking['state']})",
+                                    row=int(row), column="reference", value=ref))
+        if not number and not error:
+            problems.append(Problem("neither a tracking number nor the forwarder's reason", row=int(row),
+                                    column="tracking_number"))
+        elif number:
+            why = used.get(number) or s10_problem(number, ISO2_CODES)
+            if why:
+                problems.append(Problem(f"tracking number already used by {why}" if number in used else why,
+                                        row=int(row), column="tracking_number", value=number))
+    repeated = f[(numbers != "") & numbers.duplicated(keep="first")]
+    for number, row in zip(repeated[BookingResult.tracking_number], repeated[BookingResult.row]):
+        problems.append(Problem("the same tracking number is given to two parcels", row=int(row),
+                                column="tracking_number", value=number))
+    if problems:
+        raise FileRejected(name, problems)
+
+
 def _frames(outcomes: list[FileOutcome], kind: str) -> pd.DataFrame | None:
     """The batch's rows of one kind, each tagged with its file's place in the batch."""
     frames = [o.imported.frame.assign(**{BATCH_FILE: i}) for i, o in enumerate(outcomes)
@@ -340,6 +380,18 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
     orders, lines, ev_process = process(orders, lines, products_now, config.logistics)
     checkpoint("processed")
     lap("process")
+    results = _frames(outcomes, "booking_result")
+    ev_results = None
+    if results is not None:
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        store.set_booking_results([
+            (ref, "booked" if number else "refused", now, number, "", "", "", "" if number else error)
+            for ref, number, error in zip(results[BookingResult.reference], results[BookingResult.tracking_number],
+                                          results[BookingResult.error])], run_id)
+        waiting = orders[orders["stage"] == "waybill"]
+        orders, ev_results = apply_booking_results(
+            orders, store.bookings_of(zip(waiting["shop"], waiting["order_id"])),
+            set(booking_channels(config, "sheet")))
     orders, issued, ev_waybill = assign_waybills(orders, store.free_pool(), set(booking_channels(config)))
     checkpoint("waybilled")
     lap("waybill")
@@ -362,7 +414,8 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
         checkpoint("shipped")
     lap("ship")
 
-    events = concat_events([synced.events, ev_repair, ev_actions, ev_review, ev_process, ev_waybill, ev_alloc, ev_ship])
+    events = concat_events([synced.events, ev_repair, ev_actions, ev_review, ev_process, ev_results, ev_waybill,
+                            ev_alloc, ev_ship])
     touched = events[["shop", "order_id"]].drop_duplicates()
     key = ["shop", "order_id"]
     changed = orders.merge(touched, on=key)

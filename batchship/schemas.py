@@ -110,6 +110,14 @@ class Action(Source):
     columns = ["shop", "order_id", "action", "note", "source_file", "source_row"]
 
 
+class BookingResult(Source):
+    """A forwarder's answer to a booking sheet: one parcel per row."""
+    reference = "reference"              # the customer order number batchship wrote in the booking sheet
+    tracking_number = "tracking_number"  # "" when the forwarder refused the parcel
+    error = "error"                      # the forwarder's reason for a refusal
+    columns = ["reference", "tracking_number", "error", "source_file", "source_row"]
+
+
 # Input kinds an inbox file can be; the importer returns one of these with its frame.
 KINDS = {
     "orders": Line,
@@ -119,6 +127,7 @@ KINDS = {
     "ship_confirm": ShipScan,
     "pairing": Pairing,
     "actions": Action,
+    "booking_result": BookingResult,
 }
 
 _text = pa.Column(str, nullable=False)
@@ -162,6 +171,9 @@ def frame_schema(kind: str) -> pa.DataFrameSchema:
     elif kind == "pairing":
         cols = {c: _text for c in Pairing.columns}
         cols[Pairing.quantity] = pa.Column(int, within(PAIRED_UNITS))
+    elif kind == "booking_result":
+        cols = {c: _text for c in BookingResult.columns}
+        cols[BookingResult.reference] = pa.Column(str, pa.Check.str_length(min_value=1))
     elif kind == "actions":
         cols = {c: _text for c in Action.columns}
         cols[Action.action] = pa.Column(str, pa.Check.isin(Action.ACTIONS))

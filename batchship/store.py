@@ -360,21 +360,28 @@ class Store:
             f"WHERE o.stage = 'waybill' AND b.state = 'booked' AND o.channel IN ({_placeholders(len(channels))})",
             channels).fetchall()
 
-    def record_booking_intents(self, rows: list[dict], run_id: str, now: str) -> None:
+    def record_booking_intents(self, rows: list[dict], run_id: str, now: str, state: str = "sending") -> None:
+        """``sending``: about to be sent to a forwarder's API; ``sheet``: listed in a booking sheet."""
         with self._short_transaction() as db:
             db.executemany(
                 "INSERT INTO bookings (reference, shop, order_id, channel, forwarder, state, attempts, run_id, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, 'sending', 1, ?, ?) ON CONFLICT (reference) DO UPDATE SET "
-                "state = CASE WHEN bookings.state = 'booked' THEN 'booked' ELSE 'sending' END, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (reference) DO UPDATE SET "
+                "state = CASE WHEN bookings.state = 'booked' THEN 'booked' ELSE excluded.state END, "
                 "attempts = bookings.attempts + 1, run_id = excluded.run_id, updated_at = excluded.updated_at",
-                [(r["reference"], r["shop"], r["order_id"], r["channel"], r["forwarder"], run_id, now) for r in rows])
+                [(r["reference"], r["shop"], r["order_id"], r["channel"], r["forwarder"], state, run_id, now)
+                 for r in rows])
 
     def record_booking_results(self, results: list[tuple]) -> None:
         """(reference, state, now, tracking_number, shipment_id, label_path, label_problem, reason) each."""
-        with self._short_transaction() as db:
-            db.executemany("UPDATE bookings SET state = ?, updated_at = ?, tracking_number = ?, shipment_id = ?, "
-                           "label_path = ?, label_problem = ?, reason = ? WHERE reference = ?",
-                           [(*r[1:], r[0]) for r in results])
+        with self._short_transaction():
+            self.set_booking_results(results)
+
+    def set_booking_results(self, results: list[tuple], run_id: str | None = None) -> None:
+        """``record_booking_results`` inside a batch's transaction (result sheets): ``run_id`` is the
+        run the results arrived in, so a refusal is retried only once the order changes after it."""
+        self.db.executemany("UPDATE bookings SET state = ?, updated_at = ?, tracking_number = ?, shipment_id = ?, "
+                            "label_path = ?, label_problem = ?, reason = ?, run_id = COALESCE(?, run_id) "
+                            "WHERE reference = ?", [(*r[1:], run_id, r[0]) for r in results])
 
     def bookings_of(self, keys: Iterable[tuple[str, str]]) -> pd.DataFrame:
         """The live booking (not cancelled) of each of these orders that has one."""
@@ -385,6 +392,28 @@ class Store:
             f"SELECT {', '.join('b.' + c for c in self.BOOKING_COLUMNS)} FROM bookings b JOIN wanted_bookings w "
             "ON w.shop = b.shop AND w.order_id = b.order_id WHERE b.state NOT IN ('cancelled', 'cancel_failed')")
 
+    def sheet_bookings(self, references: Iterable[str]) -> dict[str, dict]:
+        """reference -> booking, for references a result sheet names."""
+        rows = self.frame(f"SELECT {', '.join(self.BOOKING_COLUMNS)} FROM bookings WHERE reference IN "
+                          "(SELECT value FROM json_each(?))", (json.dumps(sorted(set(references))),))
+        return {r["reference"]: r for r in rows.to_dict("records")}
+
+    def listed_in_sheet(self, run_id: str) -> pd.DataFrame:
+        """The bookings a run put into booking sheets (and still waiting for their result)."""
+        return self.frame(f"SELECT {', '.join(self.BOOKING_COLUMNS)} FROM bookings WHERE state = 'sheet' "
+                          "AND run_id = ? ORDER BY channel, reference", (run_id,))
+
+    def tracking_numbers_in_use(self, numbers: Iterable[str]) -> dict[str, str]:
+        """number -> where it is already used (an order's waybill or the tracking pool)."""
+        wanted = json.dumps(sorted(set(numbers)))
+        used = {t: f"order {s}/{o}" for t, s, o in self.db.execute(
+            "SELECT tracking_number, shop, order_id FROM orders WHERE tracking_number IN "
+            "(SELECT value FROM json_each(?))", (wanted,))}
+        for (t,) in self.db.execute("SELECT tracking_number FROM pool WHERE tracking_number IN "
+                                    "(SELECT value FROM json_each(?))", (wanted,)):
+            used.setdefault(t, "the tracking pool")
+        return used
+
     def bookings_to_cancel(self) -> pd.DataFrame:
         """Booked parcels whose order has since been cancelled."""
         return self.frame(
@@ -392,10 +421,10 @@ class Store:
             "ON o.shop = b.shop AND o.order_id = b.order_id WHERE b.state = 'booked' AND o.stage = 'cancelled'")
 
     def carrier_labels(self, tracking_numbers: Iterable[str]) -> dict[str, tuple[str, str]]:
-        """tracking number -> (label file, problem) for parcels booked with a forwarder."""
+        """tracking number -> (label file, problem) for parcels whose forwarder prints the label."""
         rows = self.db.execute(
             "SELECT tracking_number, label_path, label_problem FROM bookings WHERE state = 'booked' AND "
-            "tracking_number IN (SELECT value FROM json_each(?))", (json.dumps(sorted(set(tracking_numbers))),))
+            "(label_path != '' OR label_problem != '') AND tracking_number IN (SELECT value FROM json_each(?))", (json.dumps(sorted(set(tracking_numbers))),))
         return {t: (path, problem) for t, path, problem in rows}
 
 

@@ -42,14 +42,23 @@ FLUSH_SECONDS = 0.5
 _SAFE_REFERENCE = re.compile(r"[A-Za-z0-9._/-]{1,40}")
 
 
-def booking_channels(config: Config) -> dict[str, Booking]:
-    return {name: ch.booking for name, ch in config.channels.items() if ch.booking}
+def booking_channels(config: Config, source: str = "") -> dict[str, Booking]:
+    """Channels whose numbers come from a forwarder ("api", "sheet", or both when ``source`` is "")."""
+    return {name: ch.booking for name, ch in config.channels.items()
+            if ch.booking and (not source or ch.booking.source == source)}
 
 
 def check_booking_config(config: Config, workspace: Path | None) -> None:
     """Every booking channel's mapping exists and its credentials are set, before anything is claimed."""
-    for name, booking in booking_channels(config).items():
+    for name, booking in booking_channels(config, "sheet").items():
+        if not load_mapping(booking.forwarder, workspace).sheet_columns:
+            raise ConfigError(f"batchship.toml: channel {name!r}: the {booking.forwarder} mapping has no [sheet] "
+                              "table, so it cannot be booked through a booking sheet")
+    for name, booking in booking_channels(config, "api").items():
         mapping = load_mapping(booking.forwarder, workspace)
+        if mapping.create is None:
+            raise ConfigError(f"batchship.toml: channel {name!r}: the {mapping.name} mapping has no [create] "
+                              "call, so it cannot be booked over its API (use source = \"sheet\")")
         missing = [c for c in mapping.credentials if c not in booking.credentials]
         if missing:
             raise ConfigError(f"batchship.toml: channel {name!r}: the {mapping.name} mapping needs credentials "
@@ -78,14 +87,16 @@ def has_booking_work(store: Store, config: Config) -> bool:
 
 
 def settle_bookings(ws: Workspace, store: Store, config: Config, run_id: str) -> dict:
-    """Book what waits, cancel what was cancelled, and give the orders their results."""
-    channels = booking_channels(config)
+    """Book what waits, cancel what was cancelled, list what goes into booking sheets, and give
+    the orders their results."""
+    listed = _list_for_sheets(ws, store, config, run_id)
+    channels = booking_channels(config, "api")
     if not channels:
-        return {}
+        return _apply(store, run_id, set(booking_channels(config)), listed, _no_events()) if listed else {}
     todo = store.orders_to_book(list(channels))
     cancels = store.bookings_to_cancel()
     unapplied = store.booked_in_waybill(list(channels))
-    if todo.empty and cancels.empty and not unapplied:
+    if todo.empty and cancels.empty and not unapplied and not listed:
         return {}
     lines = store.lines_of(todo)
     mappings = {name: load_mapping(b.forwarder, ws.root) for name, b in channels.items()}
@@ -96,8 +107,25 @@ def settle_bookings(ws: Workspace, store: Store, config: Config, run_id: str) ->
     checkpoint("booking-intents")
     cancel_events = _exchange(ws, store, config, channels, mappings, todo, lines, cancels)
     checkpoint("booked")
-    return _apply(store, run_id, set(channels), list(zip(todo["shop"], todo["order_id"])) + unapplied,
-                  cancel_events)
+    return _apply(store, run_id, set(booking_channels(config)),
+                  list(zip(todo["shop"], todo["order_id"])) + unapplied + listed, cancel_events)
+
+
+def _list_for_sheets(ws: Workspace, store: Store, config: Config, run_id: str) -> list[tuple[str, str]]:
+    """Orders of sheet channels not yet in a booking sheet go into this run's (outputs write it)."""
+    channels = booking_channels(config, "sheet")
+    todo = store.orders_to_book(list(channels))
+    if todo.empty:
+        return []
+    store.record_booking_intents(
+        [{"reference": reference_of(o["shop"], o["order_id"]), "shop": o["shop"], "order_id": o["order_id"],
+          "channel": o["channel"], "forwarder": channels[o["channel"]].forwarder} for o in todo.to_dict("records")],
+        run_id, _now(), state="sheet")
+    return list(zip(todo["shop"], todo["order_id"]))
+
+
+def _no_events() -> pd.DataFrame:
+    return events_for(pd.DataFrame(columns=["shop", "order_id"]), "")
 
 
 def _exchange(ws, store, config, channels, mappings, todo, lines, cancels) -> pd.DataFrame:
@@ -176,7 +204,7 @@ def _result_row(ref: str, mapping: Mapping, result, label_dir: Path) -> tuple:
 
 def _cancel_all(store: Store, forwarders: dict, cancels: pd.DataFrame) -> pd.DataFrame:
     if cancels.empty:
-        return events_for(cancels.iloc[:0], "")
+        return _no_events()
 
     def cancel_one(b: dict):
         fw = forwarders.get(b["channel"])

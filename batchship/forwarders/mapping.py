@@ -68,7 +68,7 @@ class Mapping:
     base_url: str
     auth: Auth
     credentials: tuple[str, ...]        # names the channel must map to environment variables
-    create: Call
+    create: Call | None
     lookup: Call | None
     cancel: Call | None
     label_source: str                   # url | base64 | none
@@ -76,6 +76,8 @@ class Mapping:
     label_url_authenticated: bool
     label_url: str                      # template for the label's address, when the answer does not give it
     errors: dict[str, str]              # forwarder's error code -> plain reason
+    sheet_rows: str = ""                # booking sheet: "lines" (a row per order line) or "orders"; "" = none
+    sheet_columns: tuple[tuple[str, str], ...] = ()   # (header, template) of the booking sheet
     ok_status: tuple[int, ...] = (200, 201)
 
 
@@ -110,8 +112,8 @@ def parse_mapping(path: Path) -> Mapping:
     for name in CALLS:
         raw = data.get(name)
         if raw is None:
-            if name == "create":
-                raise ConfigError(f"{where}: a [create] table is required")
+            if name == "create" and "sheet" not in data:
+                raise ConfigError(f"{where}: a [create] table (or a [sheet] table) is required")
             calls[name] = None
             continue
         if not isinstance(raw.get("path"), str):
@@ -120,6 +122,12 @@ def parse_mapping(path: Path) -> Mapping:
                            query=raw.get("query", {}), body=raw.get("body"), body_list=bool(raw.get("body_list")),
                            ok=raw.get("ok", {}), paths=raw.get("answer", {}))
     label = data.get("label", {})
+    sheet = data.get("sheet", {})
+    columns = sheet.get("columns", [])
+    if sheet and (sheet.get("rows") not in ("lines", "orders") or not columns
+                  or not all(isinstance(c, list) and len(c) == 2 for c in columns)):
+        raise ConfigError(f"{where}: [sheet] needs rows = \"lines\" or \"orders\" and columns = "
+                          "[[\"header\", \"{placeholder}\"], ...]")
     mapping = Mapping(
         name=path.stem, source=path, base_url=str(data.get("base_url", "")).rstrip("/"), auth=auth,
         credentials=tuple(data.get("credentials", [])), create=calls["create"], lookup=calls["lookup"],
@@ -127,10 +135,11 @@ def parse_mapping(path: Path) -> Mapping:
         label_format=str(label.get("format", "pdf")),
         label_url_authenticated=bool(label.get("authenticated", False)),
         label_url=str(label.get("url", "")),
-        errors={str(k): str(v) for k, v in data.get("errors", {}).items()})
+        errors={str(k): str(v) for k, v in data.get("errors", {}).items()},
+        sheet_rows=str(sheet.get("rows", "")), sheet_columns=tuple((str(h), str(t)) for h, t in columns))
     if mapping.label_source not in LABEL_SOURCES or mapping.label_format not in ("pdf", "zpl"):
         raise ConfigError(f"{where}: label.source must be url, base64 or none and label.format pdf or zpl")
-    if "tracking_number" not in mapping.create.paths:
+    if mapping.create and "tracking_number" not in mapping.create.paths:
         raise ConfigError(f"{where}: [create.answer] must say where tracking_number is")
     _check_placeholders(mapping, where)
     return mapping
@@ -144,6 +153,7 @@ def _check_placeholders(mapping: Mapping, where: str) -> None:
     for call in (mapping.create, mapping.lookup, mapping.cancel):
         if call:
             texts += [call.path, *_strings(call.query), *_strings(call.body)]
+    texts += [template for _, template in mapping.sheet_columns]
     for text in texts:
         for name in PLACEHOLDER.findall(str(text)):
             if name not in known:

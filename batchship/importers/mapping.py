@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem
-from ..schemas import Line, PoolNumber, Product, Source, Stock, ShipScan, Pairing
+from ..schemas import BookingResult, Line, Pairing, PoolNumber, Product, ShipScan, Source, Stock
 from .identify import SheetMatch
 from .normalize import clean_id, clean_text, clean_tracking_number, is_excel_error
 from .templates import ColumnSpec, Template
@@ -32,7 +32,7 @@ FALLBACK_PREFIX = "_fallback_"
 # (Shopify writes zips as '84403 so that Excel keeps the leading zeros).
 ID_COLUMNS = {Line.order_id, Line.item_id, Line.platform_sku, Line.sku, Line.postcode, Line.phone,
               Stock.sku, Product.hs_code, PoolNumber.tracking_number, ShipScan.reference,
-              Pairing.platform_sku}
+              Pairing.platform_sku, BookingResult.reference}
 _CURRENCY_SUFFIX = re.compile(r"\(\s*([A-Za-z]{3})\s*\)\s*\*?\s*$")
 
 

@@ -5,7 +5,7 @@ import pandas as pd
 
 from ..countries import to_iso2
 from ..errors import Problem
-from ..schemas import KINDS, Action, Pairing, PoolNumber, Product, ShipScan, Source, Stock
+from ..schemas import KINDS, Action, BookingResult, Pairing, PoolNumber, Product, ShipScan, Source, Stock
 from .limits import ON_HAND, PAIRED_UNITS, WEIGHT_G
 from .mapping import MappedSheet, apply_fallbacks, distinct_map, header_of, problems_where
 from .normalize import header_key
@@ -19,6 +19,7 @@ REQUIRED_VALUES = {
     "ship_confirm": {ShipScan.reference: "tracking number or order id"},
     "pairing": {Pairing.platform_sku: "platform SKU", Pairing.sku: "warehouse SKU"},
     "actions": {Action.order_id: "order id", Action.action: "action"},
+    "booking_result": {BookingResult.reference: "reference (customer order number)"},
 }
 # Kinds that state one value per key: a key listed twice would count twice, or let one row win unseen.
 UNIQUE_KEYS = {
@@ -29,6 +30,7 @@ UNIQUE_KEYS = {
                 "a pairing names each warehouse SKU of a platform SKU once, with its quantity"),
     "actions": ([Action.shop, Action.order_id], "a decision sheet names each order once, or two decisions "
                                                 "would contradict each other"),
+    "booking_result": ([BookingResult.reference], "a result sheet answers for each parcel once"),
 }
 # Key columns a sheet may leave blank: no shop means every shop (pairing) or the only shop
 # holding that order id (actions).

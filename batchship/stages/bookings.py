@@ -16,7 +16,7 @@ def apply_booking_results(orders: pd.DataFrame, bookings: pd.DataFrame, channels
     if waiting.empty or bookings.empty:
         return orders, events_for(waiting.iloc[:0], "")
     joined = waiting[["shop", "order_id", "failure_reason"]].reset_index().merge(
-        bookings[["shop", "order_id", "state", "tracking_number", "reason"]], on=["shop", "order_id"])
+        bookings[["shop", "order_id", "channel", "state", "tracking_number", "reason"]], on=["shop", "order_id"])
     joined = joined.set_index("index")
 
     booked = joined[joined["state"] == "booked"]
@@ -25,12 +25,18 @@ def apply_booking_results(orders: pd.DataFrame, bookings: pd.DataFrame, channels
 
     refused = joined["state"] == "refused"
     unanswered = (joined["state"] == "sending") & (joined["reason"] != "")
+    in_sheet = joined["state"] == "sheet"
     reason = pd.Series("", index=joined.index, dtype=object)
     reason[refused] = "waybill failed: " + joined.loc[refused, "reason"]
     reason[unanswered] = ("waybill pending: " + joined.loc[unanswered, "reason"]
                           + "; tried again by the next run")
-    changed = (refused | unanswered) & (reason != joined["failure_reason"])
+    reason[in_sheet] = ("in the booking sheet for " + joined.loc[in_sheet, "channel"]
+                        + ": waiting for the forwarder's result sheet")
+    changed = (refused | unanswered | in_sheet) & (reason != joined["failure_reason"])
     orders.loc[changed[changed].index, "failure_reason"] = reason[changed]
+    failed = changed & ~in_sheet
+    sent = changed & in_sheet
     events = [events_for(orders.loc[booked.index], "waybill issued", orders.loc[booked.index, "tracking_number"]),
-              events_for(orders.loc[changed[changed].index], "waybill failed", reason[changed])]
+              events_for(orders.loc[failed[failed].index], "waybill failed", reason[failed]),
+              events_for(orders.loc[sent[sent].index], "in booking sheet", reason[sent])]
     return orders, concat_events(events)
