@@ -61,6 +61,7 @@ class Booking:
     concurrency: int = 16
     timeout_seconds: float = 30.0
     retries: int = 3                 # after the first try, for timeouts, dropped connections and 5xx
+    options: dict[str, str] = field(default_factory=dict)       # the mapping's own settings ({options.x})
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def load_config(workspace: Path) -> Config:
 _TOP_LEVEL = {"shops", "channels", "logistics", "limits", "watch", "store", "sender", "labels"}
 _SHOP_KEYS = {"name", "platform", "marketplace", "notify_customer", "currency", "country", "timezone"}
 _CHANNEL_KEYS = {"name", "label_size", "carriers", "source", "forwarder", "product_code", "credentials",
-                 "base_url", "concurrency", "timeout_seconds", "retries"}
+                 "base_url", "concurrency", "timeout_seconds", "retries", "options"}
 _RULE_KEYS = {"channel", "warehouse", "countries", "shops", "min_weight_g", "max_weight_g", "min_value",
               "max_value"}
 _LABEL_KEYS = {"customs_category", "cjk_font"}
@@ -194,7 +195,7 @@ def _booking(item: dict, where: str) -> Booking | None:
                           f"(booked over the forwarder's API) or \"sheet\" (the forwarder's booking sheet), "
                           f"not {source!r}")
     if source == "pool":
-        stray = sorted({"forwarder", "product_code", "credentials", "base_url"} & set(item))
+        stray = sorted({"forwarder", "product_code", "credentials", "base_url", "options"} & set(item))
         if stray:
             raise ConfigError(f"{where}: {', '.join(stray)} only apply to source = \"api\"")
         return None
@@ -205,6 +206,9 @@ def _booking(item: dict, where: str) -> Booking | None:
     if not isinstance(credentials, dict) or not all(isinstance(v, str) for v in credentials.values()):
         raise ConfigError(f"{where}: credentials must be a table of environment variable names, such as "
                           "{ api_secret = \"YUN_API_SECRET\" }")
+    options = item.get("options", {})
+    if not isinstance(options, dict) or not all(isinstance(v, str) for v in options.values()):
+        raise ConfigError(f"{where}: options must be a table of texts, such as {{ carrier_id = \"dhl-1\" }}")
     numbers = {}
     for key, default, whole in (("concurrency", 16, True), ("timeout_seconds", 30.0, False), ("retries", 3, True)):
         value = item.get(key, default)
@@ -216,7 +220,7 @@ def _booking(item: dict, where: str) -> Booking | None:
         numbers[key] = value
     return Booking(source=source, forwarder=item["forwarder"].strip(), product_code=item["product_code"].strip(),
                    credentials={str(k): v for k, v in credentials.items()},
-                   base_url=str(item.get("base_url", "")).rstrip("/"), **numbers)
+                   base_url=str(item.get("base_url", "")).rstrip("/"), options=dict(options), **numbers)
 
 
 def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:

@@ -155,7 +155,8 @@ def _exchange(ws, store, config, channels, mappings, todo, lines, cancels) -> pd
                 ref = reference_of(order["shop"], order["order_id"])
                 ctx, per_line = order_context(order, lines_by_order.get((order["shop"], order["order_id"]), []),
                                               reference=ref, product_code=channels[channel].product_code,
-                                              sender=sender, credentials=fw.credentials)
+                                              sender=sender, credentials=fw.credentials,
+                                              options={**fw.mapping.options, **channels[channel].options})
                 try:
                     result = fw.book(client, ctx, per_line, resume=order["booking_state"] == "sending")
                     results.put(_result_row(ref, fw.mapping, result, label_dir))
@@ -212,6 +213,7 @@ def _cancel_all(store: Store, forwarders: dict, cancels: pd.DataFrame) -> pd.Dat
             return b, Answer("refused", reason=f"channel {b['channel']} no longer books with a forwarder")
         ctx = {"reference": b["reference"], "shipment_id": b["shipment_id"],
                **{f"credentials.{k}": v for k, v in fw.credentials.items()}}
+        ctx.update({f"options.{k}": v for k, v in fw.mapping.options.items()})
         with fw.connection() as client:
             return b, fw.cancel(client, ctx)
 

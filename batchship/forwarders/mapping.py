@@ -68,6 +68,7 @@ class Mapping:
     base_url: str
     auth: Auth
     credentials: tuple[str, ...]        # names the channel must map to environment variables
+    options: dict[str, str]             # the mapping's settings a channel may override ({options.x}), defaults
     create: Call | None
     lookup: Call | None
     cancel: Call | None
@@ -130,7 +131,8 @@ def parse_mapping(path: Path) -> Mapping:
                           "[[\"header\", \"{placeholder}\"], ...]")
     mapping = Mapping(
         name=path.stem, source=path, base_url=str(data.get("base_url", "")).rstrip("/"), auth=auth,
-        credentials=tuple(data.get("credentials", [])), create=calls["create"], lookup=calls["lookup"],
+        credentials=tuple(data.get("credentials", [])), options={str(k): str(v) for k, v in data.get("options", {}).items()},
+        create=calls["create"], lookup=calls["lookup"],
         cancel=calls["cancel"], label_source=str(label.get("source", "none")),
         label_format=str(label.get("format", "pdf")),
         label_url_authenticated=bool(label.get("authenticated", False)),
@@ -146,7 +148,7 @@ def parse_mapping(path: Path) -> Mapping:
 
 
 def _check_placeholders(mapping: Mapping, where: str) -> None:
-    known = FIELDS | {f"credentials.{c}" for c in mapping.credentials}
+    known = FIELDS | {f"credentials.{c}" for c in mapping.credentials} | {f"options.{o}" for o in mapping.options}
     known |= {"tracking_number", "base_url"}
     texts = [mapping.label_url, mapping.auth.username, mapping.auth.value, mapping.auth.secret, mapping.auth.message,
              *mapping.auth.query.values(), *mapping.auth.headers.values()]

@@ -7,7 +7,8 @@ from .mapping import LINE_FIELDS, ORDER_FIELDS, PLACEHOLDER
 
 
 def order_context(order: dict, lines: list[dict], *, reference: str, product_code: str,
-                  sender: dict[str, str], credentials: dict[str, str]) -> tuple[dict, list[dict]]:
+                  sender: dict[str, str], credentials: dict[str, str], options: dict[str, str] | None = None
+                  ) -> tuple[dict, list[dict]]:
     """(values for the order's placeholders, values per line for ``each = "lines"`` tables)."""
     per_line = []
     weight_g, value = 0, Decimal(0)
@@ -36,6 +37,7 @@ def order_context(order: dict, lines: list[dict], *, reference: str, product_cod
         "parcel.value": float(value), "parcel.currency": currency, "parcel.count": 1,
         **{f"sender.{k}": v for k, v in sender.items()},
         **{f"credentials.{k}": v for k, v in credentials.items()},
+        **{f"options.{k}": v for k, v in (options or {}).items()},
     })
     return ctx, per_line
 
