@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from typing import Iterator
 
 import httpx
@@ -31,8 +33,10 @@ async def _start(port: int, customer_code: str, api_secret: str, serial_start: i
 class Simulator:
     """A running simulator. `url` is its base URL; the helpers drive the /__sim/ controls over HTTP."""
 
-    def __init__(self, url: str, customer_code: str, api_secret: str, state: SimState | None = None):
+    def __init__(self, url: str, customer_code: str, api_secret: str, state: SimState | None = None,
+                 pid: int | None = None):
         self.url = url
+        self.pid = pid              # the child process's id (process mode), else None
         self.port = int(url.rsplit(":", 1)[1])
         self.customer_code, self.api_secret = customer_code, api_secret
         self.auth_header = _auth_value(customer_code, api_secret)    # value of the Authorization header
@@ -124,13 +128,16 @@ def _command(port: int, customer_code: str, api_secret: str, serial_start: int |
 @contextlib.contextmanager
 def _child(port: int, customer_code: str, api_secret: str, serial_start: int | None,
            start_timeout: float) -> Iterator[Simulator]:
+    # The child imports the same batchship as this process, whatever the installed copy is.
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p))
     proc = subprocess.Popen(_command(port, customer_code, api_secret, serial_start), stdout=subprocess.PIPE,
-                            text=True)
+                            text=True, env=env)
     try:
         line = _first_line(proc, start_timeout)
         if not line.startswith(READY_PREFIX):
             raise RuntimeError(f"forwarder simulator did not start (said {line!r}, exit code {proc.poll()})")
-        yield Simulator(line[len(READY_PREFIX):].strip(), customer_code, api_secret)
+        yield Simulator(line[len(READY_PREFIX):].strip(), customer_code, api_secret, pid=proc.pid)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
