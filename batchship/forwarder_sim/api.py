@@ -19,7 +19,7 @@ GET = "/api/WayBill/GetOrder"
 DELETE = "/api/WayBill/Delete"
 
 
-def _auth_value(customer_code: str, api_secret: str) -> str:
+def auth_header_value(customer_code: str, api_secret: str) -> str:
     return "Basic " + base64.b64encode(f"{customer_code}&{api_secret}".encode("utf-8")).decode("ascii")
 
 
@@ -39,7 +39,7 @@ class ForwarderApi:
                  api_secret: str = DEFAULT_API_SECRET):
         self.state = state
         self.base_url = base_url        # set once the port is known
-        self._auth = _auth_value(customer_code, api_secret)
+        self._auth = auth_header_value(customer_code, api_secret)
         self._customer_code, self._api_secret = customer_code, api_secret
 
     def _authorised(self, request: Request) -> bool:

@@ -13,7 +13,7 @@ from typing import Iterator
 
 import httpx
 
-from .api import DEFAULT_API_SECRET, DEFAULT_CUSTOMER_CODE, ForwarderApi, _auth_value
+from .api import DEFAULT_API_SECRET, DEFAULT_CUSTOMER_CODE, ForwarderApi, auth_header_value
 from .httpserver import HttpServer
 from .state import SimState
 
@@ -39,7 +39,7 @@ class Simulator:
         self.pid = pid              # the child process's id (process mode), else None
         self.port = int(url.rsplit(":", 1)[1])
         self.customer_code, self.api_secret = customer_code, api_secret
-        self.auth_header = _auth_value(customer_code, api_secret)    # value of the Authorization header
+        self.auth_header = auth_header_value(customer_code, api_secret)    # value of the Authorization header
         self.state = state          # the live state when it runs in this process (thread mode), else None
 
     def _call(self, method: str, path: str, json=None) -> dict:
