@@ -94,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("status", help="orders per stage, hold reasons and the last runs")
     workspace_arg(sp)
     sp.set_defaults(func=_cmd_status)
+
+    sp = sub.add_parser("forwarder-sim", help="serve a simulated YunExpress-style forwarder API on 127.0.0.1")
+    from .forwarder_sim.runner import add_arguments, run_from_args
+    add_arguments(sp)
+    sp.set_defaults(func=run_from_args)
     return p
 
 
