@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -159,6 +160,9 @@ def _cmd_watch(args) -> int:
     watcher = InboxWatcher(root / "inbox", settings, batch)
     print(f"watching {root / 'inbox'} ({'polling' if settings.polling else 'events'}); Ctrl-C to stop", flush=True)
     stop = threading.Event()
+    # A service manager stops with SIGTERM (and a shell's background job may ignore SIGINT):
+    # both end the watch the same way, between batches or by leaving the batch to the next start.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         watcher.run_forever(stop)
     except KeyboardInterrupt:
@@ -169,6 +173,10 @@ def _cmd_watch(args) -> int:
             return EXIT_INTERRUPTED
         print("stopped", file=sys.stderr)
     return EXIT_OK
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _cmd_status(args) -> int:

@@ -81,8 +81,12 @@ def test_watch_processes_a_dropped_file(tmp_path):
         while time.monotonic() < deadline and not any("files: 1 applied" in line for line in seen):
             time.sleep(0.2)
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
     assert any("files: 1 applied" in line for line in seen), "".join(seen)
     assert list((root / "archive").rglob("products.csv"))
 

@@ -190,7 +190,7 @@ def _killed_run(root: Path, point: str) -> None:
     assert proc.returncode == -9, f"not killed at {point}: {proc.stdout}{proc.stderr[-2000:]}"
 
 
-@pytest.mark.parametrize("point", ["booking-intents", "booking-results", "booked"])
+@pytest.mark.parametrize("point", ["booking-intents", "booking-results", "booked", "wrote-carrier-labels"])
 def test_a_run_killed_mid_booking_is_completed_with_one_shipment_per_parcel(booking_ws, sim, point):
     ws = booking_ws
     if point == "booking-results":

@@ -44,11 +44,16 @@ def _watch_until(root: Path, done, seconds: float = 30) -> list[str]:
     reader.start()
     try:
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and not done():
+        # Done once the state holds and the batch has said so (its summary ends with the outputs line).
+        while time.monotonic() < deadline and not (done() and any("outputs:" in line for line in seen)):
             time.sleep(0.2)
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=15)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
         reader.join(timeout=5)
     return seen
 
