@@ -113,12 +113,20 @@ def _cmd_init(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from .demo import write_demo_inputs
+    import os
+
+    from .demo import DEMO_CREDENTIALS, point_demo_channel_at, write_demo_inputs
+    from .forwarder_sim import running_simulator
     root = args.workspace
     written = write_demo_inputs(root)
     print(f"demo inputs written to {root / 'inbox'}: {', '.join(p.name for p in written)}")
-    # Files it has just written itself are complete: no need to wait for them to settle.
-    report = run_batch(root, load_config(root), only=written)
+    with running_simulator() as sim:
+        point_demo_channel_at(root / CONFIG_NAME, sim.url)
+        for name, value in DEMO_CREDENTIALS.items():
+            os.environ.setdefault(name, value)
+        print(f"forwarder simulator for channel YUN-Demo: {sim.url}")
+        # Files it has just written itself are complete: no need to wait for them to settle.
+        report = run_batch(root, load_config(root), only=written)
     print(format_summary(report, root))
     return _exit_code(report)
 

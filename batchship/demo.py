@@ -8,6 +8,7 @@ channels (one too small, so some orders wait for numbers) and a handover scan.
 from __future__ import annotations
 
 import random
+import re
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -52,6 +53,40 @@ RECIPIENTS = {
     "PL": [("Łukasz Wiśniewski", "ul. Marszałkowska 10", "m. 4", "Warszawa", "", "00-001", "+48 22 555 01 01")],
     "VN": [("Nguyễn Văn An", "12 Lý Thường Kiệt", "Hoàn Kiếm", "Hà Nội", "", "100000", "+84 24 5550 1010")],
 }
+
+
+# One channel of the demo books over HTTP with the forwarder simulator, so the API path is seen
+# working: its address changes with every demo (the simulator takes a free port).
+DEMO_API_CHANNEL = "YUN-Demo"
+DEMO_CREDENTIALS = {"BATCHSHIP_DEMO_CUSTOMER_CODE": "C0001", "BATCHSHIP_DEMO_API_SECRET": "sim-secret"}
+_DEMO_API_BLOCK = """# ---- demo: booked over the API of the forwarder simulator (batchship forwarder-sim) ----
+[[channels]]
+name = "YUN-Demo"
+source = "api"
+forwarder = "yunexpress"
+product_code = "S1002"
+credentials = {{ customer_code = "BATCHSHIP_DEMO_CUSTOMER_CODE", api_secret = "BATCHSHIP_DEMO_API_SECRET" }}
+base_url = "{url}"
+
+[[logistics]]
+countries = ["AU"]
+channel = "YUN-Demo"
+warehouse = "SZ"
+
+"""
+_DEMO_BASE_URL = re.compile(r'(name = "YUN-Demo"\n(?:[^\[].*\n)*?base_url = ")[^"]*(")')
+
+
+def point_demo_channel_at(config_path: Path, url: str) -> None:
+    """The demo workspace's API channel books with the simulator at ``url`` (added on first use)."""
+    text = config_path.read_text(encoding="utf-8")
+    if f'name = "{DEMO_API_CHANNEL}"' in text:
+        text = _DEMO_BASE_URL.sub(lambda m: m.group(1) + url + m.group(2), text)
+    else:
+        at = text.find("[[logistics]]")
+        block = _DEMO_API_BLOCK.format(url=url)
+        text = text[:at] + block + text[at:] if at >= 0 else text + "\n" + block
+    config_path.write_text(text, encoding="utf-8")
 
 
 def demo_round(root: Path) -> int:
