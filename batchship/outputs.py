@@ -22,6 +22,7 @@ from .environment import environment_problem
 from .faults import checkpoint
 from .store import Store
 from .file_names import fitting_name
+from .manifests import write_manifests
 from .workspace import Workspace
 from .forwarders.mapping import load_mapping
 from .forwarders.sheet import sheet_rows
@@ -101,6 +102,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     written += [p for p in [step("stock.xlsx", _stock_workbook, out, store, run_id)] if p]
     if len(ready):
         written += step("pick list", _picklist, out, ready_lines, store, run_id, default=[])
+    step("manifests", write_manifests, out, orders, lines, events, config, run_id, _run_day(run_id), written)
 
     _flush_to_disk(written, out)
     reports = _settle_files(ws, store, run_id, failed)

@@ -51,7 +51,7 @@ BEFORE_COMMIT = [
 AFTER_COMMIT = [
     "after-commit", "outputs-started", "wrote-labels#1", "wrote-labels#2", "wrote-uploads", "xlsx-written#1",
     "wrote-orders", "xlsx-written#2", "wrote-stock", "xlsx-written#3", "wrote-picklist-xlsx", "wrote-picklist",
-    "xlsx-written#4", "wrote-errors-report", "settled-file#1", "settled-file#5",
+    "xlsx-written#4", "wrote-manifest-xlsx", "wrote-manifest", "xlsx-written#5", "wrote-errors-report", "settled-file#1", "settled-file#5",
     "settled", "before-finish", "finished",
 ]
 KILL_POINTS = BEFORE_COMMIT + AFTER_COMMIT
@@ -266,7 +266,8 @@ def _outbox_runs(root: Path) -> list[dict]:
             continue
         run = {"names": sorted(p.name for p in folder.iterdir()), "orders.xlsx": orders}
         for path in sorted(folder.iterdir()):
-            if path.name in ("stock.xlsx", "picklist.xlsx"):
+            if path.name in ("stock.xlsx", "picklist.xlsx") or (path.name.startswith("manifest-")
+                                                                 and path.suffix == ".xlsx"):
                 run[path.name] = _workbook(path)
             elif path.name.startswith("upload-"):
                 run[path.name] = path.read_bytes()
@@ -386,6 +387,7 @@ def test_reference_run_is_the_realistic_batch(results):
     assert [f for f in ref["archive and failed"] if f.startswith("failed/")] == [
         "failed/bad-stock.csv", "failed/bad-stock.csv.errors.xlsx"]
     (run,) = ref["outbox"][1:]
-    assert {"labels-SMALL.pdf", "labels-YW.pdf", "picklist.pdf", "picklist.xlsx"} <= set(run["names"])
+    assert {"labels-SMALL.pdf", "labels-YW.pdf", "picklist.pdf", "picklist.xlsx", "manifest-YW.pdf",
+            "manifest-YW.xlsx"} <= set(run["names"])
     issued = [p[0] for p in ref["pool"] if p[2] == "issued"]
     assert len(issued) == len(set(issued)) == sum(1 for o in ref["orders"] if o[10])
