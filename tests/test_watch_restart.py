@@ -35,7 +35,7 @@ def _killed_run(root: Path, point: str) -> None:
     assert proc.returncode == -9, proc.stderr[-2000:]
 
 
-def _watch_until(root: Path, done, seconds: float = 30) -> list[str]:
+def _watch_until(root: Path, done, seconds: float = 90) -> list[str]:
     """Start `batchship watch`, create no file, and stop it once ``done()`` holds (or time runs out)."""
     proc = subprocess.Popen([sys.executable, "-m", "batchship.cli", "watch", "-w", str(root)], cwd=REPO,
                             env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
