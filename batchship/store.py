@@ -340,10 +340,11 @@ class Store:
         """Orders of these channels waiting in the waybill stage, with their booking so far (if any):
         never booked, or sent without an answer, or refused before the order last changed."""
         if not channels:
-            return pd.DataFrame(columns=ORDER_COLUMNS + ["booking_state", "attempts"])
+            return pd.DataFrame(columns=ORDER_COLUMNS + ["booking_state", "attempts", "booking_updated_at"])
         df = self.frame(
             f"SELECT {', '.join('o.' + c for c in ORDER_COLUMNS)}, COALESCE(b.state, '') AS booking_state, "
-            "COALESCE(b.attempts, 0) AS attempts FROM orders o LEFT JOIN bookings b "
+            "COALESCE(b.attempts, 0) AS attempts, COALESCE(b.updated_at, '') AS booking_updated_at "
+            "FROM orders o LEFT JOIN bookings b "
             "ON b.shop = o.shop AND b.order_id = o.order_id AND b.state NOT IN ('cancelled', 'cancel_failed') "
             f"WHERE o.stage = 'waybill' AND o.channel IN ({_placeholders(len(channels))}) "
             "AND (b.state IS NULL OR b.state = 'sending' OR (b.state = 'refused' AND o.updated_run > b.run_id))",

@@ -157,8 +157,11 @@ def _exchange(ws, store, config, channels, mappings, todo, lines, cancels) -> pd
                                               reference=ref, product_code=channels[channel].product_code,
                                               sender=sender, credentials=fw.credentials,
                                               options={**fw.mapping.options, **channels[channel].options})
+                resume = order["booking_state"] == "sending"
+                if resume:
+                    _wait_for_requests_in_flight(order["booking_updated_at"], fw.timeout.read)
                 try:
-                    result = fw.book(client, ctx, per_line, resume=order["booking_state"] == "sending")
+                    result = fw.book(client, ctx, per_line, resume=resume)
                     results.put(_result_row(ref, fw.mapping, result, label_dir))
                 except BaseException as exc:      # handed to the recording thread, which re-raises it
                     results.put(exc)
@@ -185,6 +188,18 @@ def _exchange(ws, store, config, channels, mappings, todo, lines, cancels) -> pd
     for thread in threads:
         thread.join()
     return _cancel_all(store, forwarders, cancels)
+
+
+def _wait_for_requests_in_flight(sent_at: str, timeout: float) -> None:
+    """A request sent by a run that was killed may still be carried out by the forwarder for as long
+    as a request may take: asking about the parcel before then could miss the shipment it makes."""
+    try:
+        sent = datetime.fromisoformat(sent_at)
+    except ValueError:
+        return
+    left = timeout - (datetime.now(timezone.utc) - sent).total_seconds()
+    if left > 0:
+        time.sleep(min(left, timeout))
 
 
 def _result_row(ref: str, mapping: Mapping, result, label_dir: Path) -> tuple:
