@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import Config
+from .config import Channel, Config
 from .environment import environment_problem
 from .faults import checkpoint
 from .store import Store
@@ -26,6 +26,7 @@ from .workspace import Workspace
 from .writers.labels import CustomsItem, LabelData, render_labels
 from .writers.picklist_pdf import PickRow, render_picklist
 from .writers.upload_files import safe_name_part
+from .writers.zpl import render_zpl
 from .writers.uploads import write_uploads
 from .writers.xlsx import write_workbook
 
@@ -223,9 +224,17 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
     for channel, group in orders.groupby("channel", sort=True):
         labels = [_label(o, by_order.get((o["shop"], o["order_id"]), []), config, day)
                   for o in group.to_dict("records")]
-        size = config.channels[channel].label_size if channel in config.channels else "100x150"
-        path = out / f"labels-{safe_name_part(channel, 'channel')}.pdf"
-        problems.update(render_labels(labels, path, size=size, cjk_font=config.cjk_font))
+        settings = config.channels.get(channel) or Channel(name=channel)
+        stem = f"labels-{safe_name_part(channel, 'channel')}"
+        if settings.label_format == "zpl":
+            path = out / f"{stem}.zpl"
+            found = render_zpl(labels, path, size=settings.label_size, dpi=settings.zpl_dpi,
+                               cjk_font=config.cjk_font)
+        else:
+            path = out / f"{stem}.pdf"
+            found = render_labels(labels, path, size=settings.label_size, cjk_font=config.cjk_font,
+                                  cut_marks=settings.label_cut_marks)
+        problems.update(found)
         written.append(path)
         checkpoint("wrote-labels")
     return problems
