@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from decimal import Decimal
 
 import pypdfium2 as pdfium
 import pytest
@@ -19,7 +19,7 @@ from batchship.cli import main
 from batchship.config import LABEL_SIZES, parse_config
 from batchship.errors import ConfigError
 from batchship.writers import barcode128
-from batchship.writers.labels import LAYOUTS, SHEETS, label_boxes, render_labels
+from batchship.writers.labels import LAYOUTS, SHEETS, CustomsItem, label_boxes, render_labels
 from batchship.writers.zpl import render_zpl
 from conftest import ORDER_HEADER, PRODUCT_HEADER, order_row, product_row, s10
 from test_labels import RECIPIENTS, label
@@ -272,8 +272,6 @@ def test_nothing_is_drawn_outside_its_label(pdfs, size):
 
 @pytest.mark.parametrize("size", LABEL_SIZES)
 def test_crowded_labels_stay_on_their_label_and_scan(tmp_path, size):
-    from decimal import Decimal
-    from batchship.writers.labels import CustomsItem
     items = tuple((f"SKU-{n:03d}-LONG-VARIANT-NAME", n + 1) for n in range(40))
     articles = tuple(CustomsItem(f"Article with a rather long description {n}", 3, 12345, Decimal("99999.99"),
                                  "EUR", "12345678", "CN") for n in range(8))
