@@ -40,7 +40,10 @@ class Shop:
 @dataclass(frozen=True)
 class Channel:
     name: str
-    label_size: str = "100x150"    # or "100x100"
+    label_size: str = "100x150"    # or "100x100", "A6" (105x148), "A4x4" (four A6 labels on an A4 page)
+    label_format: str = "pdf"      # or "zpl" (thermal printers; not for A4x4)
+    zpl_dpi: int = 203             # or 300: the ZPL printer's resolution
+    label_cut_marks: bool = False  # A4x4: dashed lines to cut the sheet along
     carriers: dict[str, str] = field(default_factory=dict)  # platform -> carrier name/code on that platform
     booking: "Booking | None" = None   # how an "api" or "sheet" channel books; None: numbers from the pool
 
@@ -136,8 +139,9 @@ def load_config(workspace: Path) -> Config:
 
 _TOP_LEVEL = {"shops", "channels", "logistics", "limits", "watch", "store", "sender", "labels"}
 _SHOP_KEYS = {"name", "platform", "marketplace", "notify_customer", "currency", "country", "timezone"}
-_CHANNEL_KEYS = {"name", "label_size", "carriers", "source", "forwarder", "product_code", "credentials",
-                 "base_url", "concurrency", "timeout_seconds", "retries", "options"}
+_CHANNEL_KEYS = {"name", "label_size", "carriers", "label_format", "zpl_dpi", "label_cut_marks", "source",
+                 "forwarder", "product_code", "credentials", "base_url", "concurrency", "timeout_seconds",
+                 "retries", "options"}
 _RULE_KEYS = {"channel", "warehouse", "countries", "shops", "min_weight_g", "max_weight_g", "min_value",
               "max_value"}
 _LABEL_KEYS = {"customs_category", "cjk_font"}
@@ -223,6 +227,36 @@ def _booking(item: dict, where: str) -> Booking | None:
                    base_url=str(item.get("base_url", "")).rstrip("/"), options=dict(options), **numbers)
 
 
+LABEL_SIZES = ("100x150", "100x100", "A6", "A4x4")
+LABEL_FORMATS = ("pdf", "zpl")
+ZPL_DPIS = (203, 300)
+
+
+def _channel_label(item: dict, where: str) -> dict:
+    """A channel's label settings: size, format (PDF or ZPL), ZPL resolution, cut marks."""
+    sizes = {s.casefold(): s for s in LABEL_SIZES}
+    raw = item.get("label_size", "100x150")
+    size = sizes.get(str(raw).strip().casefold()) if isinstance(raw, str) else None
+    if size is None:
+        raise ConfigError(f"{where}: label_size must be one of {', '.join(LABEL_SIZES)}, not {raw!r}")
+    raw = item.get("label_format", "pdf")
+    fmt = str(raw).strip().lower() if isinstance(raw, str) else None
+    if fmt not in LABEL_FORMATS:
+        raise ConfigError(f"{where}: label_format must be \"pdf\" or \"zpl\", not {raw!r}")
+    dpi = item.get("zpl_dpi", 203)
+    if isinstance(dpi, bool) or dpi not in ZPL_DPIS:
+        raise ConfigError(f"{where}: zpl_dpi must be 203 or 300 (dots per inch of the printer), not {dpi!r}")
+    cut = item.get("label_cut_marks", False)
+    if not isinstance(cut, bool):
+        raise ConfigError(f"{where}: label_cut_marks must be true or false, not {cut!r}")
+    if fmt == "zpl" and size == "A4x4":
+        raise ConfigError(f"{where}: label_size A4x4 is a sheet for office printers; "
+                          "ZPL labels can be 100x150, 100x100 or A6")
+    if cut and size != "A4x4":
+        raise ConfigError(f"{where}: label_cut_marks applies to label_size A4x4 only (this channel: {size})")
+    return {"label_size": size, "label_format": fmt, "zpl_dpi": int(dpi), "label_cut_marks": cut}
+
+
 def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
     _checked(data, _TOP_LEVEL, (), where)
     shops = {}
@@ -244,14 +278,12 @@ def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
     channels = {}
     for i, raw in enumerate(data.get("channels", []), start=1):
         item = _checked(raw, _CHANNEL_KEYS, ("name",), f"{where}: [[channels]] entry {i}")
-        size = str(item.get("label_size", "100x150"))
-        if size not in ("100x150", "100x100"):
-            raise ConfigError(f"{where}: channel {item['name']!r}: label_size must be 100x150 or 100x100")
+        label = _channel_label(item, f"{where}: channel {item['name']!r}")
         carriers = item.get("carriers", {})
         if not isinstance(carriers, dict):
             raise ConfigError(f"{where}: channel {item['name']!r}: carriers must be a table such as "
                               "{ amazon = \"Yanwen\" }")
-        channels[str(item["name"])] = Channel(name=str(item["name"]), label_size=size,
+        channels[str(item["name"])] = Channel(name=str(item["name"]), **label,
                                               carriers={str(k): str(v) for k, v in carriers.items()},
                                               booking=_booking(item, f"{where}: channel {item['name']!r}"))
     rules = []

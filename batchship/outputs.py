@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import Config
+from .config import Channel, Config
 from .environment import environment_problem
 from .faults import checkpoint
 from .store import Store
@@ -30,6 +30,7 @@ from .writers.label_merge import concatenated_zpl, merged_labels
 from .writers.labels import CustomsItem, LabelData, render_labels
 from .writers.picklist_pdf import PickRow, render_picklist
 from .writers.upload_files import safe_name_part
+from .writers.zpl import render_zpl
 from .writers.uploads import write_uploads
 from .writers.xlsx import write_workbook
 
@@ -234,9 +235,17 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
     for channel, group in orders.groupby("channel", sort=True):
         labels = [_label(o, by_order.get((o["shop"], o["order_id"]), []), config, day)
                   for o in group.to_dict("records")]
-        size = config.channels[channel].label_size if channel in config.channels else "100x150"
-        path = out / f"labels-{safe_name_part(channel, 'channel')}.pdf"
-        problems.update(render_labels(labels, path, size=size, cjk_font=config.cjk_font))
+        settings = config.channels.get(channel) or Channel(name=channel)
+        stem = f"labels-{safe_name_part(channel, 'channel')}"
+        if settings.label_format == "zpl":
+            path = out / f"{stem}.zpl"
+            found = render_zpl(labels, path, size=settings.label_size, dpi=settings.zpl_dpi,
+                               cjk_font=config.cjk_font)
+        else:
+            path = out / f"{stem}.pdf"
+            found = render_labels(labels, path, size=settings.label_size, cjk_font=config.cjk_font,
+                                  cut_marks=settings.label_cut_marks)
+        problems.update(found)
         written.append(path)
         checkpoint("wrote-labels")
     return problems
@@ -278,8 +287,11 @@ def _carrier_labels(out: Path, ready: pd.DataFrame, carrier: dict[str, tuple[str
         name = safe_name_part(channel, "channel")
         zpl = [Path(p) for p, _ in theirs.values() if p.endswith(".zpl")]
         if zpl:
-            concatenated_zpl(out / f"labels-{name}.zpl", zpl)
-            written.append(out / f"labels-{name}.zpl")
+            target = out / f"labels-{name}.zpl"
+            own_zpl = [target] if target.exists() else []    # our own ZPL labels of the channel first
+            concatenated_zpl(target, own_zpl + zpl)
+            if target not in written:
+                written.append(target)
         pdf_path = out / f"labels-{name}.pdf"
         parcels = [(t, theirs[t][0] if t in theirs and theirs[t][0].endswith(".pdf") else "") for t in numbers
                    if t not in theirs or theirs[t][0].endswith(".pdf")]

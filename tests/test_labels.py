@@ -285,7 +285,7 @@ def test_output_replaces_the_file_atomically(tmp_path):
 
 def test_bad_size_and_empty_batch_are_refused(tmp_path):
     with pytest.raises(ValueError, match="100x150"):
-        render_labels([label(1)], tmp_path / "x.pdf", size="A6")
+        render_labels([label(1)], tmp_path / "x.pdf", size="A5")
     with pytest.raises(ValueError):
         render_labels([], tmp_path / "x.pdf")
     assert not (tmp_path / "x.pdf").exists()

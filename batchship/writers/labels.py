@@ -1,12 +1,17 @@
-"""Shipping label PDFs: one 100×150 mm (or 100×100 mm) page per parcel.
+"""Shipping label PDFs: one label per parcel, 100×150, 100×100 or A6 (105×148 mm) pages,
+or A4 sheets of four A6 labels for office printers.
 
-Each page: channel and destination country large, a Code 128 barcode of the
+Each label: channel and destination country large, a Code 128 barcode of the
 tracking number, the recipient block, the SKUs to pack and a CN22 customs
 declaration. Long text shrinks, wraps and is cut with "…" so nothing leaves
-the page; text that no configured font can show is reported per label.
+the label; text that no configured font can show is reported per label.
+
+The layout draws through a canvas (``_PdfCanvas`` here, ``zpl.ZplCanvas`` for
+thermal printers) into a label box anywhere on the page.
 """
 from __future__ import annotations
 
+import math
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -61,6 +66,7 @@ class LabelData:
 @dataclass(frozen=True)
 class Layout:
     """Sizes in mm (positions) and points (fonts) for one label format."""
+    width: float
     height: float
     header_h: float
     channel_pt: float
@@ -73,17 +79,47 @@ class Layout:
     item_pt: float
     customs_pt: float
     customs_rows: int
+    margin: float = MARGIN              # blank edge inside the label box
+    country_box_w: float = 24
 
 
+_BIG = dict(header_h=15, channel_pt=16, country_pt=30, barcode_h=18, tracking_pt=11, name_pt=12, body_pt=9.5,
+            address_lines=4, item_pt=7.5, customs_pt=6.5, customs_rows=4)
 LAYOUTS = {
-    "100x150": Layout(height=150, header_h=15, channel_pt=16, country_pt=30, barcode_h=18,
+    "100x150": Layout(width=100, height=150, header_h=15, channel_pt=16, country_pt=30, barcode_h=18,
                       tracking_pt=11, name_pt=12, body_pt=9.5, address_lines=4,
                       item_pt=7.5, customs_pt=6.5, customs_rows=4),
-    "100x100": Layout(height=100, header_h=12, channel_pt=13, country_pt=24, barcode_h=12,
+    "100x100": Layout(width=100, height=100, header_h=12, channel_pt=13, country_pt=24, barcode_h=12,
                       tracking_pt=9.5, name_pt=10, body_pt=8, address_lines=2,
-                      item_pt=6.5, customs_pt=5.5, customs_rows=2),
+                      item_pt=6.5, customs_pt=5.5, customs_rows=2, country_box_w=20),
+    "A6": Layout(width=105, height=148, **_BIG),
+    # Office printers leave 4–5 mm of the sheet blank: labels on an A4 sheet keep 5 mm clear.
+    "A4x4": Layout(width=105, height=148, margin=5.0, **_BIG),
 }
-WIDTH = 100.0
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The page a label size prints on and where its labels sit (top-left corners, mm)."""
+    width: float
+    height: float
+    slots: tuple[tuple[float, float], ...]
+
+
+SHEETS = {
+    "100x150": Sheet(100, 150, ((0, 0),)),
+    "100x100": Sheet(100, 100, ((0, 0),)),
+    "A6": Sheet(105, 148, ((0, 0),)),
+    # A4 is 210×297: two columns of 105, two rows of 148 from the top edge (1 mm spare at the foot).
+    "A4x4": Sheet(210, 297, ((0, 0), (105, 0), (0, 148), (105, 148))),
+}
+SIZES = tuple(LAYOUTS)
+
+
+def label_boxes(size: str) -> tuple[tuple[float, float, float, float], ...]:
+    """(left, top, width, height) in mm of each label on a page of ``size``, in printing order."""
+    lay, sheet = LAYOUTS[size], SHEETS[size]
+    return tuple((x, y, lay.width, lay.height) for x, y in sheet.slots)
 
 
 def _mm(pt: float) -> float:
@@ -175,79 +211,104 @@ def _all_text(texts: _Texts) -> str:
     return "".join(parts)
 
 
-def module_width(total_modules: int, available_mm: float) -> float:
-    """Widest whole number of printer dots per module (2–4) that fits; narrower only if it must."""
-    for dots in (4, 3, 2):
-        if total_modules * dots * DOT_MM <= available_mm:
-            return dots * DOT_MM
+def module_width(total_modules: int, available_mm: float, dot_mm: float = DOT_MM) -> float:
+    """Widest whole number of printer dots per module (0.5–0.25 mm: 4–2 dots at 203 dpi, 6–3 at 300)
+    that fits; narrower only if it must."""
+    widest, narrowest = round(0.5 / dot_mm), math.ceil(0.25 / dot_mm - 1e-9)
+    for dots in range(widest, narrowest - 1, -1):
+        if total_modules * dots * dot_mm <= available_mm:
+            return dots * dot_mm
     return available_mm / total_modules
 
 
-class _LabelPage:
-    def __init__(self, pdf: FPDF, pen: TextPen, layout: Layout):
-        self.pdf, self.pen, self.lay = pdf, pen, layout
-        self.x0, self.x1 = MARGIN, WIDTH - MARGIN
-        self.w = self.x1 - self.x0
+class _PdfCanvas:
+    """What the layout draws with, on an fpdf2 page (mm from the page's top-left corner)."""
+    dot_mm = DOT_MM
 
-    def draw(self, t: _Texts) -> None:
-        self.pdf.add_page()
-        self.pen.start_page()
-        y = self._header(t, MARGIN)
+    def __init__(self, pdf: FPDF, pen: TextPen):
+        self.pdf, self.pen = pdf, pen
+        self.draw, self.draw_right, self.draw_centered = pen.draw, pen.draw_right, pen.draw_centered
+
+    def line(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        self.pdf.line(x0, y0, x1, y1)
+
+    def rect(self, x: float, y: float, w: float, h: float) -> None:
+        self.pdf.rect(x, y, w, h)
+
+    def barcode(self, left: float, top: float, module: float, height: float,
+                bars: barcode128.BarcodeModules, text: str) -> None:
+        """``left`` is the left edge of the quiet zone."""
+        pdf = self.pdf
+        k = pdf.k
+        bottom = (pdf.h - top - height) * k
+        # One path of rectangles in module units (the cm scales them), filled once:
+        # far faster than a rect() call per bar.
+        ops = " ".join([f"{start} 0 {width} 1 re" for start, width in bars.bars])
+        pdf._out(f"q 0 g {module * k:.4f} 0 0 {height * k:.3f} {left * k:.3f} {bottom:.3f} cm {ops} f Q")
+
+
+class _LabelPage:
+    """Draws labels of one layout, each into its box on the canvas's page."""
+
+    def __init__(self, canvas, pen: TextPen, layout: Layout):
+        self.c, self.pen, self.lay = canvas, pen, layout
+
+    def draw(self, t: _Texts, left: float = 0.0, top: float = 0.0) -> None:
+        lay = self.lay
+        self.left = left
+        self.x0, self.x1 = left + lay.margin, left + lay.width - lay.margin
+        self.w = self.x1 - self.x0
+        self.bottom = top + lay.height - lay.margin
+        y = self._header(t, top + lay.margin)
         y = self._barcode(t, y)
         y = self._recipient(t, y)
-        customs_top = self.lay.height - MARGIN - self._customs_height(t)
+        customs_top = self.bottom - self._customs_height(t)
         self._items(t, y, customs_top - 1.5)
         self._customs(t, customs_top)
-        self.pen.flush()
 
     def _rule(self, y: float) -> None:
-        self.pdf.line(self.x0, y, self.x1, y)
+        self.c.line(self.x0, y, self.x1, y)
 
     def _header(self, t: _Texts, y: float) -> float:
-        lay, pen = self.lay, self.pen
-        box_w = 24 if lay.height > 100 else 20
+        lay, pen, c = self.lay, self.pen, self.c
+        box_w = lay.country_box_w
         left_w = self.w - box_w - 2
         text, size = pen.fit(t.channel, left_w, lay.channel_pt, lay.channel_pt * 0.55, bold=True)
-        pen.draw(self.x0, y + _mm(size) * 0.85, text, size, bold=True)
+        c.draw(self.x0, y + _mm(size) * 0.85, text, size, bold=True)
         ref_pt = lay.body_pt * 0.85
         ref, _ = pen.fit(t.order_ref, left_w, ref_pt, ref_pt)
-        pen.draw(self.x0, y + lay.header_h - 1.5, ref, ref_pt)
+        c.draw(self.x0, y + lay.header_h - 1.5, ref, ref_pt)
         bx = self.x1 - box_w
-        self.pdf.rect(bx, y, box_w, lay.header_h)
+        c.rect(bx, y, box_w, lay.header_h)
         code, size = pen.fit(t.country, box_w - 2, lay.country_pt, lay.country_pt * 0.4, bold=True)
         # Cap height is ~0.71 em: centre the capitals vertically in the box.
-        pen.draw_centered(bx + box_w / 2, y + lay.header_h / 2 + _mm(size) * 0.355, code, size, bold=True)
+        c.draw_centered(bx + box_w / 2, y + lay.header_h / 2 + _mm(size) * 0.355, code, size, bold=True)
         y += lay.header_h + 1.5
         self._rule(y)
         return y + 1.5
 
     def _barcode(self, t: _Texts, y: float) -> float:
-        lay = self.lay
+        lay, c = self.lay, self.c
         if t.barcode is not None:
-            mw = module_width(t.barcode.total_modules, self.w)
-            left = round((WIDTH - t.barcode.total_modules * mw) / 2 / DOT_MM) * DOT_MM
-            k = self.pdf.k
-            bottom = (lay.height - y - lay.barcode_h) * k
-            # One path of rectangles in module units (the cm scales them), filled once:
-            # far faster than a rect() call per bar.
-            ops = " ".join([f"{start} 0 {width} 1 re" for start, width in t.barcode.bars])
-            self.pdf._out(f"q 0 g {mw * k:.4f} 0 0 {lay.barcode_h * k:.3f} {left * k:.3f} {bottom:.3f} cm "
-                          f"{ops} f Q")
+            dot = c.dot_mm
+            mw = module_width(t.barcode.total_modules, self.w, dot)
+            left = self.left + round((lay.width - t.barcode.total_modules * mw) / 2 / dot) * dot
+            c.barcode(left, y, mw, lay.barcode_h, t.barcode, t.tracking)
         y += lay.barcode_h
         text, size = self.pen.fit(t.tracking, self.w, lay.tracking_pt, lay.tracking_pt * 0.6, bold=True)
-        self.pen.draw_centered(WIDTH / 2, y + _mm(size) * 1.05, text, size, bold=True)
+        c.draw_centered(self.left + lay.width / 2, y + _mm(size) * 1.05, text, size, bold=True)
         y += _mm(lay.tracking_pt) * 1.35
         self._rule(y)
         return y + 1.2
 
     def _recipient(self, t: _Texts, y: float) -> float:
-        lay, pen, w = self.lay, self.pen, self.w
+        lay, pen, w, c = self.lay, self.pen, self.w, self.c
         small = lay.customs_pt
-        pen.draw(self.x0, y + _mm(small) * 0.9, "SHIP TO", small, bold=True)
+        c.draw(self.x0, y + _mm(small) * 0.9, "SHIP TO", small, bold=True)
         y += _mm(small) * 1.15
         name, size = pen.fit(t.name, w, lay.name_pt, lay.name_pt * 0.7, bold=True)
         y += _mm(lay.name_pt) * 1.0
-        pen.draw(self.x0, y, name, size, bold=True)
+        c.draw(self.x0, y, name, size, bold=True)
         step = _mm(lay.body_pt) * 1.2
         body = lay.body_pt
         lines: list[str] = []
@@ -264,26 +325,26 @@ class _LabelPage:
             lines = lines[:keep] + [pen.truncate(rest, w, body)]
         for line in lines:
             y += step
-            pen.draw(self.x0, y, line, body)
+            c.draw(self.x0, y, line, body)
         if t.city_line:
             y += step
             text, size = pen.fit(t.city_line, w, body, body * 0.75)
-            pen.draw(self.x0, y, text, size)
+            c.draw(self.x0, y, text, size)
         y += step
-        pen.draw(self.x0, y, t.country, body, bold=True)
+        c.draw(self.x0, y, t.country, body, bold=True)
         if t.phone:
             offset = pen.width(t.country, body, bold=True) + 4
             phone, size = pen.fit("Tel " + t.phone, w - offset, body, body * 0.75)
-            pen.draw(self.x0 + offset, y, phone, size)
+            c.draw(self.x0 + offset, y, phone, size)
         y += _mm(body) * 0.6
         self._rule(y)
         return y + 0.8
 
     def _items(self, t: _Texts, top: float, bottom: float) -> None:
-        pen, size = self.pen, self.lay.item_pt
+        pen, c, size = self.pen, self.c, self.lay.item_pt
         step = _mm(size) * 1.25
         pieces = sum(q for _, q in t.items)
-        pen.draw(self.x0, top + step, f"ITEMS ({pieces} pcs)", size, bold=True)
+        c.draw(self.x0, top + step, f"ITEMS ({pieces} pcs)", size, bold=True)
         rows = max(0, int((bottom - top - step) // step))
         slots = rows * 2
         entries = [f"{sku} × {qty}" for sku, qty in t.items]
@@ -294,7 +355,7 @@ class _LabelPage:
         for i, entry in enumerate(entries[:slots]):
             col, row = divmod(i, rows)   # fill the left column first, as people read a list
             text = pen.truncate(entry, col_w, size)
-            pen.draw(self.x0 + col * (self.w / 2), top + step * (row + 2), text, size)
+            c.draw(self.x0 + col * (self.w / 2), top + step * (row + 2), text, size)
 
     def _customs_rows(self, t: _Texts) -> int:
         return min(len(t.customs), self.lay.customs_rows)
@@ -304,27 +365,27 @@ class _LabelPage:
         return line * (5 + self._customs_rows(t)) + 1.0
 
     def _customs(self, t: _Texts, top: float) -> None:
-        pen, pdf, size = self.pen, self.pdf, self.lay.customs_pt
+        pen, c, size = self.pen, self.c, self.lay.customs_pt
         line = _mm(size) * 1.3
         x0, x1 = self.x0, self.x1
-        pdf.rect(x0, top, self.w, self.lay.height - MARGIN - top)
+        c.rect(x0, top, self.w, self.bottom - top)
         inner = x0 + 1
         y = top + line
-        pen.draw(inner, y - 0.6, "CUSTOMS DECLARATION CN 22", size, bold=True)
-        pen.draw_right(x1 - 1, y - 0.6, "May be opened officially", size)
+        c.draw(inner, y - 0.6, "CUSTOMS DECLARATION CN 22", size, bold=True)
+        c.draw_right(x1 - 1, y - 0.6, "May be opened officially", size)
         # Category boxes in one row, the declared one crossed.
         box = _mm(size) * 0.8
         x = inner
         by = y + line - 0.6
         for name in CATEGORIES:
-            pdf.rect(x, by - box, box, box)
+            c.rect(x, by - box, box, box)
             if name == t.category:
-                pdf.line(x, by - box, x + box, by)
-                pdf.line(x, by, x + box, by - box)
+                c.line(x, by - box, x + box, by)
+                c.line(x, by, x + box, by - box)
             label = name
             if name == "Other" and t.category_note:
                 label = pen.truncate(f"Other: {t.category_note}", x1 - 1 - (x + box + 0.8), size)
-            pen.draw(x + box + 0.8, by, label, size)
+            c.draw(x + box + 0.8, by, label, size)
             x += box + 0.8 + pen.width(label, size) + 2.5
         y += line
         # Columns: qty × description | HS code | origin | weight | value.
@@ -339,8 +400,8 @@ class _LabelPage:
         for text, at, right in (("Qty × description", inner, False), ("HS code", c_hs, False),
                                 ("Origin", c_origin, False), ("Weight", c_weight, True),
                                 ("Value", c_value, True)):
-            (pen.draw_right if right else pen.draw)(at, y - 0.6, text, size, bold=True)
-        pdf.line(x0, y + 0.2, x1, y + 0.2)
+            (c.draw_right if right else c.draw)(at, y - 0.6, text, size, bold=True)
+        c.line(x0, y + 0.2, x1, y + 0.2)
         shown = self._customs_rows(t)
         rows = t.customs[:shown]
         hidden = t.customs[shown - 1:] if len(t.customs) > shown else []
@@ -349,35 +410,35 @@ class _LabelPage:
         for item in rows:
             y += line
             text = pen.truncate(f"{item.quantity} × {item.description}", c_hs - inner - 1.5, size)
-            pen.draw(inner, y - 0.6, text, size)
-            pen.draw(c_hs, y - 0.6, pen.truncate(item.hs_code, c_origin - c_hs - 0.5, size), size)
+            c.draw(inner, y - 0.6, text, size)
+            c.draw(c_hs, y - 0.6, pen.truncate(item.hs_code, c_origin - c_hs - 0.5, size), size)
             origin = pen.truncate(item.origin, 8 * em, size)
-            pen.draw(c_origin, y - 0.6, origin, size)
+            c.draw(c_origin, y - 0.6, origin, size)
             room = c_weight - c_origin - pen.width(origin, size) - 1
-            pen.draw_right(c_weight, y - 0.6, pen.truncate(f"{item.weight_g} g", room, size), size)
-            pen.draw_right(c_value, y - 0.6, pen.truncate(f"{item.value:.2f} {item.currency}", value_room, size),
+            c.draw_right(c_weight, y - 0.6, pen.truncate(f"{item.weight_g} g", room, size), size)
+            c.draw_right(c_value, y - 0.6, pen.truncate(f"{item.value:.2f} {item.currency}", value_room, size),
                            size)
         if hidden:
             y += line
             qty = sum(item.quantity for item in hidden)
-            pen.draw(inner, y - 0.6, f"+{len(hidden)} more articles ({qty} pcs)", size)
-            pen.draw_right(c_weight, y - 0.6, pen.truncate(f"{sum(item.weight_g for item in hidden)} g",
+            c.draw(inner, y - 0.6, f"+{len(hidden)} more articles ({qty} pcs)", size)
+            c.draw_right(c_weight, y - 0.6, pen.truncate(f"{sum(item.weight_g for item in hidden)} g",
                                                            weight_room, size), size)
-            pen.draw_right(c_value, y - 0.6, pen.truncate(_money(hidden), value_room, size), size)
+            c.draw_right(c_value, y - 0.6, pen.truncate(_money(hidden), value_room, size), size)
         y += line
-        pdf.line(x0, y - line + 0.2, x1, y - line + 0.2)
-        pen.draw(inner, y - 0.6, "Total", size, bold=True)
+        c.line(x0, y - line + 0.2, x1, y - line + 0.2)
+        c.draw(inner, y - 0.6, "Total", size, bold=True)
         weight = pen.truncate(f"{sum(item.weight_g for item in t.customs)} g", weight_room, size, bold=True)
-        pen.draw_right(c_weight, y - 0.6, weight, size, bold=True)
+        c.draw_right(c_weight, y - 0.6, weight, size, bold=True)
         total = pen.truncate(_money(t.customs), value_room, size, bold=True)
-        pen.draw_right(c_value, y - 0.6, total, size, bold=True)
+        c.draw_right(c_value, y - 0.6, total, size, bold=True)
         y += line
         dated = f"Date {t.date}" if t.date else ""
         if dated:
-            pen.draw_right(x1 - 1, y - 0.6, dated, size)
+            c.draw_right(x1 - 1, y - 0.6, dated, size)
         if t.sender:
             room = self.w - 2 - (pen.width(dated, size) + 2 if dated else 0)
-            pen.draw(inner, y - 0.6, pen.truncate("From: " + t.sender, room, size), size)
+            c.draw(inner, y - 0.6, pen.truncate("From: " + t.sender, room, size), size)
 
 
 def _money(items) -> str:
@@ -388,19 +449,13 @@ def _money(items) -> str:
     return " + ".join(f"{v:.2f} {c}".strip() for c, v in totals.items()) or "0.00"
 
 
-def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x150",
-                  cjk_font: str = "") -> dict[str, list[str]]:
-    """Write one label page per entry to ``path``.
-
-    Returns {tracking_number: [problems]} for the labels that have text no
-    configured font can show (or a tracking number Code 128 cannot carry);
-    those labels are still printed, without the unshowable characters.
-    """
+def prepare_labels(labels: Sequence[LabelData], size: str, cjk_font: str = ""
+                   ) -> tuple[FontSet, list[_Texts], dict[str, list[str]], set[str]]:
+    """Cleaned texts of each label, the problems found per tracking number and every character used."""
     if size not in LAYOUTS:
         raise ValueError(f"label size must be one of {', '.join(LAYOUTS)}, not {size!r}")
     if not labels:
         raise ValueError("no labels to render")
-    layout = LAYOUTS[size]
     fonts = font_set(cjk_font)
     prepared: list[_Texts] = []
     problems: dict[str, list[str]] = {}
@@ -411,16 +466,58 @@ def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x1
         chars.update(_all_text(texts))
         if found:
             problems.setdefault(label.tracking_number, []).extend(found)
+    return fonts, prepared, problems, chars
+
+
+def new_pdf(width: float, height: float, fonts: FontSet, chars: set[str], workdir: Path, cjk_font: str) -> FPDF:
+    """An empty document in mm with the label fonts registered (also what other canvases measure with)."""
+    pdf = FPDF(unit="mm", format=(width, height))
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(0, 0, 0)
+    pdf.set_line_width(0.25)
+    pdf.set_title("Shipping labels")
+    register_fonts(pdf, fonts, set(map(ord, chars)), Path(workdir), cjk_font)
+    return pdf
+
+
+def _cut_marks(pdf: FPDF, sheet: Sheet) -> None:
+    """Thin grey dashed lines where the sheet is cut into labels (never across a label's margin-free part)."""
+    pdf.set_draw_color(150)
+    pdf.set_line_width(0.15)
+    pdf.set_dash_pattern(dash=2, gap=2)
+    for x in sorted({x for x, _ in sheet.slots} - {0}):
+        pdf.line(x, 0, x, sheet.height)
+    for y in sorted({y for _, y in sheet.slots} - {0}):
+        pdf.line(0, y, sheet.width, y)
+    pdf.set_dash_pattern()
+    pdf.set_line_width(0.25)
+    pdf.set_draw_color(0)
+
+
+def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x150",
+                  cjk_font: str = "", cut_marks: bool = False) -> dict[str, list[str]]:
+    """Write the labels to ``path``: one page each, or four to an A4 page for "A4x4"
+    (left to right, then top to bottom; ``cut_marks`` draws the lines to cut along).
+
+    Returns {tracking_number: [problems]} for the labels that have text no
+    configured font can show (or a tracking number Code 128 cannot carry);
+    those labels are still printed, without the unshowable characters.
+    """
+    fonts, prepared, problems, chars = prepare_labels(labels, size, cjk_font)
+    layout, sheet = LAYOUTS[size], SHEETS[size]
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="batchship-fonts-") as workdir:
-        pdf = FPDF(unit="mm", format=(WIDTH, layout.height))
-        pdf.set_auto_page_break(False)
-        pdf.set_margins(0, 0, 0)
-        pdf.set_line_width(0.25)
-        pdf.set_title("Shipping labels")
-        register_fonts(pdf, fonts, set(map(ord, chars)), Path(workdir), cjk_font)
-        page = _LabelPage(pdf, TextPen(pdf, fonts), layout)
-        for texts in prepared:
-            page.draw(texts)
+        pdf = new_pdf(sheet.width, sheet.height, fonts, chars, Path(workdir), cjk_font)
+        pen = TextPen(pdf, fonts)
+        page = _LabelPage(_PdfCanvas(pdf, pen), pen, layout)
+        for i, texts in enumerate(prepared):
+            slot = i % len(sheet.slots)
+            if slot == 0:
+                pdf.add_page()
+                pen.start_page()
+                if cut_marks:
+                    _cut_marks(pdf, sheet)
+            page.draw(texts, *sheet.slots[slot])
+            pen.flush()
         save_pdf(pdf, path)
     return problems
