@@ -15,6 +15,7 @@ Crash rules (DESIGN.md: a batch commits whole, outputs are redone from the store
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import queue
 import re
@@ -39,6 +40,7 @@ from .render import order_context
 
 FLUSH_EVERY = 50           # booking results per transaction
 FLUSH_SECONDS = 0.5
+PARCELS_PER_PROCESS = 500    # below this a second process costs more than it saves
 _SAFE_REFERENCE = re.compile(r"[A-Za-z0-9._/-]{1,40}")
 
 
@@ -129,8 +131,9 @@ def _no_events() -> pd.DataFrame:
 
 
 def _exchange(ws, store, config, channels, mappings, todo, lines, cancels) -> pd.DataFrame:
-    """Book every parcel of ``todo`` on worker threads (``concurrency`` per channel, each with its
-    own connection); this thread records the results as they come."""
+    """Book every parcel of ``todo``; this thread records the results as they come, fifty per
+    transaction. Large batches are split over one process per core: an HTTP client's CPU per
+    request, not the forwarder, is what limits a batch's rate."""
     sender = {"name": config.sender.name, "address": config.sender.address, "country": config.sender.country}
     lines_by_order: dict[tuple[str, str], list[dict]] = {}
     for line in lines.to_dict("records"):
@@ -139,43 +142,26 @@ def _exchange(ws, store, config, channels, mappings, todo, lines, cancels) -> pd
     label_dir.mkdir(parents=True, exist_ok=True)
     forwarders = {name: Forwarder(mappings[name], b.base_url, _credentials(b), timeout_seconds=b.timeout_seconds,
                                   retries=b.retries) for name, b in channels.items()}
-    work: dict[str, queue.SimpleQueue] = {name: queue.SimpleQueue() for name in channels}
-    for order in todo.to_dict("records"):
-        work[order["channel"]].put(order)
-    results: queue.SimpleQueue = queue.SimpleQueue()
-
-    def worker(channel: str) -> None:
-        fw = forwarders[channel]
-        with fw.connection() as client:
-            while True:
-                try:
-                    order = work[channel].get_nowait()
-                except queue.Empty:
-                    return
-                ref = reference_of(order["shop"], order["order_id"])
-                ctx, per_line = order_context(order, lines_by_order.get((order["shop"], order["order_id"]), []),
-                                              reference=ref, product_code=channels[channel].product_code,
-                                              sender=sender, credentials=fw.credentials,
-                                              options={**fw.mapping.options, **channels[channel].options})
-                resume = order["booking_state"] == "sending"
-                if resume:
-                    _wait_for_requests_in_flight(order["booking_updated_at"], fw.timeout.read)
-                try:
-                    result = fw.book(client, ctx, per_line, resume=resume)
-                    results.put(_result_row(ref, fw.mapping, result, label_dir))
-                except BaseException as exc:      # handed to the recording thread, which re-raises it
-                    results.put(exc)
-
-    threads = [threading.Thread(target=worker, args=(name,), daemon=True, name=f"booking-{name}")
-               for name, b in channels.items() for _ in range(min(b.concurrency, work[name].qsize()))]
-    for thread in threads:
-        thread.start()
+    orders = todo.to_dict("records")
+    job = (orders, forwarders, channels, lines_by_order, sender, label_dir)
+    processes = min(os.cpu_count() or 1, len(orders) // PARCELS_PER_PROCESS)
+    children = []
+    if processes > 1:
+        context = multiprocessing.get_context("fork")
+        results = context.Queue()
+        for part in range(processes):
+            child = context.Process(target=_book_part, args=(job, part, processes, results.put), daemon=True)
+            child.start()
+            children.append(child)
+    else:
+        results = queue.SimpleQueue()
+        threading.Thread(target=_book_part, args=(job, 0, 1, results.put), daemon=True).start()
     pending: list[tuple] = []
     last_flush = time.monotonic()
-    for _ in range(len(todo)):
+    for _ in range(len(orders)):
         row = results.get()
-        if isinstance(row, BaseException):
-            raise row
+        if isinstance(row, BookingFailure):
+            raise RuntimeError(f"booking failed unexpectedly: {row.text}")
         pending.append(row)
         if len(pending) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_SECONDS:
             store.record_booking_results(pending)
@@ -185,9 +171,58 @@ def _exchange(ws, store, config, channels, mappings, todo, lines, cancels) -> pd
     if pending:
         store.record_booking_results(pending)
         checkpoint("booking-results")
+    for child in children:
+        child.join()
+    return _cancel_all(store, forwarders, cancels)
+
+
+class BookingFailure:
+    """An unexpected error of a booking worker, handed to the recording thread (it may be in another process)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _book_part(job: tuple, part: int, parts: int, put) -> None:
+    """Book every ``parts``-th parcel starting at ``part`` on worker threads (``concurrency`` per
+    channel, each with its own connection); every result goes to ``put``."""
+    orders, forwarders, channels, lines_by_order, sender, label_dir = job
+    work: dict[str, queue.SimpleQueue] = {name: queue.SimpleQueue() for name in channels}
+    for order in orders[part::parts]:
+        work[order["channel"]].put(order)
+
+    def worker(channel: str) -> None:
+        fw = forwarders[channel]
+        with fw.connection() as client:
+            while True:
+                try:
+                    order = work[channel].get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    put(_book_one(fw, client, order, channels[channel], lines_by_order, sender, label_dir))
+                except BaseException as exc:
+                    put(BookingFailure(f"{exc.__class__.__name__}: {exc}"))
+
+    threads = [threading.Thread(target=worker, args=(name,), daemon=True, name=f"booking-{name}")
+               for name, b in channels.items()
+               for _ in range(min(max(1, b.concurrency // parts), work[name].qsize()))]
+    for thread in threads:
+        thread.start()
     for thread in threads:
         thread.join()
-    return _cancel_all(store, forwarders, cancels)
+
+
+def _book_one(fw: Forwarder, client, order: dict, booking: Booking, lines_by_order: dict, sender: dict,
+              label_dir: Path) -> tuple:
+    ref = reference_of(order["shop"], order["order_id"])
+    ctx, per_line = order_context(order, lines_by_order.get((order["shop"], order["order_id"]), []),
+                                  reference=ref, product_code=booking.product_code, sender=sender,
+                                  credentials=fw.credentials, options={**fw.mapping.options, **booking.options})
+    resume = order["booking_state"] == "sending"
+    if resume:
+        _wait_for_requests_in_flight(order["booking_updated_at"], fw.timeout.read)
+    return _result_row(ref, fw.mapping, fw.book(client, ctx, per_line, resume=resume), label_dir)
 
 
 def _wait_for_requests_in_flight(sent_at: str, timeout: float) -> None:
