@@ -45,7 +45,6 @@ from .store import Store
 from .workspace import Workspace, WorkspaceLock
 
 log = logging.getLogger(__name__)
-KIND_ORDER = ("products", "pairing", "stock", "tracking_pool", "orders", "booking_result", "ship_confirm")
 
 
 @dataclass

@@ -9,8 +9,7 @@ import time
 import pytest
 
 import batchship.pipeline as pipeline
-from batchship.cli import main
-from conftest import ORDER_HEADER, PRODUCT_HEADER, TEST_CONFIG, order_row, product_row, settled, write_csv
+from conftest import ORDER_HEADER, PRODUCT_HEADER, TEST_CONFIG, order_row, product_row, settled
 
 # The shipped defaults: a file must be unchanged for 5 s and at least 2 s old.
 DEFAULT_READINESS = TEST_CONFIG.replace("settle_seconds = 0\nmin_age_seconds = 0\n",
