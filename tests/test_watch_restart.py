@@ -44,8 +44,10 @@ def _watch_until(root: Path, done, seconds: float = 90) -> list[str]:
     reader.start()
     try:
         deadline = time.monotonic() + seconds
-        # Done once the state holds and the batch has said so (its summary ends with the outputs line).
-        while time.monotonic() < deadline and not (done() and any("outputs:" in line for line in seen)):
+        # Done once the state holds and the batch has said so: a new run's summary ends with its
+        # outputs line, a completed one's with "which had been interrupted".
+        while time.monotonic() < deadline and not (done() and any(
+                "outputs:" in line or "which had been interrupted" in line for line in seen)):
             time.sleep(0.2)
     finally:
         proc.send_signal(signal.SIGTERM)
