@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pandas as pd
+from natsort import natsort_keygen, ns
 
 from .config import Channel, Config
 from .environment import environment_problem
@@ -338,6 +339,9 @@ def _picklist(out: Path, lines: pd.DataFrame, store: Store, run_id: str) -> list
     m["ref"] = m["shop"] + "/" + m["order_id"]
     pick = m.groupby(["warehouse", "shelf", "sku", "name"], as_index=False, sort=True).agg(
         quantity=("quantity", "sum"), orders=("ref", lambda s: ", ".join(dict.fromkeys(s))))
+    # A picker walks shelves in their natural order: A-2 before A-10, B-1-9 before B-1-10.
+    pick = pick.sort_values(["warehouse", "shelf", "sku"], key=natsort_keygen(alg=ns.IGNORECASE),
+                            kind="stable", ignore_index=True)
     xlsx = write_workbook(out / "picklist.xlsx", [("picklist", pick)])
     checkpoint("wrote-picklist-xlsx")
     rows = [PickRow(warehouse=r.warehouse, shelf=r.shelf, sku=r.sku, name=r.name, quantity=int(r.quantity),

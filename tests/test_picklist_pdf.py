@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pypdfium2 as pdfium
 import pytest
 
 from batchship.writers.picklist_pdf import PickRow, render_picklist
+from conftest import ORDER_HEADER, PRODUCT_HEADER, order_row, product_row, s10
 
 A4 = (595.28, 841.89)
 
@@ -83,3 +85,14 @@ def test_unprintable_name_is_reported_by_sku(tmp_path):
     problems = render_picklist([PickRow("WH", "A1", "TEA-1", "绿茶 Green tea", 1, ("o1",))], path, title="t")
     assert problems == {"TEA-1": ["name: cannot print '绿', '茶' with the configured fonts (set labels.cjk_font)"]}
     assert "Green tea" in texts(path)[0]
+
+
+def test_the_pick_list_walks_shelves_in_natural_order(ws):
+    shelves = {"S1": "A-10", "S2": "A-2", "S3": "a-3", "S4": "B-1-10", "S5": "B-1-9", "S6": "A-1"}
+    ws.drop("products.csv", PRODUCT_HEADER, [product_row(sku) for sku in shelves])
+    ws.drop("stock.csv", ["warehouse", "sku", "on_hand", "shelf"], [["SZ", sku, 5, shelf] for sku, shelf in shelves.items()])
+    ws.drop("pool.csv", ["channel", "tracking_number"], [["YW", s10(i)] for i in range(1, 8)])
+    ws.drop("orders.csv", ORDER_HEADER, [order_row(f"O{i}", sku, 1, "2026-11-01 10:00") for i, sku in enumerate(shelves)])
+    assert ws.run() == 0
+    pick = pd.read_excel(ws.last_outbox() / "picklist.xlsx", dtype=str, engine="calamine")
+    assert pick["shelf"].tolist() == ["A-1", "A-2", "a-3", "A-10", "B-1-9", "B-1-10"]
