@@ -103,17 +103,25 @@ class Store:
         self.db.close()
 
     @contextmanager
-    def batch(self) -> Iterator[sqlite3.Connection]:
-        """One transaction: everything or nothing."""
+    def _short_transaction(self, commit_points: bool = False) -> Iterator[sqlite3.Connection]:
+        """One transaction; ``commit_points``: the batch's kill points around its commit."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        checkpoint("before-commit")
+        if commit_points:
+            checkpoint("before-commit")
         self.db.execute("COMMIT")
-        checkpoint("after-commit")
+        if commit_points:
+            checkpoint("after-commit")
+
+    @contextmanager
+    def batch(self) -> Iterator[sqlite3.Connection]:
+        """One transaction: everything or nothing."""
+        with self._short_transaction(commit_points=True) as db:
+            yield db
 
     # ---- reading -------------------------------------------------------------------------
     def frame(self, sql: str, params: Iterable = ()) -> pd.DataFrame:
@@ -326,15 +334,6 @@ class Store:
     BOOKING_COLUMNS = ["reference", "shop", "order_id", "channel", "forwarder", "state", "tracking_number",
                        "shipment_id", "label_path", "label_problem", "reason", "attempts", "run_id"]
 
-    @contextmanager
-    def _short_transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
     def orders_to_book(self, channels: list[str]) -> pd.DataFrame:
         """Orders of these channels waiting in the waybill stage, with their booking so far (if any):

@@ -114,6 +114,22 @@ def _stocked(ws) -> None:
     ws.drop("stock.csv", STOCK_HEADER, [["SZ", "MUG", 100, "A-1"], ["SZ", "TEE", 100, "A-2"]])
 
 
+def _acme_workspace(ws, acme: str, monkeypatch, secret: str) -> None:
+    """A workspace with its own mapping for the Acme API (the project ships none) and stock."""
+    (ws.root / "templates" / "carriers").mkdir(parents=True)
+    (ws.root / "templates" / "carriers" / "acme.toml").write_text(ACME_MAPPING, encoding="utf-8")
+    monkeypatch.setenv("ACME_KEY", "k-123")
+    monkeypatch.setenv("ACME_SECRET", secret)
+    (ws.root / "batchship.toml").write_text(_config(f'''[[channels]]
+name = "API"
+source = "api"
+forwarder = "acme"
+product_code = "EXPRESS"
+credentials = {{ key = "ACME_KEY", secret = "ACME_SECRET" }}
+base_url = "{acme}"'''), encoding="utf-8")
+    _stocked(ws)
+
+
 def _decoded(pdf_path: Path) -> list[str]:
     pdf = pdfium.PdfDocument(str(pdf_path))
     try:
@@ -123,18 +139,7 @@ def _decoded(pdf_path: Path) -> list[str]:
 
 
 def test_a_forwarder_the_project_does_not_ship_is_added_with_a_mapping_file(ws, acme, monkeypatch):
-    (ws.root / "templates" / "carriers").mkdir(parents=True)
-    (ws.root / "templates" / "carriers" / "acme.toml").write_text(ACME_MAPPING, encoding="utf-8")
-    monkeypatch.setenv("ACME_KEY", "k-123")
-    monkeypatch.setenv("ACME_SECRET", "acme-secret")
-    (ws.root / "batchship.toml").write_text(_config(f'''[[channels]]
-name = "API"
-source = "api"
-forwarder = "acme"
-product_code = "EXPRESS"
-credentials = {{ key = "ACME_KEY", secret = "ACME_SECRET" }}
-base_url = "{acme}"'''), encoding="utf-8")
-    _stocked(ws)
+    _acme_workspace(ws, acme, monkeypatch, secret="acme-secret")
     ws.drop("orders.csv", ORDER_HEADER, [order_row("A1", "MUG", 2, "2026-11-01 08:00"),
                                          order_row("A1", "TEE", 1, "2026-11-01 08:00"),
                                          order_row("A2", "MUG", 1, "2026-11-01 09:00", postcode="00000"),
@@ -151,18 +156,7 @@ base_url = "{acme}"'''), encoding="utf-8")
 
 
 def test_a_wrong_secret_is_refused_by_the_signature_check_and_named_on_the_order(ws, acme, monkeypatch):
-    (ws.root / "templates" / "carriers").mkdir(parents=True)
-    (ws.root / "templates" / "carriers" / "acme.toml").write_text(ACME_MAPPING, encoding="utf-8")
-    monkeypatch.setenv("ACME_KEY", "k-123")
-    monkeypatch.setenv("ACME_SECRET", "not-the-secret")
-    (ws.root / "batchship.toml").write_text(_config(f'''[[channels]]
-name = "API"
-source = "api"
-forwarder = "acme"
-product_code = "EXPRESS"
-credentials = {{ key = "ACME_KEY", secret = "ACME_SECRET" }}
-base_url = "{acme}"'''), encoding="utf-8")
-    _stocked(ws)
+    _acme_workspace(ws, acme, monkeypatch, secret="not-the-secret")
     ws.drop("orders.csv", ORDER_HEADER, [order_row("A1", "MUG", 1, "2026-11-01 08:00")])
     assert ws.run() == 0
     with ws.db() as db:

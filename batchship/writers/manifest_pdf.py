@@ -172,7 +172,7 @@ def _end_lines(manifest: Manifest, t: _Texts, pen: TextPen) -> list[str]:
     return [first] + pen.wrap("Declared value: " + ", ".join(t.totals), width, BODY_PT, 20, bold=True)
 
 
-def _layout(manifest: Manifest, t: _Texts, pen: TextPen) -> tuple[list[list[_Block]], _Block]:
+def _layout(manifest: Manifest, t: _Texts, pen: TextPen) -> list[list[_Block]]:
     widths = [w for _, w, _ in COLUMNS]
     pages: list[list[_Block]] = [[]]
     y = TOP
@@ -207,7 +207,7 @@ def _layout(manifest: Manifest, t: _Texts, pen: TextPen) -> tuple[list[list[_Blo
     end = _Block("end", total_h + len(end_lines) * LINE + 3 * PAD + SIGNATURE_H,
                  total_cells + ([(line, BODY_PT) for line in end_lines],))
     place(end)
-    return pages, end
+    return pages
 
 
 def _draw_head(pdf: FPDF, pen: TextPen, t: _Texts, bars: barcode128.BarcodeModules | None, parcels: int,
@@ -314,7 +314,7 @@ def render_manifest(manifest: Manifest, path: Path, *, cjk_font: str = "") -> di
         pdf.set_title(f"Handover manifest {texts.manifest_id}")
         register_fonts(pdf, fonts, chars, Path(workdir), cjk_font)
         pen = TextPen(pdf, fonts)
-        pages, _ = _layout(manifest, texts, pen)
+        pages = _layout(manifest, texts, pen)
         xs = _column_x()
         for number, blocks in enumerate(pages, start=1):
             _draw_page(pdf, pen, texts, bars, len(manifest.parcels), blocks, number, len(pages), xs)
