@@ -30,17 +30,10 @@ from .inbox_files import unsupported_reason
 from .outputs import write_run_outputs
 from .s10 import s10_problem
 from .schemas import Action, BookingResult, Line, PoolNumber, ShipScan
-from .stages.actions import apply_actions
-from .stages.allocate import allocate
-from .stages.bookings import apply_booking_results
 from .stages.events import concat_events
-from .stages.process import process
-from .stages.review import review
-from .stages.ship import ship
+from .stages.sequence import run_stages
 from .stages.stock import count_adjustments
-from .stages.repair import repair_orders
-from .stages.sync import BATCH_FILE, sync_orders
-from .stages.waybill import assign_waybills
+from .stages.sync import BATCH_FILE
 from .store import Store
 from .workspace import Workspace, WorkspaceLock
 
@@ -349,72 +342,21 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
         checkpoint("applied-pool")
     lap("apply inputs")
 
-    incoming = _frames(outcomes, "orders")
-    incoming = incoming if incoming is not None else pd.DataFrame(columns=Line.columns + [BATCH_FILE])
-    keys = list(zip(incoming[Line.shop], incoming[Line.order_id]))
-    existing = store.active_orders(set(keys))
-    lines = store.lines_of(existing)
-    products_now = store.products()
-    known_skus = set(products_now["sku"]) | set(store.on_hand()["sku"])
-    synced = sync_orders(existing, incoming, store.pairing(), known_skus, run_id)
-    orders = synced.orders
-    lines = pd.concat([lines, synced.new_lines], ignore_index=True) if len(synced.new_lines) else lines
-    ev_repair = None
-    if pairing is not None:
-        orders, lines, ev_repair = repair_orders(orders, lines, store.pairing())
-    checkpoint("synced")
-    lap("sync")
-    decisions = _frames(outcomes, "actions")
-    ev_actions, voided, not_applied = None, list(synced.voided), []
-    if decisions is not None:
-        orders, lines = _with_referenced(store, orders, lines, set(decisions[Action.order_id]))
-        acted = apply_actions(orders, decisions, ISO2_CODES)
-        orders, ev_actions = acted.orders, acted.events
-        voided += acted.voided
-        not_applied.append(_not_applied_events(acted.not_applied, "action not applied"))
-    lap("actions")
-    orders, ev_review = review(orders, lines, ISO2_CODES)
-    checkpoint("reviewed")
-    lap("review")
-    orders, lines, ev_process = process(orders, lines, products_now, config.logistics)
-    checkpoint("processed")
-    lap("process")
-    results = _frames(outcomes, "booking_result")
-    ev_results = None
+    state = run_stages(_batch_state(store, config, run_id, outcomes, pairing),
+                       after_each=lambda stage: (checkpoint(stage.checkpoint) if stage.checkpoint else None,
+                                                 lap(stage.name)))
+    orders, lines = state["orders"], state["lines"]
+    if state["movements"]:
+        store.add_movements(run_id, pd.concat(state["movements"], ignore_index=True))
+    results = state["booking_results"]
     if results is not None:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         store.set_booking_results([
             (ref, "booked" if number else "refused", now, number, "", "", "", "" if number else error)
             for ref, number, error in zip(results[BookingResult.reference], results[BookingResult.tracking_number],
                                           results[BookingResult.error])], run_id)
-        waiting = orders[orders["stage"] == "waybill"]
-        orders, ev_results = apply_booking_results(
-            orders, store.bookings_of(zip(waiting["shop"], waiting["order_id"])),
-            set(booking_channels(config, "sheet")))
-    orders, issued, ev_waybill = assign_waybills(orders, store.free_pool(), set(booking_channels(config)))
-    checkpoint("waybilled")
-    lap("waybill")
-    on_hand = store.on_hand()
-    orders, ev_alloc = allocate(orders, lines, on_hand)
-    checkpoint("allocated")
-    lap("allocate")
 
-    scans = _frames(outcomes, "ship_confirm")
-    ev_ship = None
-    if scans is not None:
-        refs = set(scans[ShipScan.reference])
-        refs |= {clean_tracking_number(r) for r in refs}
-        orders, lines = _with_referenced(store, orders, lines, refs)
-        shipped = ship(scans, orders, lines, set(zip(on_hand["warehouse"], on_hand["sku"])),
-                       store.voided_numbers(refs))
-        orders, ev_ship = shipped.orders, shipped.events
-        not_applied.append(_not_applied_events(shipped.not_applied, "scan not applied"))
-        store.add_movements(run_id, shipped.movements)
-        checkpoint("shipped")
-    lap("ship")
-
-    events = concat_events([synced.events, ev_repair, ev_actions, ev_review, ev_process, ev_results, ev_waybill,
-                            ev_alloc, ev_ship])
+    events = concat_events(state["events"])
     touched = events[["shop", "order_id"]].drop_duplicates()
     key = ["shop", "order_id"]
     changed = orders.merge(touched, on=key)
@@ -422,10 +364,10 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
     store.upsert_orders(changed)
     store.replace_lines(lines.merge(touched, on=key))
     checkpoint("stored-orders")
-    store.mark_pool(run_id, issued, voided)
+    store.mark_pool(run_id, pd.concat(state["issued"], ignore_index=True), state["voided"])
     checkpoint("stored-pool")
     store.record_events(run_id, events)
-    refused = concat_events(not_applied)
+    refused = concat_events(state["refused"])
     store.record_events(run_id, refused)
     checkpoint("stored-events")
     lap("store")
@@ -433,24 +375,30 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
             "action_problems": int((refused["event"] == "action not applied").sum())}
 
 
-def _with_referenced(store: Store, orders: pd.DataFrame, lines: pd.DataFrame, refs: set[str]
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Add finished orders named by tracking number or order id, so a scan or decision on one is
-    reported as "already shipped/cancelled" rather than unknown."""
-    more = store.frame("SELECT shop, order_id FROM orders WHERE tracking_number IN (SELECT value FROM "
-                       "json_each(?)) OR order_id IN (SELECT value FROM json_each(?))",
-                       (json.dumps(sorted(refs)),) * 2)
-    extra_keys = set(zip(more["shop"], more["order_id"])) - set(zip(orders["shop"], orders["order_id"]))
-    if not extra_keys:
-        return orders, lines
-    extra = store.orders_by_keys(extra_keys)
-    return (pd.concat([orders, extra], ignore_index=True),
-            pd.concat([lines, store.lines_of(extra)], ignore_index=True))
-
-
-def _not_applied_events(refused: pd.DataFrame, event: str) -> pd.DataFrame:
-    """Scans and decisions that named no order they could apply to, for the exceptions sheet."""
-    return pd.DataFrame({
-        "shop": "", "order_id": refused["reference"], "event": event,
-        "detail": refused["problem"] + " (" + refused["source_file"] + " row "
-        + refused["source_row"].astype(str) + ")"})
+def _batch_state(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome],
+                 pairing_file: pd.DataFrame | None) -> dict:
+    """Everything the stages read, loaded once (see batchship/stages/sequence.py for the names)."""
+    incoming = _frames(outcomes, "orders")
+    incoming = incoming if incoming is not None else pd.DataFrame(columns=Line.columns + [BATCH_FILE])
+    decisions = _frames(outcomes, "actions")
+    scans = _frames(outcomes, "ship_confirm")
+    refs = set(decisions[Action.order_id]) if decisions is not None else set()
+    scan_refs = set(scans[ShipScan.reference]) if scans is not None else set()
+    scan_refs |= {clean_tracking_number(r) for r in scan_refs}
+    named = set(zip(incoming[Line.shop], incoming[Line.order_id])) | store.keys_referenced(refs | scan_refs)
+    orders = store.active_orders(named)
+    on_hand = store.on_hand()
+    products = store.products()
+    waiting = orders[orders["stage"] == "waybill"]
+    return {
+        "orders": orders, "lines": store.lines_of(orders), "incoming": incoming,
+        "pairing": store.pairing(), "pairing_file": pairing_file,
+        "products": products, "on_hand": on_hand,
+        "known_skus": set(products["sku"]) | set(on_hand["sku"]),
+        "decisions": decisions, "scans": scans, "booking_results": _frames(outcomes, "booking_result"),
+        # Orders routed in this batch have no booking yet: only those already waiting can have one.
+        "bookings": store.bookings_of(zip(waiting["shop"], waiting["order_id"])),
+        "free_pool": store.free_pool(), "voided_numbers": store.voided_numbers(scan_refs),
+        "booking_channels": set(booking_channels(config)), "sheet_channels": set(booking_channels(config, "sheet")),
+        "logistics": config.logistics, "known_countries": ISO2_CODES, "run_id": run_id,
+    }

@@ -142,6 +142,16 @@ class Store:
         return self._orders_where(
             f"stage IN ({stages}) OR (shop, order_id) IN (SELECT shop, order_id FROM wanted)", ACTIVE_STAGES)
 
+    def keys_referenced(self, refs: set[str]) -> set[tuple[str, str]]:
+        """(shop, order_id) of every order, finished or not, that one of ``refs`` names by tracking
+        number or order id: a scan or decision on a finished order is then reported as such."""
+        if not refs:
+            return set()
+        wanted = json.dumps(sorted(refs))
+        rows = self.db.execute("SELECT shop, order_id FROM orders WHERE tracking_number IN (SELECT value FROM "
+                               "json_each(?)) OR order_id IN (SELECT value FROM json_each(?))", (wanted, wanted))
+        return {(shop, oid) for shop, oid in rows}
+
     def lines_of(self, orders: pd.DataFrame) -> pd.DataFrame:
         self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_lines (shop TEXT, order_id TEXT)")
         self.db.execute("DELETE FROM wanted_lines")

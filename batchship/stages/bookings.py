@@ -40,3 +40,17 @@ def apply_booking_results(orders: pd.DataFrame, bookings: pd.DataFrame, channels
               events_for(orders.loc[failed[failed].index], "waybill failed", reason[failed]),
               events_for(orders.loc[sent[sent].index], "in booking sheet", reason[sent])]
     return orders, concat_events(events)
+
+
+def with_sheet_results(bookings: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    """Bookings as a forwarder's result sheet leaves them: a number books the parcel, no number
+    refuses it with the forwarder's reason."""
+    answer = results.drop_duplicates("reference", keep="last").set_index("reference")
+    out = bookings.copy()
+    hit = out["reference"].isin(answer.index)
+    refs = out.loc[hit, "reference"]
+    number = refs.map(answer["tracking_number"])
+    out.loc[hit, "tracking_number"] = number
+    out.loc[hit, "state"] = number.ne("").map({True: "booked", False: "refused"})
+    out.loc[hit, "reason"] = refs.map(answer["error"]).where(number.eq(""), "")
+    return out
