@@ -69,6 +69,12 @@ class RunReport:
         return sum(len(s.get("files", {}).get("rejected", []))
                    for s in [self.summary, *self.recovered.values()])
 
+    @property
+    def refused(self) -> int:
+        """Handover scans and staff decisions that named no order they could apply to."""
+        return sum(s.get("scan_problems", 0) + s.get("action_problems", 0)
+                   for s in [self.summary, *self.recovered.values()])
+
 
 def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wait_seconds: float = 0.0,
               now: datetime | None = None) -> RunReport:

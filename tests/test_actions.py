@@ -65,7 +65,7 @@ def test_decisions_that_cannot_apply_are_reported(ws):
     _day_one(ws)
     ws.drop("actions.csv", ACTION_HEADER, [["", "NOPE", "approve", ""], ["", "P1", "approve", ""],
                                            ["", "H2", "approve", ""]])
-    assert ws.run() == 0
+    assert ws.run() == 1   # a refused decision is cron's business, like a rejected file
     details = " | ".join(_exceptions(ws)["detail"])
     assert "unknown order (actions.csv row 2)" in details
     assert "approve: order is in print, not held (actions.csv row 3)" in details

@@ -85,7 +85,7 @@ def test_manifest_per_channel_lists_exactly_the_parcels_handed_over(ws):
     scanned = ["Y1", "Y2", "Y3", "S1"]
     ws.drop("handover.csv", SCAN_HEADER, [[orders.loc[o, "tracking_number"]] for o in scanned]
             + [["RR999999999CN"]])                  # unknown: not applied, not on any manifest
-    assert ws.run() == 0
+    assert ws.run() == 1
     out = ws.last_outbox()
     run_id = out.name
     assert sorted(p.name for p in out.glob("manifest-*")) == [
@@ -150,7 +150,7 @@ def test_a_parcel_is_on_the_manifest_of_the_run_that_shipped_it_only(ws):
     ws.drop("handover.csv", SCAN_HEADER, [[orders.loc["Y1", "tracking_number"]]])
     ws.run()
     ws.drop("handover-2.csv", SCAN_HEADER, [[orders.loc["Y1", "tracking_number"]], ["Y4"]])   # again; by id
-    assert ws.run() == 0
+    assert ws.run() == 1   # the repeated scan is refused
     parcels = _sheet(ws.last_outbox() / "manifest-YW.xlsx", "parcels")
     assert parcels["order_id"].tolist() == ["Y4"]
     assert not (ws.last_outbox() / "manifest-SMALL.xlsx").exists()
@@ -160,7 +160,7 @@ def test_a_run_without_handover_scans_writes_no_manifest(ws):
     _day_one(ws)
     assert not list(ws.last_outbox().glob("manifest-*"))
     ws.drop("handover.csv", SCAN_HEADER, [["RR999999999CN"], ["NOPE-1"]])   # nothing it names exists
-    assert ws.run() == 0
+    assert ws.run() == 1
     assert not list(ws.last_outbox().glob("manifest-*"))
 
 

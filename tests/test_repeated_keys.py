@@ -65,7 +65,7 @@ def test_a_pairing_naming_one_bundle_component_twice_is_rejected_naming_both_row
 
 @pytest.mark.parametrize("rows", [
     [["shop-a", "A1", "approve", ""], ["shop-a", "A1", "cancel", "buyer asked"]],
-    [["", "A1", "hold", ""], ["", "A1", "approve", ""]],
+    [["", "A1", "hold", ""], ["", "A1", "cancel", ""]],
 ], ids=["with-shop", "without-shop"])
 def test_a_decision_sheet_naming_one_order_twice_is_rejected_and_the_order_keeps_its_state(ws, rows):
     ws.drop("products.csv", PRODUCT_HEADER, [product_row("MUG")])
