@@ -8,7 +8,6 @@ same result.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from .inbox_files import unsupported_reason
 from .outputs import write_run_outputs
 from .s10 import s10_problem
 from .schemas import Action, BookingResult, Line, PoolNumber, ShipScan
+from .stages.bookings import sheet_answers
 from .stages.events import concat_events
 from .stages.sequence import run_stages
 from .stages.stock import count_adjustments
@@ -348,19 +348,20 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
         checkpoint("applied-pool")
     lap("apply inputs")
 
-    state = run_stages(_batch_state(store, config, run_id, outcomes, pairing),
-                       after_each=lambda stage: (checkpoint(stage.checkpoint) if stage.checkpoint else None,
-                                                 lap(stage.name)))
+    def after(stage) -> None:
+        if stage.checkpoint:
+            checkpoint(stage.checkpoint)
+        lap(stage.name)
+
+    state = run_stages(_batch_state(store, config, run_id, outcomes, pairing), after_each=after)
     orders, lines = state["orders"], state["lines"]
     if state["movements"]:
         store.add_movements(run_id, pd.concat(state["movements"], ignore_index=True))
-    results = state["booking_results"]
-    if results is not None:
+    if state["booking_results"] is not None:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        store.set_booking_results([
-            (ref, "booked" if number else "refused", now, number, "", "", "", "" if number else error)
-            for ref, number, error in zip(results[BookingResult.reference], results[BookingResult.tracking_number],
-                                          results[BookingResult.error])], run_id)
+        answers = sheet_answers(state["booking_results"])
+        store.set_booking_results([(ref, st, now, number, "", "", "", reason) for ref, st, number, reason in zip(
+            answers["reference"], answers["state"], answers["tracking_number"], answers["reason"])], run_id)
 
     events = concat_events(state["events"])
     touched = events[["shop", "order_id"]].drop_duplicates()

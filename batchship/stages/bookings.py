@@ -42,15 +42,22 @@ def apply_booking_results(orders: pd.DataFrame, bookings: pd.DataFrame, channels
     return orders, concat_events(events)
 
 
+def sheet_answers(results: pd.DataFrame) -> pd.DataFrame:
+    """What a forwarder's result sheet says of each parcel (reference, state, tracking_number,
+    reason): a number books it, no number refuses it with the forwarder's reason."""
+    booked = results["tracking_number"].ne("")
+    return pd.DataFrame({"reference": results["reference"].values,
+                         "state": booked.map({True: "booked", False: "refused"}).values,
+                         "tracking_number": results["tracking_number"].values,
+                         "reason": results["error"].where(~booked, "").values})
+
+
 def with_sheet_results(bookings: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
-    """Bookings as a forwarder's result sheet leaves them: a number books the parcel, no number
-    refuses it with the forwarder's reason."""
-    answer = results.drop_duplicates("reference", keep="last").set_index("reference")
+    """Bookings as a forwarder's result sheet leaves them."""
+    answer = sheet_answers(results).drop_duplicates("reference", keep="last").set_index("reference")
     out = bookings.copy()
     hit = out["reference"].isin(answer.index)
     refs = out.loc[hit, "reference"]
-    number = refs.map(answer["tracking_number"])
-    out.loc[hit, "tracking_number"] = number
-    out.loc[hit, "state"] = number.ne("").map({True: "booked", False: "refused"})
-    out.loc[hit, "reason"] = refs.map(answer["error"]).where(number.eq(""), "")
+    for column in ("state", "tracking_number", "reason"):
+        out.loc[hit, column] = refs.map(answer[column])
     return out

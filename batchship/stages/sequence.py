@@ -144,8 +144,10 @@ def run_stages(state: dict, stages: tuple[Stage, ...] = STAGES, after_each: Call
         if undeclared:
             raise RuntimeError(f"stage {stage.name} wrote {sorted(undeclared)}, which it does not declare")
         for name, value in out.items():
-            if name in ACCUMULATED:
-                state[name].extend(value) if name == "voided" else state[name].append(value)
+            if name == "voided":
+                state[name].extend(value)
+            elif name in ACCUMULATED:
+                state[name].append(value)
             else:
                 state[name] = value
         after_each(stage)
