@@ -96,6 +96,18 @@ def _parser() -> argparse.ArgumentParser:
     workspace_arg(sp)
     sp.set_defaults(func=_cmd_status)
 
+    sp = sub.add_parser("rules", help="check the review and logistics rules in force, or explain one order")
+    rules = sp.add_subparsers(dest="rules_command", required=True)
+    rp = rules.add_parser("check", help="rules that never fire, are shadowed, or name unknown channels, "
+                                        "warehouses, shops or SKUs (exit 1 when any)")
+    workspace_arg(rp)
+    rp.set_defaults(func=_cmd_rules_check)
+    rp = rules.add_parser("explain", help="which rule matched an order, and why each earlier one did not")
+    rp.add_argument("shop", help="the order's shop, as in batchship.toml")
+    rp.add_argument("order_id", help="the marketplace order id")
+    workspace_arg(rp)
+    rp.set_defaults(func=_cmd_rules_explain)
+
     sp = sub.add_parser("forwarder-sim", help="serve a simulated YunExpress-style forwarder API on 127.0.0.1")
     from .forwarder_sim.runner import add_arguments, run_from_args
     add_arguments(sp)
@@ -192,6 +204,19 @@ def _cmd_status(args) -> int:
         raise ConfigError(f"{args.workspace} is not a workspace (no {CONFIG_NAME}): "
                           f"run `batchship init {args.workspace}` to make one")
     print(format_status(args.workspace))
+    return EXIT_OK
+
+
+def _cmd_rules_check(args) -> int:
+    from .rules.report import rules_check
+    lines, findings = rules_check(args.workspace, load_config(args.workspace))
+    print("\n".join(lines))
+    return EXIT_REJECTED if findings else EXIT_OK
+
+
+def _cmd_rules_explain(args) -> int:
+    from .rules.report import rules_explain
+    print("\n".join(rules_explain(args.workspace, load_config(args.workspace), args.shop, args.order_id)))
     return EXIT_OK
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .countries import to_iso2
 from .errors import ConfigError
+from .rules.model import LOGISTICS, REVIEW, Rule, rule_from_table
 
 CONFIG_NAME = "batchship.toml"
 
@@ -68,16 +67,29 @@ class Booking:
 
 
 @dataclass(frozen=True)
-class LogisticsRule:
-    """First matching rule picks channel and warehouse. Empty condition = any."""
-    channel: str
-    warehouse: str
-    countries: tuple[str, ...] = ()
-    shops: tuple[str, ...] = ()
-    min_weight_g: int | None = None
-    max_weight_g: int | None = None
-    min_value: Decimal | None = None
-    max_value: Decimal | None = None
+class ReviewChecks:
+    """The built-in review checks, each of which can be switched off in [review_checks]."""
+    recipient_name: bool = True
+    address: bool = True
+    city: bool = True
+    country: bool = True
+    postcode: bool = True        # where the destination's addresses carry one
+    known_country: bool = True
+    lines: bool = True           # every line has a SKU and a quantity above 0
+
+
+@dataclass(frozen=True)
+class Blacklist:
+    names: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    addresses: tuple[str, ...] = ()
+
+    def entries(self) -> list[tuple[str, str]]:
+        """(field, value) pairs, field as rules/facts.py names it."""
+        return [(field_, v) for field_, values in (("name", self.names), ("email", self.emails),
+                                                   ("phone", self.phones), ("address", self.addresses))
+                for v in values]
 
 
 @dataclass(frozen=True)
@@ -108,22 +120,16 @@ class Sender:
 class Config:
     shops: dict[str, Shop] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
-    logistics: tuple[LogisticsRule, ...] = ()
+    logistics: tuple[Rule, ...] = ()
+    review_rules: tuple[Rule, ...] = ()
+    review_checks: ReviewChecks = ReviewChecks()
+    blacklist: Blacklist = Blacklist()
     limits: Limits = Limits()
     watch: WatchSettings = WatchSettings()
     store: StoreSettings = StoreSettings()
     sender: Sender = Sender()
     customs_category: str = "Other"
     cjk_font: str = ""               # path to a TTF/OTF for CJK recipients
-
-
-def _decimal(value, where: str) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise ConfigError(f"{where}: {value!r} is not a number")
 
 
 def load_config(workspace: Path) -> Config:
@@ -137,13 +143,12 @@ def load_config(workspace: Path) -> Config:
     return parse_config(data, str(path))
 
 
-_TOP_LEVEL = {"shops", "channels", "logistics", "limits", "watch", "store", "sender", "labels"}
+_TOP_LEVEL = {"shops", "channels", "logistics", "review_rules", "review_checks", "blacklist", "limits", "watch",
+              "store", "sender", "labels"}
 _SHOP_KEYS = {"name", "platform", "marketplace", "notify_customer", "currency", "country", "timezone"}
 _CHANNEL_KEYS = {"name", "label_size", "carriers", "label_format", "zpl_dpi", "label_cut_marks", "source",
                  "forwarder", "product_code", "credentials", "base_url", "concurrency", "timeout_seconds",
                  "retries", "options"}
-_RULE_KEYS = {"channel", "warehouse", "countries", "shops", "min_weight_g", "max_weight_g", "min_value",
-              "max_value"}
 _LABEL_KEYS = {"customs_category", "cjk_font"}
 
 
@@ -159,14 +164,6 @@ def _checked(item, known: set[str], required: tuple[str, ...], where: str) -> di
     if missing:
         raise ConfigError(f"{where}: missing {', '.join(map(repr, missing))}")
     return item
-
-
-def _whole(value, where: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{where}: {value!r} is not a whole number of grams")
-    return value
 
 
 def _settings(cls, table, where: str):
@@ -257,6 +254,17 @@ def _channel_label(item: dict, where: str) -> dict:
     return {"label_size": size, "label_format": fmt, "zpl_dpi": int(dpi), "label_cut_marks": cut}
 
 
+def _rules(entries, kind: str, where: str) -> tuple[Rule, ...]:
+    if not isinstance(entries, list):
+        raise ConfigError(f"{where}s: expected a list of [[...]] tables")
+    out = []
+    for i, raw in enumerate(entries, start=1):
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where} {i}: expected a table of settings, found {raw!r}")
+        out.append(rule_from_table(raw, kind, i, f"{where} {i}"))
+    return tuple(out)
+
+
 def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
     _checked(data, _TOP_LEVEL, (), where)
     shops = {}
@@ -286,26 +294,16 @@ def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
         channels[str(item["name"])] = Channel(name=str(item["name"]), **label,
                                               carriers={str(k): str(v) for k, v in carriers.items()},
                                               booking=_booking(item, f"{where}: channel {item['name']!r}"))
-    rules = []
-    for i, raw in enumerate(data.get("logistics", []), start=1):
-        here = f"{where}: logistics rule {i}"
-        item = _checked(raw, _RULE_KEYS, ("channel",), here)
-        rule = LogisticsRule(
-            channel=str(item["channel"]), warehouse=str(item.get("warehouse", "")),
-            countries=tuple(to_iso2(str(c)) for c in item.get("countries", [])),
-            shops=tuple(str(s) for s in item.get("shops", [])),
-            min_weight_g=_whole(item.get("min_weight_g"), here), max_weight_g=_whole(item.get("max_weight_g"), here),
-            min_value=_decimal(item.get("min_value"), here), max_value=_decimal(item.get("max_value"), here),
-        )
-        if rule.channel not in channels:
-            raise ConfigError(f"{here}: channel {rule.channel!r} is not declared under [[channels]]")
-        rules.append(rule)
+    logistics = _rules(data.get("logistics", []), LOGISTICS, f"{where}: logistics rule")
+    review_rules = _rules(data.get("review_rules", []), REVIEW, f"{where}: review rule")
     limits = _settings(Limits, data.get("limits", {}), f"{where}: [limits]")
     watch = _settings(WatchSettings, data.get("watch", {}), f"{where}: [watch]")
     store = _settings(StoreSettings, data.get("store", {}), f"{where}: [store]")
     sender = _settings(Sender, data.get("sender", {}), f"{where}: [sender]")
     labels = _checked(data.get("labels", {}), _LABEL_KEYS, (), f"{where}: [labels]")
-    return Config(shops=shops, channels=channels, logistics=tuple(rules), limits=limits,
+    return Config(shops=shops, channels=channels, logistics=logistics, review_rules=review_rules,
+                  review_checks=_settings(ReviewChecks, data.get("review_checks", {}), f"{where}: [review_checks]"),
+                  blacklist=_settings(Blacklist, data.get("blacklist", {}), f"{where}: [blacklist]"), limits=limits,
                   watch=watch, store=store, sender=sender,
                   customs_category=str(labels.get("customs_category", "Other")),
                   cjk_font=str(labels.get("cjk_font", "")))

@@ -37,7 +37,8 @@ from .writers.xlsx import write_workbook
 
 ORDER_SHEET_COLUMNS = [
     "shop", "order_id", "stage", "stock_status", "hold_reason", "failure_reason", "notes", "channel",
-    "warehouse", "tracking_number", "paid_at", "recipient_name", "address1", "address2", "city", "state",
+    "warehouse", "tracking_number", "tags", "shipping_service", "paid_at", "recipient_name", "address1",
+    "address2", "city", "state",
     "postcode", "country", "phone", "email", "currency", "goods_value", "order_total", "platform_status",
     "source_file", "source_row",
 ]

@@ -27,6 +27,8 @@ from .importers.normalize import clean_tracking_number
 from .importers.templates import PLATFORMS
 from .inbox_files import unsupported_reason
 from .outputs import write_run_outputs
+from .rules.check import unknown_channels
+from .rules.in_force import rules_in_force, workbook_rows
 from .s10 import s10_problem
 from .schemas import Action, BookingResult, Line, PoolNumber, ShipScan
 from .stages.bookings import sheet_answers
@@ -92,6 +94,9 @@ def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wai
                 _complete(ws, store, config, unfinished)
                 recovered[unfinished] = store.run_summary(unfinished)
             checkpoint("unfinished-done")
+            in_force = rules_in_force(store, config)
+            for finding in unknown_channels(in_force.review + in_force.logistics, set(config.channels)):
+                raise ConfigError(str(finding))
             # Local time: the run id's day is the ship date in uploads and the archive folder, which
             # must be the seller's day, not UTC's.
             report = _run(ws, store, config, only, now or datetime.now().astimezone())
@@ -130,7 +135,7 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
     with store.batch():
         store.start_run(run_id, now.isoformat(timespec="seconds"))
         checkpoint("run-started")
-        summary = _apply(store, config, run_id, outcomes, lap)
+        summary = _apply(store, config, run_id, now, outcomes, lap)
         for o in outcomes:
             store.record_file(run_id, str(o.claimed.relative_to(ws.claimed)), o.name, o.outcome, o.detail,
                               [p.__dict__ for p in o.problems], o.sha256,
@@ -176,6 +181,8 @@ def check_config_against_formats(config: Config) -> None:
             if platform not in PLATFORMS:
                 raise ConfigError(f"batchship.toml: channel {channel.name!r}: carriers names {platform!r}, "
                                   f"which is not a platform ({', '.join(PLATFORMS)})")
+    for finding in unknown_channels(config.logistics + config.review_rules, set(config.channels)):
+        raise ConfigError(str(finding))
     if config.cjk_font and not Path(config.cjk_font).expanduser().is_file():
         raise ConfigError(f"batchship.toml: labels.cjk_font {config.cjk_font!r} is not a file")
 
@@ -218,6 +225,7 @@ def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: Bat
         imported = load_file(path, shop_hint=ws.shop_hint(path), config=config)
         _check_pool(store, config, imported, name, so_far.pool)
         _check_booking_results(store, imported, name)
+        _check_rules(config, imported, name)
         outcome = FileOutcome(path, name, "applied",
                               f"{imported.kind} ({imported.platform}), {len(imported.frame)} rows",
                               imported=imported, sha256=sha)
@@ -237,6 +245,19 @@ def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: Bat
             frame = outcome.imported.frame
             so_far.pool.update(zip(frame[PoolNumber.tracking_number], frame[PoolNumber.channel]))
     return outcome
+
+
+def _check_rules(config: Config, imported: Imported, name: str) -> None:
+    """A rules workbook names only declared channels: a rule routing to none would hold every order it takes."""
+    if imported.kind != "rules":
+        return
+    frame = imported.frame
+    unknown = frame[(frame["channel"] != "") & ~frame["channel"].isin(set(config.channels))]
+    if len(unknown):
+        raise FileRejected(name, [Problem(f"channel {c!r} is not declared under [[channels]] in batchship.toml "
+                                          f"(channels: {', '.join(sorted(config.channels)) or 'none'})",
+                                          row=int(r), column="channel", value=c)
+                                  for c, r in zip(unknown["channel"], unknown["source_row"])])
 
 
 def _signature(path: Path) -> tuple[int, int, int]:
@@ -327,7 +348,7 @@ def _frames(outcomes: list[FileOutcome], kind: str) -> pd.DataFrame | None:
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
-def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome], lap) -> dict:
+def _apply(store: Store, config: Config, run_id: str, now: datetime, outcomes: list[FileOutcome], lap) -> dict:
     products = _frames(outcomes, "products")
     if products is not None:
         store.upsert_products(products.drop_duplicates("sku", keep="last"))
@@ -342,6 +363,10 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
             store.set_shelves(places)
             store.add_movements(run_id, moves)
             checkpoint("applied-stock")
+    for o in outcomes:
+        if o.imported and o.imported.kind == "rules":
+            for kind, rows in workbook_rows(o.imported.frame).items():
+                store.replace_rules(kind, run_id, o.name, rows)
     pool = _frames(outcomes, "tracking_pool")
     if pool is not None:
         store.add_pool_numbers(pool)
@@ -353,7 +378,7 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
             checkpoint(stage.checkpoint)
         lap(stage.name)
 
-    state = run_stages(_batch_state(store, config, run_id, outcomes, pairing), after_each=after)
+    state = run_stages(_batch_state(store, config, run_id, now, outcomes, pairing), after_each=after)
     orders, lines = state["orders"], state["lines"]
     if state["movements"]:
         store.add_movements(run_id, pd.concat(state["movements"], ignore_index=True))
@@ -382,7 +407,7 @@ def _apply(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome
             "action_problems": int((refused["event"] == "action not applied").sum())}
 
 
-def _batch_state(store: Store, config: Config, run_id: str, outcomes: list[FileOutcome],
+def _batch_state(store: Store, config: Config, run_id: str, now: datetime, outcomes: list[FileOutcome],
                  pairing_file: pd.DataFrame | None) -> dict:
     """Everything the stages read, loaded once (see batchship/stages/sequence.py for the names)."""
     incoming = _frames(outcomes, "orders")
@@ -397,6 +422,7 @@ def _batch_state(store: Store, config: Config, run_id: str, outcomes: list[FileO
     on_hand = store.on_hand()
     products = store.products()
     waiting = orders[orders["stage"] == "waybill"]
+    in_force = rules_in_force(store, config)
     return {
         "orders": orders, "lines": store.lines_of(orders), "incoming": incoming,
         "pairing": store.pairing(), "pairing_file": pairing_file,
@@ -407,5 +433,7 @@ def _batch_state(store: Store, config: Config, run_id: str, outcomes: list[FileO
         "bookings": store.bookings_of(zip(waiting["shop"], waiting["order_id"])),
         "free_pool": store.free_pool(), "voided_numbers": store.voided_numbers(scan_refs),
         "booking_channels": set(booking_channels(config)), "sheet_channels": set(booking_channels(config, "sheet")),
-        "logistics": config.logistics, "known_countries": ISO2_CODES, "run_id": run_id,
+        "logistics": in_force.logistics, "review_rules": in_force.review, "review_checks": config.review_checks,
+        "blacklist": pd.DataFrame(config.blacklist.entries(), columns=["field", "value"]),
+        "now": now, "known_countries": ISO2_CODES, "run_id": run_id,
     }

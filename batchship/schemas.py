@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
+from .rules.model import RULE_TYPES, SETTINGS as RULE_SETTINGS
+
 
 class Source:
     """Provenance carried by every imported row."""
@@ -39,13 +41,15 @@ class Line(Source):
     phone = "phone"
     email = "email"
     platform_status = "platform_status"  # one of PLATFORM_STATUSES
+    shipping_service = "shipping_service"  # the marketplace's shipping service/level as the buyer chose it
+    tags = "tags"                    # the order's tags on the platform, comma-separated
     raw = "raw"                      # JSON of the original row, only when the template keeps it (Walmart)
 
     columns = [
         "shop", "platform", "order_id", "item_id", "line_no", "platform_sku", "sku", "quantity",
         "unit_price", "currency", "order_total", "paid_at", "recipient_name", "address1",
         "address2", "city", "state", "postcode", "country", "phone", "email",
-        "platform_status", "raw", "source_file", "source_row",
+        "platform_status", "shipping_service", "tags", "raw", "source_file", "source_row",
     ]
 
 
@@ -118,6 +122,12 @@ class BookingResult(Source):
     columns = ["reference", "tracking_number", "error", "source_file", "source_row"]
 
 
+class RuleRow(Source):
+    """One row of a rules workbook: a rule's type and its settings as written (rules/model.py reads them)."""
+    rule_type = "rule_type"    # review | logistics (审单 | 物流)
+    columns = ["rule_type", *RULE_SETTINGS, "source_file", "source_row"]
+
+
 # Input kinds an inbox file can be; the importer returns one of these with its frame.
 KINDS = {
     "orders": Line,
@@ -128,6 +138,7 @@ KINDS = {
     "pairing": Pairing,
     "actions": Action,
     "booking_result": BookingResult,
+    "rules": RuleRow,
 }
 
 _text = pa.Column(str, nullable=False)
@@ -174,6 +185,9 @@ def frame_schema(kind: str) -> pa.DataFrameSchema:
     elif kind == "booking_result":
         cols = {c: _text for c in BookingResult.columns}
         cols[BookingResult.reference] = pa.Column(str, pa.Check.str_length(min_value=1))
+    elif kind == "rules":
+        cols = {c: _text for c in RuleRow.columns}
+        cols[RuleRow.rule_type] = pa.Column(str, pa.Check.isin(RULE_TYPES))
     elif kind == "actions":
         cols = {c: _text for c in Action.columns}
         cols[Action.action] = pa.Column(str, pa.Check.isin(Action.ACTIONS))

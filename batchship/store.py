@@ -22,7 +22,8 @@ ORDER_COLUMNS = [
     "shop", "order_id", "platform", "stage", "held_at", "hold_reason", "failure_reason", "notes",
     "channel", "warehouse", "tracking_number", "stock_status", "paid_at", "recipient_name",
     "address1", "address2", "city", "state", "postcode", "country", "phone", "email",
-    "currency", "order_total", "goods_value", "platform_status", "source_file", "source_row",
+    "currency", "order_total", "goods_value", "platform_status", "shipping_service", "tags",
+    "source_file", "source_row",
     "created_run", "updated_run",
 ]
 CUSTOMS_COLUMNS = ["declared_name_en", "declared_name_cn", "declared_value", "declared_currency",
@@ -70,6 +71,8 @@ CREATE TABLE IF NOT EXISTS bookings (reference TEXT PRIMARY KEY, shop TEXT NOT N
     reason TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0, run_id TEXT NOT NULL DEFAULT '',
     updated_at TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS bookings_order ON bookings(shop, order_id);
+CREATE TABLE IF NOT EXISTS rule_sets (kind TEXT NOT NULL, run_id TEXT NOT NULL, source_file TEXT NOT NULL,
+    rules TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (kind, run_id));
 CREATE TABLE IF NOT EXISTS events (run_id TEXT NOT NULL, shop TEXT NOT NULL, order_id TEXT NOT NULL,
     event TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
@@ -222,6 +225,16 @@ class Store:
                                "(SELECT value FROM json_each(?))", (json.dumps(sorted(numbers)),))
         return {r[0] for r in rows}
 
+    def rules_in_force(self, kind: str) -> tuple[str, list[dict]] | None:
+        """The source file and rows (setting -> cell text) of the last rules workbook of ``kind``."""
+        row = self.db.execute("SELECT source_file, rules FROM rule_sets WHERE kind = ? AND active = 1",
+                              (kind,)).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def warehouses(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT DISTINCT warehouse FROM ledger UNION "
+                                              "SELECT DISTINCT warehouse FROM stock_places")}
+
     def applied_file(self, sha256: str) -> str | None:
         row = self.db.execute("SELECT run_id FROM files WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
@@ -245,6 +258,13 @@ class Store:
         named = pairing[["shop", "platform_sku"]].drop_duplicates()
         self.db.executemany("DELETE FROM pairing WHERE shop = ? AND platform_sku = ?", named.itertuples(index=False))
         _upsert(self.db, "pairing", ["shop", "platform_sku", "sku", "quantity", "source_file", "source_row"], pairing)
+
+    def replace_rules(self, kind: str, run_id: str, source_file: str, rules: list[dict]) -> None:
+        """A rules workbook's rules of one kind become the rules in force; the earlier sets stay, inactive."""
+        self.db.execute("UPDATE rule_sets SET active = 0 WHERE kind = ?", (kind,))
+        self.db.execute("DELETE FROM rule_sets WHERE kind = ? AND run_id = ?", (kind, run_id))
+        self.db.execute("INSERT INTO rule_sets (kind, run_id, source_file, rules, active) VALUES (?, ?, ?, ?, 1)",
+                        (kind, run_id, source_file, json.dumps(rules, ensure_ascii=False)))
 
     def set_shelves(self, places: pd.DataFrame) -> None:
         self.db.executemany(

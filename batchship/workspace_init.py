@@ -12,7 +12,7 @@ from .paths import TEMPLATES_DIR
 from .workspace import Workspace
 from .writers.xlsx import write_workbook
 
-INPUT_KINDS = ("orders", "stock", "products", "tracking_pool", "ship_confirm", "pairing", "actions")
+INPUT_KINDS = ("orders", "stock", "products", "tracking_pool", "ship_confirm", "pairing", "actions", "rules")
 
 
 def init_workspace(root: Path) -> list[Path]:

@@ -36,7 +36,7 @@ def test_platform_names_are_not_case_sensitive():
 def test_rule_countries_are_read_as_iso_codes():
     config = parse_config({"channels": [{"name": "YW"}],
                            "logistics": [{"channel": "YW", "countries": ["UK", "United States", "de"]}]})
-    assert config.logistics[0].countries == ("GB", "US", "DE")
+    assert config.logistics[0].conditions["countries"] == ("GB", "US", "DE")
 
 
 def test_the_bundled_config_is_valid():

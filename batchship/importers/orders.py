@@ -26,7 +26,7 @@ from .values import currencies, datetimes, money, per_unit, report, whole_number
 # Fields that belong to the order, not the line: blank on continuation rows.
 ORDER_FIELDS = (Line.order_id, Line.shop, Line.currency, Line.order_total, Line.paid_at,
                 Line.recipient_name, Line.address1, Line.address2, Line.city, Line.state,
-                Line.postcode, Line.country, Line.phone, Line.email)
+                Line.postcode, Line.country, Line.phone, Line.email, Line.shipping_service, Line.tags)
 # One order ships to one address: rows of an order must not disagree on these.
 ADDRESS_FIELDS = (Line.recipient_name, Line.address1, Line.address2, Line.city, Line.state,
                   Line.postcode, Line.country)

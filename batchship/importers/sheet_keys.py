@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import Problem
-from ..schemas import KINDS, Action, BookingResult, Pairing, PoolNumber, ShipScan, Source
+from ..schemas import KINDS, Action, BookingResult, Pairing, PoolNumber, RuleRow, ShipScan, Source
 from .mapping import MappedSheet, header_of
 from .orders import ORDER_KEY
 from .simple_kinds import REQUIRED_VALUES, UNIQUE_KEYS, folded_keys
@@ -31,6 +31,8 @@ SHEET_KEYS: dict[str, tuple[list[str], str, dict[str, str]]] = {
     "actions": ([Action.shop, Action.order_id], "order", {Action.order_id: "order"}),
     "pairing": ([Pairing.shop, Pairing.platform_sku], "platform SKU", {Pairing.platform_sku: "platform SKU"}),
     "booking_result": ([BookingResult.reference], "parcel", {BookingResult.reference: "reference"}),
+    # Unnamed rules have no key: only a named rule on two sheets is caught.
+    "rules": ([RuleRow.rule_type, "name"], "rule", {"name": "rule"}),
 }
 assert set(SHEET_KEYS) == set(KINDS)
 

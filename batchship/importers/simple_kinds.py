@@ -5,7 +5,9 @@ import pandas as pd
 
 from ..countries import to_iso2
 from ..errors import Problem
-from ..schemas import KINDS, Action, BookingResult, Pairing, PoolNumber, Product, ShipScan, Source, Stock
+from ..errors import ConfigError
+from ..rules.model import SETTINGS, TYPE_WORDS, rule_from_table, setting_error
+from ..schemas import KINDS, Action, BookingResult, Pairing, PoolNumber, Product, RuleRow, ShipScan, Source, Stock
 from .limits import ON_HAND, PAIRED_UNITS, WEIGHT_G
 from .mapping import MappedSheet, apply_fallbacks, distinct_map, header_of, problems_where
 from .normalize import header_key
@@ -20,6 +22,7 @@ REQUIRED_VALUES = {
     "pairing": {Pairing.platform_sku: "platform SKU", Pairing.sku: "warehouse SKU"},
     "actions": {Action.order_id: "order id", Action.action: "action"},
     "booking_result": {BookingResult.reference: "reference (customer order number)"},
+    "rules": {RuleRow.rule_type: "rule type (review or logistics)"},
 }
 # Kinds that state one value per key: a key listed twice would count twice, or let one row win unseen.
 UNIQUE_KEYS = {
@@ -84,8 +87,35 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
         problems += problems_where(mapped, frame, unknown, Action.action,
                                    "action must be approve, hold or cancel")
         frame[Action.action] = words
+    elif kind == "rules":
+        problems += _rule_problems(mapped, frame)
     problems += _repeated_keys(mapped, frame, kind)
     return frame, problems, []
+
+
+def _rule_problems(mapped: MappedSheet, frame: pd.DataFrame) -> list[Problem]:
+    """Each cell checked as the setting of its column, then each rule as a whole; the type column
+    becomes review or logistics."""
+    types = frame[RuleRow.rule_type].map(lambda text: TYPE_WORDS.get(header_key(text), ""))
+    problems = problems_where(mapped, frame, (types == "") & (frame[RuleRow.rule_type] != ""), RuleRow.rule_type,
+                              "rule type must be review (审单) or logistics (物流)")
+    frame[RuleRow.rule_type] = types
+    for key in SETTINGS:
+        if key not in mapped.headers:
+            continue
+        why = frame[key].map(lambda v: setting_error(key, v) if v.strip() else "")
+        for reason in why[why != ""].unique():
+            problems += problems_where(mapped, frame, why == reason, key, reason)
+    if problems:
+        return problems
+    for i, row in frame.iterrows():
+        if row[RuleRow.rule_type]:
+            try:
+                rule_from_table({k: row[k] for k in SETTINGS if row[k].strip()}, row[RuleRow.rule_type], 1, "")
+            except ConfigError as exc:
+                problems.append(Problem(exc.message.removeprefix(": "), sheet=mapped.sheet_name,
+                                        row=int(row[Source.row])))
+    return problems
 
 
 def folded_keys(frame: pd.DataFrame, columns: list[str]):

@@ -5,11 +5,10 @@ batch, so a corrected product sheet or rule releases them.
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 import pandas as pd
 
-from ..config import LogisticsRule
+from ..rules.evaluate import apply_rules, with_tags_and_notes
+from ..rules.model import Rule
 from ..schemas import Product
 from ..store import CUSTOMS_COLUMNS
 from .events import concat_events, events_for
@@ -19,7 +18,8 @@ REQUIRED_CUSTOMS = (Product.declared_name_en, Product.declared_name_cn, Product.
 
 
 def process(orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame,
-            rules: tuple[LogisticsRule, ...]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+            rules: tuple[Rule, ...], facts_of) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``facts_of(orders)`` gives the logistics rules' facts for some orders (rules/facts.py)."""
     orders, lines = orders.copy(), lines.copy()
     todo = (orders["stage"] == "process") | ((orders["stage"] == "hold") & (orders["held_at"] == "process"))
     if not todo.any():
@@ -41,7 +41,9 @@ def process(orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame,
     idx = o.set_index(["shop", "order_id"]).index
     customs_msg = pd.Series(idx.map(per_order), index=o.index, dtype=object).fillna("")
     order_weight = pd.Series(idx.map(weight), index=o.index).fillna(0).astype("int64")
-    channel, warehouse, rule_msg = _route(o, order_weight, rules)
+    facts = facts_of(o).assign(weight_g=order_weight)
+    decided = apply_rules(rules, facts)
+    channel, warehouse, rule_msg = _route(o, order_weight, decided)
     reason = customs_msg.where(customs_msg.ne(""), rule_msg)
 
     held = reason.ne("")
@@ -53,6 +55,7 @@ def process(orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame,
     orders.loc[ok, ["held_at", "hold_reason"]] = ""
     orders.loc[ok, "channel"] = channel[~held]
     orders.loc[ok, "warehouse"] = warehouse[~held]
+    orders = with_tags_and_notes(orders, decided)
     # A held order whose reason changed (one field fixed, another still missing) is reported again.
     reason_changed = bad[(o.loc[bad, "stage"] != "hold").values | (o.loc[bad, "hold_reason"] != reason[bad]).values]
     return orders, lines, concat_events([
@@ -76,36 +79,11 @@ def _customs_problems(rows: pd.DataFrame) -> pd.DataFrame:
     return out.drop_duplicates()
 
 
-def _route(orders: pd.DataFrame, weight: pd.Series, rules: tuple[LogisticsRule, ...]
-           ) -> tuple[pd.Series, pd.Series, pd.Series]:
-    value = orders["goods_value"].map(_decimal_or_none)
-    channel = pd.Series("", index=orders.index, dtype=object)
-    warehouse = pd.Series("", index=orders.index, dtype=object)
-    open_ = pd.Series(True, index=orders.index)
-    for rule in rules:
-        m = open_.copy()
-        if rule.countries:
-            m &= orders["country"].isin(rule.countries)
-        if rule.shops:
-            m &= orders["shop"].isin(rule.shops)
-        if rule.min_weight_g is not None:
-            m &= weight >= rule.min_weight_g
-        if rule.max_weight_g is not None:
-            m &= weight <= rule.max_weight_g
-        if rule.min_value is not None:
-            m &= value.map(lambda v: v is not None and v >= rule.min_value).astype(bool)
-        if rule.max_value is not None:
-            m &= value.map(lambda v: v is not None and v <= rule.max_value).astype(bool)
-        channel[m] = rule.channel
-        warehouse[m] = rule.warehouse
-        open_ &= ~m
+def _route(orders: pd.DataFrame, weight: pd.Series, decided) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """A channel or warehouse already set (by a review rule or staff) stands; the rules fill the rest."""
+    channel = orders["channel"].where(orders["channel"].ne(""), decided.channel)
+    warehouse = orders["warehouse"].where(orders["warehouse"].ne(""), decided.warehouse)
     msg = ("no logistics rule matches (country " + orders["country"] + ", " + weight.astype(str) + " g, value "
            + orders["goods_value"] + " " + orders["currency"] + ")")
-    return channel, warehouse, msg.where(open_, "")
-
-
-def _decimal_or_none(text: str) -> Decimal | None:
-    try:
-        return Decimal(text) if text else None
-    except InvalidOperation:
-        return None
+    msg = msg.where(channel.eq(""), "")
+    return channel, warehouse, decided.hold.where(decided.hold.ne(""), msg)

@@ -1,8 +1,11 @@
-"""Review (待审核): default order rules. Failing orders go to hold with every reason found."""
+"""Review (待审核): the built-in checks, then the review rules (审单规则); held orders wait for staff."""
 from __future__ import annotations
 
 import pandas as pd
 
+from ..config import ReviewChecks
+from ..rules.evaluate import apply_rules, with_tags_and_notes
+from ..rules.model import Rule
 from .events import concat_events, events_for
 
 # Countries whose addresses carry no postcode; requiring one would hold every order there.
@@ -14,35 +17,58 @@ NO_POSTCODE = frozenset({
 })
 
 
-def review(orders: pd.DataFrame, lines: pd.DataFrame, known_countries: frozenset[str]
-           ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Orders in `review` move to `process`, or to `hold` with reasons."""
+def review(orders: pd.DataFrame, lines: pd.DataFrame, known_countries: frozenset[str], checks: ReviewChecks,
+           rules: tuple[Rule, ...], facts_of) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Orders in `review` move to `process`, or to `hold` with reasons: first the built-in checks
+    that are switched on (every failing one named), then the review rules in their order.
+    ``facts_of(orders)`` gives the rules' facts for some orders."""
     orders = orders.copy()
     todo = orders["stage"] == "review"
     if not todo.any():
         return orders, events_for(orders.iloc[:0], "")
     o = orders[todo]
-    reasons = pd.DataFrame(index=o.index)
-    for col, words in (("recipient_name", "recipient name"), ("address1", "address"),
-                       ("city", "city"), ("country", "country")):
-        reasons[col] = o[col].str.strip().eq("").map({True: f"{words} missing", False: ""})
-    needs_postcode = ~o["country"].isin(NO_POSTCODE) & o["postcode"].str.strip().eq("")
-    reasons["postcode"] = needs_postcode.map({True: "postcode missing", False: ""})
-    unknown = o["country"].ne("") & ~o["country"].isin(known_countries)
-    reasons["country_known"] = ("unknown country " + o["country"]).where(unknown, "")
-    reasons["lines"] = _line_reasons(o, lines)
-
-    text = reasons.apply(lambda r: "; ".join(x for x in r if x), axis=1) if len(reasons) else pd.Series(dtype=object)
+    text = builtin_reasons(o, lines, known_countries, checks)
+    passed = text.index[text.eq("")]
+    decided = apply_rules(rules, facts_of(orders.loc[passed]))
+    text.loc[passed] = decided.hold
     held = text.ne("")
     orders.loc[text.index[held], "stage"] = "hold"
     orders.loc[text.index[held], "held_at"] = "review"
     orders.loc[text.index[held], "hold_reason"] = text[held]
     passed = text.index[~held]
     orders.loc[passed, "stage"] = "process"
+    for column, values in (("channel", decided.channel), ("warehouse", decided.warehouse)):
+        orders.loc[values.index[values.ne("")], column] = values[values.ne("")]
+    orders = with_tags_and_notes(orders, decided)
+    why = pd.Series("passed default rules", index=passed, dtype=object)
+    matched = decided.matched.reindex(passed).fillna("")
+    why[matched.ne("")] = "passed; " + matched[matched.ne("")] + " matched"
     return orders, concat_events([
         events_for(orders.loc[text.index[held]], "held", text[held]),
-        events_for(orders.loc[passed], "reviewed", "passed default rules"),
+        events_for(orders.loc[passed], "reviewed", why),
+        events_for(orders.loc[decided.merge.index[decided.merge]], "merge requested", "a review rule asks to merge"),
     ])
+
+
+def builtin_reasons(o: pd.DataFrame, lines: pd.DataFrame, known_countries: frozenset[str],
+                     checks: ReviewChecks) -> pd.Series:
+    reasons = pd.DataFrame(index=o.index)
+    for col, check, words in (("recipient_name", checks.recipient_name, "recipient name"),
+                              ("address1", checks.address, "address"), ("city", checks.city, "city"),
+                              ("country", checks.country, "country")):
+        if check:
+            reasons[col] = o[col].str.strip().eq("").map({True: f"{words} missing", False: ""})
+    if checks.postcode:
+        needs_postcode = ~o["country"].isin(NO_POSTCODE) & o["postcode"].str.strip().eq("")
+        reasons["postcode"] = needs_postcode.map({True: "postcode missing", False: ""})
+    if checks.known_country:
+        unknown = o["country"].ne("") & ~o["country"].isin(known_countries)
+        reasons["country_known"] = ("unknown country " + o["country"]).where(unknown, "")
+    if checks.lines:
+        reasons["lines"] = _line_reasons(o, lines)
+    if not len(reasons) or not len(reasons.columns):
+        return pd.Series("", index=o.index, dtype=object)
+    return reasons.apply(lambda r: "; ".join(x for x in r if x), axis=1).astype(object)
 
 
 def _line_reasons(orders: pd.DataFrame, lines: pd.DataFrame) -> pd.Series:

@@ -20,7 +20,10 @@ Batch state names:
   free_pool              free pre-issued tracking numbers per channel
   voided_numbers         tracking numbers voided earlier that a scan names
   booking_channels       channels that book with a forwarder; sheet_channels: by sheet
-  logistics, known_countries, run_id
+  logistics, review_rules   the rules in force (rules/model.py); review_checks: built-in checks switched on
+  blacklist              field, value rows (rules/facts.py)
+  now                    the run's time (aware): rules on hours since payment
+  known_countries, run_id
 Outputs, accumulated: events, refused (rows no order could take), voided
 (tracking numbers to void), issued (pool numbers drawn), movements (ledger rows).
 """
@@ -31,6 +34,7 @@ from typing import Callable
 
 import pandas as pd
 
+from ..rules.facts import order_facts
 from .actions import apply_actions
 from .allocate import allocate
 from .bookings import apply_booking_results, with_sheet_results
@@ -77,13 +81,18 @@ def _decisions_stage(orders, decisions, known_countries):
             "refused": not_applied_events(acted.not_applied, "action not applied")}
 
 
-def _review_stage(orders, lines, known_countries):
-    orders, events = review(orders, lines, known_countries)
+def _facts(lines, products, blacklist, now):
+    return lambda some: order_facts(some, lines, products, blacklist, now)
+
+
+def _review_stage(orders, lines, products, known_countries, review_checks, review_rules, blacklist, now):
+    orders, events = review(orders, lines, known_countries, review_checks, review_rules,
+                            _facts(lines, products, blacklist, now))
     return {"orders": orders, "events": events}
 
 
-def _process_stage(orders, lines, products, logistics):
-    orders, lines, events = process(orders, lines, products, logistics)
+def _process_stage(orders, lines, products, logistics, blacklist, now):
+    orders, lines, events = process(orders, lines, products, logistics, _facts(lines, products, blacklist, now))
     return {"orders": orders, "lines": lines, "events": events}
 
 
@@ -119,9 +128,11 @@ STAGES: tuple[Stage, ...] = (
           checkpoint="synced"),
     Stage("decisions", _decisions_stage, ("orders", "decisions", "known_countries"),
           ("orders", "events", "voided", "refused")),
-    Stage("review", _review_stage, ("orders", "lines", "known_countries"), ("orders", "events"),
+    Stage("review", _review_stage, ("orders", "lines", "products", "known_countries", "review_checks",
+                                    "review_rules", "blacklist", "now"), ("orders", "events"),
           checkpoint="reviewed"),
-    Stage("process", _process_stage, ("orders", "lines", "products", "logistics"), ("orders", "lines", "events"),
+    Stage("process", _process_stage, ("orders", "lines", "products", "logistics", "blacklist", "now"),
+          ("orders", "lines", "events"),
           checkpoint="processed"),
     Stage("booking results", _booking_results_stage, ("orders", "bookings", "booking_results", "sheet_channels"),
           ("orders", "events")),

@@ -24,7 +24,7 @@ from .file_conflicts import CONFLICT, RECIPIENT_FIELDS, file_conflicts
 BATCH_FILE = "batch_file"   # the file's place in the batch: the same file name can come from two shop folders
 _ORDER_FIELDS = [Line.platform, Line.paid_at, Line.recipient_name, Line.address1, Line.address2, Line.city,
                  Line.state, Line.postcode, Line.country, Line.phone, Line.email, Line.currency,
-                 Line.order_total, Line.platform_status, Line.file, Line.row]
+                 Line.order_total, Line.platform_status, Line.shipping_service, Line.tags, Line.file, Line.row]
 _ENDED = ("cancelled", "refunded")
 # When copies of one order in a batch disagree, the status furthest along wins.
 _STATUS_RANK = {"unpaid": 0, "open": 1, "shipped": 2, "cancelled": 3, "refunded": 4}

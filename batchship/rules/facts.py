@@ -1,0 +1,81 @@
+"""What rules look at: one row of facts per order, from the order, its lines and the product list."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pandas as pd
+
+BLACKLIST_FIELDS = ("name", "email", "phone", "address")
+
+
+def order_facts(orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame,
+                blacklist: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """Facts indexed like ``orders``. ``blacklist`` has columns field (one of BLACKLIST_FIELDS) and value."""
+    f = pd.DataFrame(index=orders.index)
+    for col in ("shop", "country", "currency", "phone", "email"):
+        f[col] = orders[col].astype(str).str.strip()
+    f["platform"] = orders["platform"].astype(str).str.lower()
+    f["currency"] = f["currency"].str.upper()
+    f["postcode"] = orders["postcode"].astype(str).str.replace(r"\s+", "", regex=True).str.upper()
+    f["value"] = pd.to_numeric(orders["goods_value"], errors="coerce")
+    total = pd.to_numeric(orders["order_total"], errors="coerce")
+    f["total"] = total.where(total.notna(), f["value"])
+    f["address"] = (orders["address1"] + " " + orders["address2"] + " " + orders["city"] + " "
+                    + orders["state"]).map(normal_text)
+    f["name"] = orders["recipient_name"].map(normal_text)
+    f["shipping_service"] = orders.get("shipping_service", pd.Series("", index=orders.index)).astype(str)
+    f["tags"] = orders.get("tags", pd.Series("", index=orders.index)).map(tag_set)
+    paid = pd.to_datetime(orders["paid_at"], errors="coerce", utc=True, format="ISO8601")
+    f["hours_since_paid"] = (pd.Timestamp(now).tz_convert("UTC") - paid).dt.total_seconds() / 3600
+
+    key = ["shop", "order_id"]
+    mine = lines.merge(orders[key].reset_index(), on=key)
+    weights = products.set_index("sku")["weight_g"] if len(products) else pd.Series(dtype="int64")
+    unit = mine["sku"].map(weights).fillna(0).astype("int64")
+    per_order = mine.assign(_w=unit * mine["quantity"]).groupby("index")
+    f["weight_g"] = per_order["_w"].sum().reindex(f.index).fillna(0).astype("int64")
+    f["items"] = per_order["quantity"].sum().reindex(f.index).fillna(0).astype("int64")
+    f["skus"] = per_order["sku"].agg(frozenset).reindex(f.index)
+    f["skus"] = f["skus"].map(lambda s: s if isinstance(s, frozenset) else frozenset())
+    f["blacklisted"] = blacklist_hits(orders, blacklist)
+    return f
+
+
+def normal_text(text) -> str:
+    """Lower case, dots dropped, spaces collapsed: "P.O.  Box" and "po box" are one text."""
+    return re.sub(r"\s+", " ", str(text).replace(".", "")).strip().casefold()
+
+
+def tag_set(text) -> frozenset[str]:
+    return frozenset(t.strip().casefold() for t in re.split(r"[,;，；]", str(text)) if t.strip())
+
+
+def _digits(text: str) -> str:
+    """Digits without leading zeros: a national prefix 0 and an international 00 fall away."""
+    return re.sub(r"\D", "", str(text)).lstrip("0")
+
+
+def blacklist_hits(orders: pd.DataFrame, blacklist: pd.DataFrame) -> pd.Series:
+    """Per order, what put it on the blacklist ("" when nothing): name, e-mail, phone or address."""
+    hit = pd.Series("", index=orders.index, dtype=object)
+    if blacklist is None or blacklist.empty:
+        return hit
+    name = orders["recipient_name"].map(normal_text)
+    email = orders["email"].str.strip().str.lower()
+    phone = orders["phone"].map(_digits)
+    address = (orders["address1"] + " " + orders["address2"]).map(normal_text)
+    for field_, value in zip(blacklist["field"], blacklist["value"]):
+        if field_ == "name":
+            m = name == normal_text(value)
+        elif field_ == "email":
+            m = email == str(value).strip().lower()
+        elif field_ == "phone":
+            digits = _digits(value)
+            # Exports write a number with or without its country code: the shorter one ends the longer.
+            m = (phone.str.len() >= 7) & (len(digits) >= 7) & (
+                phone.str.endswith(digits) | phone.map(lambda p: digits.endswith(p) if p else False))
+        else:
+            m = address.str.contains(re.escape(normal_text(value)), regex=True) if normal_text(value) else False
+        hit[m & hit.eq("")] = f"{field_} {value}"
+    return hit
