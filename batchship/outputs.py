@@ -33,6 +33,7 @@ from .writers.picklist_pdf import PickRow, render_picklist
 from .writers.upload_files import safe_name_part
 from .writers.zpl import render_zpl
 from .writers.uploads import write_uploads
+from .decisions import write_decision_results, write_decisions
 from .writers.xlsx import write_workbook
 
 ORDER_SHEET_COLUMNS = [
@@ -83,7 +84,10 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
                 timings[name] = timings.get(name, 0.0) + time.perf_counter() - t
 
     checkpoint("outputs-started")
-    ready = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock")
+    # A label is printed once: orders this run made printable, unless printed since (or by this very
+    # run, when its outputs are redone after a crash).
+    unprinted = (orders["printed"] == "") | (orders["printed_run"] == run_id)
+    ready = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock") & unprinted
                    & (orders["tracking_number"] != "") & _named_in(orders, events, PRINTABLE_EVENTS)]
     ready = ready.sort_values(["channel", "warehouse", "paid_at", "shop", "order_id"], kind="stable")
     ready_lines = lines.merge(ready[["shop", "order_id", "warehouse", "channel", "tracking_number"]],
@@ -96,6 +100,9 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     if carrier:
         label_problems.update(step("carrier labels", _carrier_labels, out, ready, carrier, config, written,
                                    default={}))
+    printed = ready[~ready["tracking_number"].isin(label_problems)]
+    store.mark_printed(run_id, zip(printed["shop"], printed["order_id"]))
+    step("reprints", _reprints, out, store, orders, lines, events, config, run_id, written)
     step("booking sheets", _booking_sheets, out, store, config, run_id, written, ws.root)
     upload_problems = step("uploads", _uploads, out, orders, lines, events, config, run_id, written, default={})
     events = _with_problems(_with_problems(events, ready, "label problem", label_problems, "tracking_number"),
@@ -103,6 +110,8 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     written += [p for p in [step("orders.xlsx", _orders_workbook, out, orders, lines, events,
                                  store.run_files(run_id))] if p]
     written += [p for p in [step("stock.xlsx", _stock_workbook, out, store, run_id)] if p]
+    written += [p for p in [step("decisions.xlsx", write_decisions, out, store)] if p]
+    written += [p for p in [step("decisions-result.xlsx", write_decision_results, out, store, run_id)] if p]
     if len(ready):
         written += step("pick list", _picklist, out, ready_lines, store, run_id, default=[])
     step("manifests", write_manifests, out, orders, lines, events, config, run_id, _run_day(run_id), written)
@@ -228,8 +237,25 @@ def _stock_workbook(out: Path, store: Store, run_id: str) -> Path:
     return path
 
 
+def _reprints(out: Path, store: Store, orders: pd.DataFrame, lines: pd.DataFrame, events: pd.DataFrame,
+              config: Config, run_id: str, written: list[Path]) -> None:
+    """reprint-<channel>.pdf: the labels staff asked to print (again), with the tracking number they
+    were first printed with; a forwarder's own label is merged in again."""
+    again = orders[_named_in(orders, events, ("reprint",)) & (orders["tracking_number"] != "")]
+    if again.empty:
+        return
+    carrier = store.carrier_labels(again["tracking_number"])
+    own = again[~again["tracking_number"].isin(carrier)]
+    problems = _labels(out, own, lines.merge(own[["shop", "order_id"]]), config, _run_day(run_id), written,
+                       stem="reprint")
+    if carrier:
+        problems.update(_carrier_labels(out, again, carrier, config, written, stem="reprint"))
+    done = again[~again["tracking_number"].isin(problems)]
+    store.mark_printed(run_id, zip(done["shop"], done["order_id"]))
+
+
 def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config, day: str,
-            written: list[Path]) -> dict[str, list[str]]:
+            written: list[Path], stem: str = "labels") -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     by_order: dict[tuple[str, str], list[dict]] = {}
     for line in lines.to_dict("records"):   # plain dicts: per-order DataFrame access costs ms per label
@@ -238,17 +264,18 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
         labels = [_label(o, by_order.get((o["shop"], o["order_id"]), []), config, day)
                   for o in group.to_dict("records")]
         settings = config.channels.get(channel) or Channel(name=channel)
-        stem = f"labels-{safe_name_part(channel, 'channel')}"
+        name = f"{stem}-{safe_name_part(channel, 'channel')}"
         if settings.label_format == "zpl":
-            path = out / f"{stem}.zpl"
+            path = out / f"{name}.zpl"
             found = render_zpl(labels, path, size=settings.label_size, dpi=settings.zpl_dpi,
                                cjk_font=config.cjk_font)
         else:
-            path = out / f"{stem}.pdf"
+            path = out / f"{name}.pdf"
             found = render_labels(labels, path, size=settings.label_size, cjk_font=config.cjk_font,
                                   cut_marks=settings.label_cut_marks)
         problems.update(found)
-        written.append(path)
+        if path not in written:
+            written.append(path)
         checkpoint("wrote-labels")
     return problems
 
@@ -275,7 +302,7 @@ def _booking_sheets(out: Path, store: Store, config: Config, run_id: str, writte
 
 
 def _carrier_labels(out: Path, ready: pd.DataFrame, carrier: dict[str, tuple[str, str]], config: Config,
-                    written: list[Path]) -> dict[str, list[str]]:
+                    written: list[Path], stem: str = "labels") -> dict[str, list[str]]:
     """Each channel's file with the forwarders' own label pages in their parcels' places."""
     problems: dict[str, list[str]] = {}
     for channel, group in ready.groupby("channel", sort=True):
@@ -289,12 +316,12 @@ def _carrier_labels(out: Path, ready: pd.DataFrame, carrier: dict[str, tuple[str
         name = safe_name_part(channel, "channel")
         zpl = [Path(p) for p, _ in theirs.values() if p.endswith(".zpl")]
         if zpl:
-            target = out / f"labels-{name}.zpl"
+            target = out / f"{stem}-{name}.zpl"
             own_zpl = [target] if target.exists() else []    # our own ZPL labels of the channel first
             concatenated_zpl(target, own_zpl + zpl)
             if target not in written:
                 written.append(target)
-        pdf_path = out / f"labels-{name}.pdf"
+        pdf_path = out / f"{stem}-{name}.pdf"
         parcels = [(t, theirs[t][0] if t in theirs and theirs[t][0].endswith(".pdf") else "") for t in numbers
                    if t not in theirs or theirs[t][0].endswith(".pdf")]
         if any(path for _, path in parcels) or pdf_path.exists():

@@ -388,6 +388,8 @@ def _apply(store: Store, config: Config, run_id: str, now: datetime, outcomes: l
         store.set_booking_results([(ref, st, now, number, "", "", "", reason) for ref, st, number, reason in zip(
             answers["reference"], answers["state"], answers["tracking_number"], answers["reason"])], run_id)
 
+    if state["decision_results"] is not None:
+        store.record_decisions(run_id, state["decision_results"])
     events = concat_events(state["events"])
     touched = events[["shop", "order_id"]].drop_duplicates()
     key = ["shop", "order_id"]
@@ -420,6 +422,7 @@ def _batch_state(store: Store, config: Config, run_id: str, now: datetime, outco
     named = set(zip(incoming[Line.shop], incoming[Line.order_id])) | store.keys_referenced(refs | scan_refs)
     orders = store.active_orders(named)
     on_hand = store.on_hand()
+    decided = (orders[orders["order_id"].isin(refs)] if refs else orders.iloc[:0])
     products = store.products()
     waiting = orders[orders["stage"] == "waybill"]
     in_force = rules_in_force(store, config)
@@ -428,7 +431,9 @@ def _batch_state(store: Store, config: Config, run_id: str, now: datetime, outco
         "pairing": store.pairing(), "pairing_file": pairing_file,
         "products": products, "on_hand": on_hand,
         "known_skus": set(products["sku"]) | set(on_hand["sku"]),
-        "decisions": decisions, "scans": scans, "booking_results": _frames(outcomes, "booking_result"),
+        "decisions": decisions, "scans": scans, "decision_results": None,
+        "applied_decisions": store.applied_decisions(zip(decided["shop"], decided["order_id"])),
+        "channels": frozenset(config.channels), "booking_results": _frames(outcomes, "booking_result"),
         # Orders routed in this batch have no booking yet: only those already waiting can have one.
         "bookings": store.bookings_of(zip(waiting["shop"], waiting["order_id"])),
         "free_pool": store.free_pool(), "voided_numbers": store.voided_numbers(scan_refs),

@@ -78,9 +78,13 @@ def _stage_lines(store: Store) -> list[str]:
     counts = store.stage_counts()
     per_stage = counts.groupby("stage")["orders"].sum()
     lines = ["workspace orders per stage: " + ", ".join(f"{st} {int(per_stage.get(st, 0))}" for st in ORDER_STAGES)]
-    printing = counts[counts["stage"] == "print"].set_index("stock_status")["orders"]
+    in_print = counts[counts["stage"] == "print"]
+    printing = in_print.groupby("stock_status")["orders"].sum()
     lines.append(f"awaiting print: {int(printing.get('in_stock', 0))} in stock, "
                  f"{int(printing.get('out_of_stock', 0))} out of stock")
+    printed = in_print.groupby("printed")["orders"].sum()
+    lines.append(f"in print: {int(printed.get('yes', 0))} printed (已打印), "
+                 f"{int(printed.sum() - printed.get('yes', 0))} not printed (未打印)")
     return lines
 
 

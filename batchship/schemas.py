@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandera.pandas as pa
 
 from .rules.model import RULE_TYPES, SETTINGS as RULE_SETTINGS
+from .verbs import VERBS
 
 
 class Source:
@@ -107,11 +108,10 @@ class Action(Source):
     """A staff decision on one order."""
     shop = "shop"              # "" when the order id is unique across shops
     order_id = "order_id"
-    action = "action"          # one of ACTIONS
+    action = "action"          # one of batchship.verbs.VERBS
+    argument = "argument"      # the verb's argument: a channel, a warehouse, order ids to merge with
     note = "note"
-    APPROVE, HOLD, CANCEL = "approve", "hold", "cancel"
-    ACTIONS = (APPROVE, HOLD, CANCEL)
-    columns = ["shop", "order_id", "action", "note", "source_file", "source_row"]
+    columns = ["shop", "order_id", "action", "argument", "note", "source_file", "source_row"]
 
 
 class BookingResult(Source):
@@ -190,7 +190,7 @@ def frame_schema(kind: str) -> pa.DataFrameSchema:
         cols[RuleRow.rule_type] = pa.Column(str, pa.Check.isin(RULE_TYPES))
     elif kind == "actions":
         cols = {c: _text for c in Action.columns}
-        cols[Action.action] = pa.Column(str, pa.Check.isin(Action.ACTIONS))
+        cols[Action.action] = pa.Column(str, pa.Check.isin(tuple(VERBS)))
     else:
         raise KeyError(kind)
     cols.update(_source_columns())

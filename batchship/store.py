@@ -23,6 +23,7 @@ ORDER_COLUMNS = [
     "channel", "warehouse", "tracking_number", "stock_status", "paid_at", "recipient_name",
     "address1", "address2", "city", "state", "postcode", "country", "phone", "email",
     "currency", "order_total", "goods_value", "platform_status", "shipping_service", "tags",
+    "printed", "printed_run", "ignored_failure",
     "source_file", "source_row",
     "created_run", "updated_run",
 ]
@@ -73,6 +74,11 @@ CREATE TABLE IF NOT EXISTS bookings (reference TEXT PRIMARY KEY, shop TEXT NOT N
 CREATE INDEX IF NOT EXISTS bookings_order ON bookings(shop, order_id);
 CREATE TABLE IF NOT EXISTS rule_sets (kind TEXT NOT NULL, run_id TEXT NOT NULL, source_file TEXT NOT NULL,
     rules TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (kind, run_id));
+CREATE TABLE IF NOT EXISTS decisions (run_id TEXT NOT NULL, source_file TEXT NOT NULL, source_row INTEGER,
+    shop TEXT NOT NULL, order_id TEXT NOT NULL, action TEXT NOT NULL, argument TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '', result TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', decision_key TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS decisions_run ON decisions(run_id);
+CREATE INDEX IF NOT EXISTS decisions_order ON decisions(shop, order_id);
 CREATE TABLE IF NOT EXISTS events (run_id TEXT NOT NULL, shop TEXT NOT NULL, order_id TEXT NOT NULL,
     event TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
@@ -101,6 +107,10 @@ class Store:
                 if column not in have:
                     kind = "INTEGER NOT NULL DEFAULT 0" if column in INT_COLUMNS else "TEXT NOT NULL DEFAULT ''"
                     self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                    if (table, column) == ("orders", "printed"):
+                        # Before print state was kept, every in-stock order in print had its label.
+                        self.db.execute("UPDATE orders SET printed = 'yes' WHERE stage IN ('print', 'shipped') "
+                                        "AND stock_status = 'in_stock' AND tracking_number != ''")
 
     def close(self) -> None:
         self.db.close()
@@ -235,6 +245,29 @@ class Store:
         return {r[0] for r in self.db.execute("SELECT DISTINCT warehouse FROM ledger UNION "
                                               "SELECT DISTINCT warehouse FROM stock_places")}
 
+    def applied_decisions(self, keys: Iterable[tuple[str, str]]) -> frozenset[str]:
+        """Decision keys (stages/actions.decision_key) applied earlier to these orders."""
+        keys = list(keys)
+        if not keys:
+            return frozenset()
+        found = set()
+        for shop, order_id in keys:
+            found |= {r[0] for r in self.db.execute(
+                "SELECT decision_key FROM decisions WHERE shop = ? AND order_id = ? AND result = 'applied'",
+                (shop, order_id))}
+        return frozenset(found)
+
+    def orders_needing_a_person(self) -> pd.DataFrame:
+        """Held orders, waybill failures not ignored, orders waiting for stock, labels not printed."""
+        return self._orders_where(
+            "stage = 'hold' OR (stage = 'waybill' AND failure_reason != '' AND failure_reason != ignored_failure) "
+            "OR (stage = 'print' AND stock_status = 'out_of_stock') "
+            "OR (stage = 'print' AND stock_status = 'in_stock' AND tracking_number != '' AND printed = '')")
+
+    def decision_results(self, run_id: str) -> pd.DataFrame:
+        return self.frame("SELECT source_file, source_row, shop, order_id, action, argument, note, result, reason "
+                          "FROM decisions WHERE run_id = ? ORDER BY source_file, source_row", (run_id,))
+
     def applied_file(self, sha256: str) -> str | None:
         row = self.db.execute("SELECT run_id FROM files WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
@@ -265,6 +298,18 @@ class Store:
         self.db.execute("DELETE FROM rule_sets WHERE kind = ? AND run_id = ?", (kind, run_id))
         self.db.execute("INSERT INTO rule_sets (kind, run_id, source_file, rules, active) VALUES (?, ?, ?, ?, 1)",
                         (kind, run_id, source_file, json.dumps(rules, ensure_ascii=False)))
+
+    def record_decisions(self, run_id: str, results: pd.DataFrame) -> None:
+        self.db.executemany(
+            "INSERT INTO decisions (run_id, source_file, source_row, shop, order_id, action, argument, note, "
+            "result, reason, decision_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((run_id, r.source_file, int(r.source_row), r.shop, r.order_id, r.action, r.argument, r.note,
+              r.result, r.reason, r.decision_key) for r in results.itertuples(index=False)))
+
+    def mark_printed(self, run_id: str, keys: Iterable[tuple[str, str]]) -> None:
+        """Orders whose label this run's outputs wrote. Redone after a crash, it changes nothing more."""
+        self.db.executemany("UPDATE orders SET printed = 'yes', printed_run = ? WHERE shop = ? AND order_id = ? "
+                            "AND printed = ''", ((run_id, s, o) for s, o in keys))
 
     def set_shelves(self, places: pd.DataFrame) -> None:
         self.db.executemany(
@@ -350,7 +395,8 @@ class Store:
         return [(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
     def stage_counts(self) -> pd.DataFrame:
-        return self.frame("SELECT stage, stock_status, COUNT(*) AS orders FROM orders GROUP BY stage, stock_status")
+        return self.frame("SELECT stage, stock_status, printed, COUNT(*) AS orders FROM orders "
+                          "GROUP BY stage, stock_status, printed")
 
     def hold_reasons(self) -> pd.DataFrame:
         return self.frame("SELECT hold_reason, COUNT(*) AS orders FROM orders WHERE stage = 'hold' "

@@ -68,8 +68,8 @@ def test_decisions_that_cannot_apply_are_reported(ws):
     assert ws.run() == 1   # a refused decision is cron's business, like a rejected file
     details = " | ".join(_exceptions(ws)["detail"])
     assert "unknown order (actions.csv row 2)" in details
-    assert "approve: order is in print, not held (actions.csv row 3)" in details
-    assert "approve: unknown country Atlantis: no parcel can go out so" in details
+    assert "approve 审核通过: order is in print, not held (actions.csv row 3)" in details
+    assert "approve 审核通过: unknown country Atlantis: no parcel can go out so" in details
 
 
 def test_unknown_action_word_rejects_the_sheet(ws):

@@ -7,6 +7,7 @@ from ..countries import to_iso2
 from ..errors import Problem
 from ..errors import ConfigError
 from ..rules.model import SETTINGS, TYPE_WORDS, rule_from_table, setting_error
+from ..verbs import all_shown, word_table
 from ..schemas import KINDS, Action, BookingResult, Pairing, PoolNumber, Product, RuleRow, ShipScan, Source, Stock
 from .limits import ON_HAND, PAIRED_UNITS, WEIGHT_G
 from .mapping import MappedSheet, apply_fallbacks, distinct_map, header_of, problems_where
@@ -20,7 +21,7 @@ REQUIRED_VALUES = {
     "tracking_pool": {PoolNumber.channel: "channel", PoolNumber.tracking_number: "tracking number"},
     "ship_confirm": {ShipScan.reference: "tracking number or order id"},
     "pairing": {Pairing.platform_sku: "platform SKU", Pairing.sku: "warehouse SKU"},
-    "actions": {Action.order_id: "order id", Action.action: "action"},
+    "actions": {Action.order_id: "order id"},
     "booking_result": {BookingResult.reference: "reference (customer order number)"},
     "rules": {RuleRow.rule_type: "rule type (review or logistics)"},
 }
@@ -39,12 +40,7 @@ UNIQUE_KEYS = {
 # holding that order id (actions).
 BLANK_MEANS_ANY = {Pairing.shop}
 # Words staff write in an action sheet, after header_key folding (lower case, single spaces).
-ACTION_WORDS = {
-    "approve": Action.APPROVE, "approved": Action.APPROVE, "release": Action.APPROVE, "ok": Action.APPROVE,
-    "审核通过": Action.APPROVE, "通过": Action.APPROVE, "审核": Action.APPROVE,
-    "hold": Action.HOLD, "pause": Action.HOLD, "挂起": Action.HOLD, "暂停": Action.HOLD, "暂停发货": Action.HOLD,
-    "cancel": Action.CANCEL, "cancelled": Action.CANCEL, "取消": Action.CANCEL, "作废": Action.CANCEL,
-}
+ACTION_WORDS = word_table(header_key)
 
 
 def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], list[str]]:
@@ -55,6 +51,7 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
         if column not in frame:
             frame[column] = pd.Series("", index=frame.index, dtype="str")
     problems: list[Problem] = []
+    notes: list[str] = []
     required = dict(REQUIRED_VALUES[kind])
     required.update({c: c.replace("_", " ") for c in mapped.template.required_values})
     for column, label in required.items():
@@ -84,13 +81,17 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
     elif kind == "actions":
         words = frame[Action.action].map(lambda text: ACTION_WORDS.get(header_key(text), ""))
         unknown = (words == "") & (frame[Action.action] != "")
-        problems += problems_where(mapped, frame, unknown, Action.action,
-                                   "action must be approve, hold or cancel")
+        problems += problems_where(mapped, frame, unknown, Action.action, f"action must be one of {all_shown()}")
         frame[Action.action] = words
+        # A decisions sheet comes back with most rows left blank: those orders wait as they are.
+        blank = frame[Action.action].eq("") & ~unknown
+        if blank.any():
+            notes.append(f"{mapped.sheet_name or 'sheet'}: {int(blank.sum())} rows without an action left as they are")
+            frame = frame[~blank]
     elif kind == "rules":
         problems += _rule_problems(mapped, frame)
     problems += _repeated_keys(mapped, frame, kind)
-    return frame, problems, []
+    return frame, problems, notes
 
 
 def _rule_problems(mapped: MappedSheet, frame: pd.DataFrame) -> list[Problem]:

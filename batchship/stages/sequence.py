@@ -15,6 +15,9 @@ Batch state names:
   products, on_hand      the product list and stock on hand, after this batch's sheets
   known_skus             SKUs the product list or a stock count knows
   decisions, scans       this batch's decision rows and handover scans (or None)
+  applied_decisions      keys (stages/actions.decision_key) of decisions applied in earlier runs
+  decision_results       output: one result row per decision (or None)
+  channels               channels declared in batchship.toml
   booking_results        this batch's forwarder result-sheet rows (or None)
   bookings               live bookings of the state's orders
   free_pool              free pre-issued tracking numbers per channel
@@ -73,12 +76,14 @@ def _repair_stage(orders, lines, pairing, pairing_file):
     return {"orders": orders, "lines": lines, "events": events}
 
 
-def _decisions_stage(orders, decisions, known_countries):
+def _decisions_stage(orders, decisions, known_countries, channels, on_hand, applied_decisions):
     if decisions is None:
         return {}
-    acted = apply_actions(orders, decisions, known_countries)
+    acted = apply_actions(orders, decisions, known_countries, channels, frozenset(on_hand["warehouse"]),
+                          applied_decisions)
     return {"orders": acted.orders, "events": acted.events, "voided": acted.voided,
-            "refused": not_applied_events(acted.not_applied, "action not applied")}
+            "refused": not_applied_events(acted.not_applied, "action not applied"),
+            "decision_results": acted.results}
 
 
 def _facts(lines, products, blacklist, now):
@@ -126,8 +131,9 @@ STAGES: tuple[Stage, ...] = (
           ("orders", "lines", "voided", "events")),
     Stage("repair", _repair_stage, ("orders", "lines", "pairing", "pairing_file"), ("orders", "lines", "events"),
           checkpoint="synced"),
-    Stage("decisions", _decisions_stage, ("orders", "decisions", "known_countries"),
-          ("orders", "events", "voided", "refused")),
+    Stage("decisions", _decisions_stage, ("orders", "decisions", "known_countries", "channels", "on_hand",
+                                          "applied_decisions"),
+          ("orders", "events", "voided", "refused", "decision_results")),
     Stage("review", _review_stage, ("orders", "lines", "products", "known_countries", "review_checks",
                                     "review_rules", "blacklist", "now"), ("orders", "events"),
           checkpoint="reviewed"),

@@ -21,14 +21,18 @@ _MAX_WIDTH = 60
 _MAX_CELL = 32_767
 
 
-def write_workbook(path: Path, sheets: list[tuple[str, pd.DataFrame]]) -> Path:
-    """Write sheets to ``path`` atomically (temporary name, then rename)."""
+def write_workbook(path: Path, sheets: list[tuple[str, pd.DataFrame]],
+                   dropdowns: dict[str, list[tuple[str, list[int], list[str]]]] | None = None) -> Path:
+    """Write sheets to ``path`` atomically (temporary name, then rename). ``dropdowns``: per sheet
+    name, (column, data row positions from 0, choices): an Excel list validation on those cells."""
     tmp = path.with_name(fitting_name(path.name, tail=".partial"))
     wb = xlsxwriter.Workbook(str(tmp), _SAFE_OPTIONS)
     try:
         header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1})
         for name, frame in sheets:
-            _write_sheet(wb, name, frame, header)
+            sheet = _write_sheet(wb, name, frame, header)
+            for column, rows, choices in (dropdowns or {}).get(name, []):
+                _dropdown(sheet, list(frame.columns).index(column), rows, choices)
     finally:
         wb.close()
     checkpoint("xlsx-written")
@@ -50,6 +54,20 @@ def _write_sheet(wb, name: str, frame: pd.DataFrame, header_format) -> None:
     ws.freeze_panes(1, 0)
     if columns:
         ws.autofilter(0, 0, max(len(frame), 1), len(columns) - 1)
+    return ws
+
+
+def _dropdown(ws, col: int, rows: list[int], choices: list[str]) -> None:
+    """One list validation per run of consecutive rows (Excel keeps one range per rule)."""
+    rows = sorted(rows)
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i] != rows[i - 1] + 1:
+            ws.data_validation(rows[start] + 1, col, rows[i - 1] + 1, col, {
+                "validate": "list", "source": choices, "error_type": "warning",
+                "error_title": "not an action for this order",
+                "error_message": "choose one of: " + ", ".join(choices)})
+            start = i
 
 
 def _cells(series: pd.Series) -> list:
