@@ -96,6 +96,11 @@ def _parser() -> argparse.ArgumentParser:
     workspace_arg(sp)
     sp.set_defaults(func=_cmd_status)
 
+    sp = sub.add_parser("formats", help="the column maps this workspace reads, and which read each file of the "
+                                         "last run")
+    workspace_arg(sp)
+    sp.set_defaults(func=_cmd_formats)
+
     sp = sub.add_parser("forwarder-sim", help="serve a simulated YunExpress-style forwarder API on 127.0.0.1")
     from .forwarder_sim.runner import add_arguments, run_from_args
     add_arguments(sp)
@@ -192,6 +197,12 @@ def _cmd_status(args) -> int:
         raise ConfigError(f"{args.workspace} is not a workspace (no {CONFIG_NAME}): "
                           f"run `batchship init {args.workspace}` to make one")
     print(format_status(args.workspace))
+    return EXIT_OK
+
+
+def _cmd_formats(args) -> int:
+    from .formats_report import format_formats
+    print(format_formats(args.workspace))
     return EXIT_OK
 
 

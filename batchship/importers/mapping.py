@@ -297,7 +297,8 @@ def excel_errors(mapped: MappedSheet) -> list[Problem]:
     exported with broken formulas. The cells are blanked so they are reported once."""
     problems = []
     checked = dict(mapped.headers)
-    checked.update({FALLBACK_PREFIX + t: h for t, h in mapped.fallback_headers.items()})
+    checked.update({FALLBACK_PREFIX + t: h for t, h in mapped.fallback_headers.items()
+                    if FALLBACK_PREFIX + t in mapped.frame})   # the order id's is merged at once
     for target, header in checked.items():
         s = mapped.frame[target]
         codes, uniques = pd.factorize(np.asarray(s, dtype=object))
