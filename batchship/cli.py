@@ -108,6 +108,11 @@ def _parser() -> argparse.ArgumentParser:
     workspace_arg(rp)
     rp.set_defaults(func=_cmd_rules_explain)
 
+    sp = sub.add_parser("formats", help="the column maps this workspace reads, and which read each file of the "
+                                         "last run")
+    workspace_arg(sp)
+    sp.set_defaults(func=_cmd_formats)
+
     sp = sub.add_parser("forwarder-sim", help="serve a simulated YunExpress-style forwarder API on 127.0.0.1")
     from .forwarder_sim.runner import add_arguments, run_from_args
     add_arguments(sp)
@@ -217,6 +222,12 @@ def _cmd_rules_check(args) -> int:
 def _cmd_rules_explain(args) -> int:
     from .rules.report import rules_explain
     print("\n".join(rules_explain(args.workspace, load_config(args.workspace), args.shop, args.order_id)))
+    return EXIT_OK
+
+
+def _cmd_formats(args) -> int:
+    from .formats_report import format_formats
+    print(format_formats(args.workspace))
     return EXIT_OK
 
 

@@ -23,6 +23,7 @@ from .faults import checkpoint
 from .forwarders.booking import (booking_channels, check_booking_config, has_booking_work,
                                  settle_bookings)
 from .importers import Imported, load_file, load_templates
+from .importers.companions import join_companions
 from .importers.normalize import clean_tracking_number
 from .importers.templates import PLATFORMS
 from .inbox_files import unsupported_reason
@@ -81,7 +82,7 @@ class RunReport:
 def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wait_seconds: float = 0.0,
               now: datetime | None = None) -> RunReport:
     """Process every ready file in ``root/inbox`` once (or just ``only``)."""
-    check_config_against_formats(config)
+    check_config_against_formats(config, root)
     check_booking_config(config, root)
     ws = Workspace(root.resolve())
     ws.ensure()
@@ -126,6 +127,8 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
             waiting.append((o.claimed.relative_to(ws.claimed).as_posix(),
                             f"it changed while it was being read (still being written?); it waits in {where}/"))
     outcomes = [o for o in outcomes if o.outcome != "changed"]
+    # Exports that split one order over two files (Etsy's orders and order items) are joined.
+    join_companions([o.imported for o in outcomes if o.imported], load_templates(workspace=ws.root))
     checkpoint("imported")
     lap("import")
     # Cron calls often find nothing: no run, no empty outbox folder, unless parcels wait for a forwarder.
@@ -168,9 +171,10 @@ def _complete(ws: Workspace, store: Store, config: Config, run_id: str, lap=None
     return outbox
 
 
-def check_config_against_formats(config: Config) -> None:
-    """What batchship.toml names must exist: shop platforms, carrier-map platforms, the CJK font."""
-    templates = load_templates()
+def check_config_against_formats(config: Config, root: Path | None = None) -> None:
+    """What batchship.toml names must exist: shop platforms, carrier-map platforms, the CJK font.
+    A shop may name a column map of the workspace's own (``root/templates/formats``)."""
+    templates = load_templates(workspace=root)
     known = {t.name for t in templates} | {t.platform for t in templates}
     for shop in config.shops.values():
         if shop.platform not in known:
@@ -222,7 +226,7 @@ def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: Bat
         return FileOutcome(path, name, "duplicate", f"same content as {so_far.applied[sha]} in this batch",
                            sha256=sha)
     try:
-        imported = load_file(path, shop_hint=ws.shop_hint(path), config=config)
+        imported = load_file(path, shop_hint=ws.shop_hint(path), config=config, workspace=ws.root)
         _check_pool(store, config, imported, name, so_far.pool)
         _check_booking_results(store, imported, name)
         _check_rules(config, imported, name)
@@ -395,6 +399,7 @@ def _apply(store: Store, config: Config, run_id: str, now: datetime, outcomes: l
     key = ["shop", "order_id"]
     changed = orders.merge(touched, on=key)
     changed["updated_run"] = run_id
+    changed = _with_import_notes(changed, outcomes, run_id)
     store.upsert_orders(changed)
     store.replace_lines(lines.merge(touched, on=key))
     checkpoint("stored-orders")
@@ -407,6 +412,27 @@ def _apply(store: Store, config: Config, run_id: str, now: datetime, outcomes: l
     lap("store")
     return {"touched_orders": len(touched), "scan_problems": int((refused["event"] == "scan not applied").sum()),
             "action_problems": int((refused["event"] == "action not applied").sum())}
+
+
+def _with_import_notes(orders: pd.DataFrame, outcomes: list[FileOutcome], run_id: str) -> pd.DataFrame:
+    """Orders that enter with this batch carry what their import noted about them
+    (e.g. garbled text repaired), after whatever the stages noted."""
+    said: dict[tuple[str, str], str] = {}
+    for o in outcomes:
+        if o.imported is not None:
+            for key, note in o.imported.order_notes.items():
+                said.setdefault(key, note)
+    if not said or orders.empty:
+        return orders
+    orders = orders.copy()
+    new = orders["created_run"] == run_id
+    keys = pd.Series(list(zip(orders["shop"], orders["order_id"])), index=orders.index)
+    notes = keys.map(said)
+    hit = new & notes.notna()
+    for idx in orders.index[hit]:
+        before = str(orders.at[idx, "notes"] or "")
+        orders.at[idx, "notes"] = f"{before}; {notes[idx]}" if before else notes[idx]
+    return orders
 
 
 def _batch_state(store: Store, config: Config, run_id: str, now: datetime, outcomes: list[FileOutcome],

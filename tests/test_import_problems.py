@@ -148,8 +148,8 @@ def test_schema_failures_become_located_problems():
 
 
 def test_bad_template_is_a_config_error(tmp_path):
-    (tmp_path / "bad.toml").write_text('name = "x"\nplatform = "etsy"\nkind = "orders"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="etsy"):
+    (tmp_path / "bad.toml").write_text('name = "x"\nplatform = "mercadolibre"\nkind = "orders"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="mercadolibre"):
         load_templates(tmp_path)
     (tmp_path / "bad.toml").write_text(
         'name = "x"\nplatform = "shopify"\nkind = "orders"\n[columns]\ncolour = ["Colour"]\n', encoding="utf-8")

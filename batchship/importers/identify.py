@@ -138,7 +138,8 @@ def _claim(sheet: RawSheet, templates: tuple[Template, ...], file_name: str
 UNRECOGNISED = "unrecognised"   # FileRejected code: no template claims any header row
 
 
-def identify(sheets: list[RawSheet], templates: tuple[Template, ...], file_name: str) -> list[SheetMatch]:
+def identify(sheets: list[RawSheet], templates: tuple[Template, ...], file_name: str,
+             formats_dir: str = "<workspace>/templates/formats") -> list[SheetMatch]:
     """The claimed sheets of a file, all of one template; FileRejected otherwise. Every
     visible claimed sheet is read, for every kind; sheet_keys.py rejects a record on two of them."""
     matches: list[SheetMatch] = []
@@ -151,7 +152,7 @@ def identify(sheets: list[RawSheet], templates: tuple[Template, ...], file_name:
         if match:
             matches.append(match)
     if not matches:
-        raise FileRejected(file_name, _unrecognised(seen), code=UNRECOGNISED)
+        raise FileRejected(file_name, _unrecognised(seen, visible, formats_dir), code=UNRECOGNISED)
     names = {m.template.name for m in matches}
     if len(names) > 1:
         parts = ", ".join(f"sheet '{m.sheet.name}' is {m.template.name}" for m in matches)
@@ -178,13 +179,13 @@ def _with_merges_filled(matches: list[SheetMatch], file_name: str) -> list[Sheet
     return filled
 
 
-def _unrecognised(seen: list[tuple[Fit, RawSheet, int]]) -> list[Problem]:
+def _unrecognised(seen: list[tuple[Fit, RawSheet, int]], sheets: list[RawSheet],
+                  formats_dir: str) -> list[Problem]:
     if not seen:
         return [Problem("the file is empty: no header row found")]
     fit_, sheet, index = max(seen, key=lambda s: (s[0].score, -len(s[0].missing) - len(s[0].extra)))
     if fit_.score == 0:
-        return [Problem("no header row of a known format found in the first "
-                        f"{HEADER_SCAN_ROWS} rows (see templates/formats for the formats batchship reads)")]
+        return [_how_to_add(sheets, formats_dir)]
     # A merge across the header hides the headers it covers: that, not the gap it leaves, is what to fix.
     merged = header_merge_problems(sheet, index)
     if merged:
@@ -202,6 +203,22 @@ def _unrecognised(seen: list[tuple[Fit, RawSheet, int]]) -> list[Problem]:
     problems += [Problem(f"column '{name}' is not expected in this format ({closest})",
                          sheet=sheet.name, row=row, column=name) for name in fit_.extra]
     return problems
+
+
+def _how_to_add(sheets: list[RawSheet], formats_dir: str) -> Problem:
+    """No template knows any header: the file's headers (its first row of two or more
+    cells), and where a column map that reads them goes."""
+    how = (f"to read this format, add a column map (a .toml file like the bundled ones that "
+           f"`batchship formats` lists) in {formats_dir}/")
+    for sheet in sheets:
+        for index, cells in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
+            headers = [c.strip() for c in cells if c and c.strip()]
+            if len(headers) >= 2:
+                shown = ", ".join(headers[:60]) + (f" and {len(headers) - 60} more" if len(headers) > 60 else "")
+                return Problem(f"no header row of a known format found in the first {HEADER_SCAN_ROWS} rows; "
+                               f"the headers here are: {shown}; {how}",
+                               sheet=sheet.name, row=sheet.first_row_number + index)
+    return Problem(f"no header row of a known format found in the first {HEADER_SCAN_ROWS} rows; {how}")
 
 
 def _accepted(template: Template, first_alias: str) -> list[str]:

@@ -18,8 +18,8 @@ import pandas as pd
 from ..errors import Problem
 from ..schemas import BookingResult, Line, Pairing, PoolNumber, Product, ShipScan, Source, Stock
 from .identify import SheetMatch
-from .normalize import clean_id, clean_text, clean_tracking_number, is_excel_error
-from .templates import ColumnSpec, Template
+from .normalize import clean_id, clean_text, clean_tracking_number, header_key, is_excel_error, repair_mojibake
+from .templates import ColumnSpec, SkipRule, Template
 
 GROUP = "_group"          # continuation-row group key (orders)
 RAW = "_raw"              # JSON of the original row (keep_raw templates)
@@ -27,6 +27,7 @@ SUMMARY = "_summary"      # the cell that is blank on an order summary row (eBay
 STATUS_PREFIX = "_status_"
 UNLESS_SUFFIX = "_unless"  # STATUS_PREFIX + rule number + this: the rule's exemption column
 FALLBACK_PREFIX = "_fallback_"
+REPAIRED = "_repaired"    # True on rows where double-decoded text was repaired
 
 # Columns whose cells are identifiers: a leading apostrophe is Excel's text marker
 # (Shopify writes zips as '84403 so that Excel keeps the leading zeros).
@@ -45,6 +46,9 @@ class MappedSheet:
     problems: list[Problem] = field(default_factory=list)
     fallback_headers: dict[str, str] = field(default_factory=dict)  # column -> first fallback header found
     fallback_used: dict[str, int] = field(default_factory=dict)     # column -> cells filled from fallbacks
+    skipped: list[tuple[str, list[int]]] = field(default_factory=list)  # (why, row numbers): not order lines
+    repaired: list[tuple[str, str]] = field(default_factory=list)  # (as read, repaired): distinct values
+    repaired_cells: int = 0
 
     @property
     def template(self) -> Template:
@@ -55,25 +59,54 @@ class MappedSheet:
         return self.match.sheet.name
 
 
-def _kept_rows(match: SheetMatch) -> tuple[list[list[str]], list[int]]:
+def _kept_rows(match: SheetMatch) -> tuple[list[list[str]], list[int], list[tuple[str, list[int]]]]:
     """Data rows below the header that carry data: blank rows (eBay's padding row)
-    and rows matching the template's skip patterns (report footers) are dropped."""
+    and rows matching the template's skip patterns (report footers) are dropped,
+    rows its ``[[skip]]`` rules describe too, and those are returned by reason."""
     first = match.header_index + 1
     start_number = match.sheet.first_row_number + first
     patterns = match.template.skip_rows
+    rules = [(rule, _rule_columns(match, rule)) for rule in match.template.skip]
+    skipped: dict[str, list[int]] = {}
     rows, numbers = [], []
     for offset, cells in enumerate(match.sheet.rows[first:]):
         if not any(c and c.strip() for c in cells):
             continue
-        if patterns:
+        if patterns or rules:
             text = ",".join(cells).strip()
             if any(p.search(text) for p in patterns):
+                continue
+            why = next((rule.why for rule, columns in rules if _rule_holds(rule, columns, cells, text)), None)
+            if why is not None:
+                skipped.setdefault(why, []).append(start_number + offset)
                 continue
         rows.append(cells)
         numbers.append(start_number + offset)
     if rows and _is_description_row(match, rows[0]):
-        return rows[1:], numbers[1:]
-    return rows, numbers
+        return rows[1:], numbers[1:], list(skipped.items())
+    return rows, numbers, list(skipped.items())
+
+
+def _rule_columns(match: SheetMatch, rule: SkipRule) -> tuple[list[int | None], list[tuple[int | None, frozenset]]]:
+    suffix = match.template.suffix_match
+    blank = [match.header.find(h, suffix) for h in rule.blank]
+    equals = [(match.header.find(h, suffix), values) for h, values in rule.equals]
+    return blank, equals
+
+
+def _cell(cells: list[str], index: int | None) -> str:
+    return cells[index].strip() if index is not None and index < len(cells) else ""
+
+
+def _rule_holds(rule: SkipRule, columns, cells: list[str], text: str) -> bool:
+    blank, equals = columns
+    if rule.equals and any(index is None for index, _ in equals):
+        return False           # the column the rule looks at is not in this file
+    if rule.pattern is not None and not rule.pattern.search(text):
+        return False
+    if any(_cell(cells, index) for index in blank):
+        return False
+    return all(header_key(_cell(cells, index)) in values for index, values in equals)
 
 
 _DIGIT = re.compile(r"\d")
@@ -113,6 +146,16 @@ def _clean_column(series: pd.Series, target: str) -> pd.Series:
     return _clean(series, target in ID_COLUMNS)
 
 
+def _repair(series: pd.Series, mapped_repairs: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+    """Double-decoded text repaired once per distinct value; the rows it changed."""
+    fixed = distinct_map(series, repair_mojibake)
+    changed = fixed != series
+    if changed.any():
+        for before, after in zip(series[changed], fixed[changed]):
+            mapped_repairs.setdefault(before, after)
+    return fixed, changed
+
+
 def _column_text(columns: list[tuple[str, ...]], index: int | None, n: int) -> pd.Series | None:
     if index is None:
         return None
@@ -146,34 +189,52 @@ def _source(spec: ColumnSpec, match: SheetMatch, columns, n: int) -> tuple[pd.Se
 
 def map_sheet(match: SheetMatch) -> MappedSheet:
     t = match.template
-    rows, numbers = _kept_rows(match)
+    rows, numbers, skipped = _kept_rows(match)
     n = len(rows)
     width = len(match.header.cells)
     columns = list(zip_longest(*rows, fillvalue="")) if rows else []
     out: dict[str, pd.Series] = {}
     headers: dict[str, str] = {}
     fallback_headers: dict[str, str] = {}
+    repairs: dict[str, str] = {}
+    repaired_rows = pd.Series(False, index=pd.RangeIndex(n))
+    repaired_cells = 0
+
+    def cleaned(series: pd.Series, target: str) -> pd.Series:
+        nonlocal repaired_rows, repaired_cells
+        series = _clean_column(series, target)
+        if target in ID_COLUMNS or target == PoolNumber.tracking_number:
+            return series
+        series, changed = _repair(series, repairs)
+        repaired_cells += int(changed.sum())
+        repaired_rows = repaired_rows | changed.to_numpy()
+        return series
+
     for target, spec in t.columns.items():
         series, header_text = _source(spec, match, columns, n)
         if spec.currency_from_header:
             m = _CURRENCY_SUFFIX.search(header_text)
             series = pd.Series([m.group(1).upper() if m else ""] * n, dtype="str")
         elif series is not None:
-            series = _clean_column(series, target)
+            series = cleaned(series, target)
             headers[target] = header_text
         backup = None
         for alias in spec.fallback:
             index = match.header.find(alias, t.suffix_match)
             if index is None:
                 continue
-            cells = _clean_column(_column_text(columns, index, n), target)
+            cells = cleaned(_column_text(columns, index, n), target)
             backup = cells if backup is None else backup.where(backup != "", cells)
             headers.setdefault(target, match.header.cells[index])
             fallback_headers.setdefault(target, match.header.cells[index])
-        if backup is not None:
-            out[FALLBACK_PREFIX + target] = backup
         if series is None:
             series = pd.Series([""] * n, dtype="str")
+        if backup is not None and target == Line.order_id:
+            # Rows are grouped into orders by their id: its fallback (eBay's Sales Record
+            # Number where Order ID is blank) must be in place before anything else.
+            series = series.where(series != "", backup)
+        elif backup is not None:
+            out[FALLBACK_PREFIX + target] = backup
         out[target] = series
     for i, rule in enumerate(t.status):
         index = match.header.find_any(rule.headers, t.suffix_match)
@@ -195,11 +256,14 @@ def map_sheet(match: SheetMatch) -> MappedSheet:
             out[SUMMARY] = _clean(_column_text(columns, index, n), True)
     frame = pd.DataFrame(out, index=pd.RangeIndex(n))
     frame[Source.row] = pd.Series(numbers, dtype="int64")
+    if repairs:
+        frame[REPAIRED] = repaired_rows
     if t.keep_raw:
         names = [c if c.strip() else f"Column {i + 1}" for i, c in enumerate(match.header.cells)]
         frame[RAW] = pd.Series([json.dumps(dict(zip(names, (list(r) + [""] * width)[:width])),
                                            ensure_ascii=False) for r in rows], index=frame.index, dtype="str")
-    mapped = MappedSheet(match, frame, headers, fallback_headers=fallback_headers)
+    mapped = MappedSheet(match, frame, headers, fallback_headers=fallback_headers, skipped=skipped,
+                         repaired=list(repairs.items()), repaired_cells=repaired_cells)
     mapped.problems += excel_errors(mapped)
     return mapped
 
@@ -233,7 +297,8 @@ def excel_errors(mapped: MappedSheet) -> list[Problem]:
     exported with broken formulas. The cells are blanked so they are reported once."""
     problems = []
     checked = dict(mapped.headers)
-    checked.update({FALLBACK_PREFIX + t: h for t, h in mapped.fallback_headers.items()})
+    checked.update({FALLBACK_PREFIX + t: h for t, h in mapped.fallback_headers.items()
+                    if FALLBACK_PREFIX + t in mapped.frame})   # the order id's is merged at once
     for target, header in checked.items():
         s = mapped.frame[target]
         codes, uniques = pd.factorize(np.asarray(s, dtype=object))

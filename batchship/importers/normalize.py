@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ftfy import fix_encoding as _fix_encoding
+
 from .limits import bound_words, larger_than, odd_number, whole_too_large
 
 # --- text, ids, headers -----------------------------------------------------
@@ -30,6 +32,16 @@ def is_excel_error(text: str) -> bool:
 def clean_text(text: str) -> str:
     """Free text (names, addresses): surrounding whitespace and a BOM removed."""
     return text.replace("\ufeff", "").strip()
+
+
+def repair_mojibake(text: str) -> str:
+    """Text that was decoded twice (UTF-8 bytes read as Latin-1 or cp1252 and saved
+    again: ``MontrÃ©al``, ``XuÃ¢n``) put back as it was written (``Montréal``).
+    Only the encoding is repaired (ftfy's fix_encoding): quotes, widths and
+    ligatures stay as they are; plain ASCII cannot be double-decoded."""
+    if text.isascii():
+        return text
+    return _fix_encoding(text)
 
 
 def clean_id(text: str) -> str:

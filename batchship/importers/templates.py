@@ -7,7 +7,7 @@ dates and status values are read. A renamed column or a new marketplace is an
 edit of these files, not code. Keys:
 
     name, title            template id (shown as Imported.platform) and plain name
-    platform               shopify amazon ebay tiktok shopee lazada walmart woocommerce dianxiaomi batchship
+    platform               shopify amazon ebay etsy tiktok shopee lazada walmart woocommerce dianxiaomi batchship
     kind                   orders stock products tracking_pool ship_confirm pairing
     signature              headers that must be present besides the required columns;
                            an entry may be a list of alternatives
@@ -18,7 +18,17 @@ edit of these files, not code. Keys:
     group_key              header whose rows form one order (default: the order id)
     order_fields           canonical columns repeated over an order's rows (default: ORDER_FIELDS)
     summary_when_blank     header that is blank on an order's summary row (eBay)
-    skip_rows              regexes matched against a row's cells joined by ","
+    skip_rows              regexes matched against a row's cells joined by ","; matching rows
+                           are dropped silently
+    [[skip]]               rows that are not order lines, dropped with a note naming the file,
+                           the rows and ``why``: why = "report footer", and any of
+                           pattern = "regex" (on the cells joined by ","), blank = ["Header" ...]
+                           (every one of these cells blank or absent), equals = { "Header" =
+                           ["--" ...] } (the cell holds one of these values); all given must hold
+    companion              name of a template whose files list the lines of the same orders
+                           (Etsy: the orders file's companion is the order-items file): when
+                           both are in one batch, an order in both takes its lines from the
+                           companion and its blank order-level fields from this file
     date_formats, timezone strptime formats tried first; zone of times without offset (UTC)
     currency               currency when neither the money cell nor a currency column says
     suffix_match           "Total Discount(PHP)" matches the alias "Total Discount"
@@ -41,12 +51,16 @@ edit of these files, not code. Keys:
 
 Header matching ignores case, surrounding and repeated whitespace, a BOM,
 full-width forms and a trailing "*".
+
+A workspace may hold column maps of its own in ``<workspace>/templates/formats``:
+they are read with the bundled ones, and one with the name of a bundled
+template takes its place.
 """
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -55,7 +69,7 @@ from ..paths import TEMPLATES_DIR
 from ..schemas import KINDS, PLATFORM_STATUSES
 from .normalize import header_key
 
-PLATFORMS = ("shopify", "amazon", "ebay", "tiktok", "shopee", "lazada", "walmart",
+PLATFORMS = ("shopify", "amazon", "ebay", "etsy", "tiktok", "shopee", "lazada", "walmart",
              "woocommerce", "dianxiaomi", "batchship")
 FORMATS_DIR = TEMPLATES_DIR / "formats"
 _PLATFORM_STATUS_SET = set(PLATFORM_STATUSES) - {"open"}
@@ -90,6 +104,15 @@ class StatusRule:
 
 
 @dataclass(frozen=True)
+class SkipRule:
+    """Rows that are not order lines (report footers, placeholder records): dropped with a note."""
+    why: str
+    pattern: re.Pattern | None = None
+    blank: tuple[str, ...] = ()
+    equals: tuple[tuple[str, frozenset[str]], ...] = ()   # (header, header_key of accepted values)
+
+
+@dataclass(frozen=True)
 class Template:
     name: str
     title: str
@@ -113,7 +136,10 @@ class Template:
     description_row: tuple[str, ...] = ()         # columns that hold digits in every real row
     zero_quantity: str = "reject"                 # or "skip"
     slash_dates: str = ""                         # "day_first", "month_first" or "" (see above)
+    skip: tuple[SkipRule, ...] = ()
+    companion: str = ""                           # template whose files give the lines of these orders
     source: str = ""
+    origin: str = "bundled"                       # or "workspace": <workspace>/templates/formats
 
     def required_columns(self) -> list[ColumnSpec]:
         return [c for c in self.columns.values() if c.required]
@@ -174,6 +200,31 @@ def _status(items, where: str) -> tuple[StatusRule, ...]:
     return tuple(rules)
 
 
+def _skip(items, where: str) -> tuple[SkipRule, ...]:
+    rules = []
+    for i, item in enumerate(items or [], start=1):
+        here = f"{where}: skip rule {i}"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{here}: must be a table")
+        unknown = set(item) - {"why", "pattern", "blank", "equals"}
+        if unknown:
+            raise ConfigError(f"{here}: unknown keys {sorted(unknown)}")
+        why = str(item.get("why", "")).strip()
+        if not why:
+            raise ConfigError(f"{here}: needs a why (it is told to the user)")
+        try:
+            pattern = re.compile(str(item["pattern"])) if "pattern" in item else None
+        except re.error as exc:
+            raise ConfigError(f"{here}: pattern: {exc}") from None
+        equals = tuple((str(h), frozenset(header_key(v) for v in _strings(values, here)))
+                       for h, values in dict(item.get("equals", {})).items())
+        rule = SkipRule(why, pattern, _strings(item.get("blank"), here), equals)
+        if rule.pattern is None and not rule.blank and not rule.equals:
+            raise ConfigError(f"{here}: give a pattern, blank or equals")
+        rules.append(rule)
+    return tuple(rules)
+
+
 def _choice(data: dict, key: str, allowed: tuple[str, ...], where: str) -> str:
     value = str(data.get(key, allowed[0]))
     if value not in allowed:
@@ -229,23 +280,27 @@ def parse_template(data: dict, where: str) -> Template:
         description_row=description_row,
         zero_quantity=zero_quantity,
         slash_dates=slash_dates,
+        skip=_skip(data.get("skip"), where),
+        companion=str(data.get("companion", "")),
         source=where,
     )
 
 
 def _directory_state(directory: Path) -> tuple:
+    if not directory.is_dir():
+        return ()
     return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in directory.glob("*.toml")))
 
 
 @lru_cache(maxsize=8)
-def _load(directory: Path, _state: tuple) -> tuple[Template, ...]:
+def _load(directory: Path, _state: tuple, origin: str = "bundled") -> tuple[Template, ...]:
     templates = []
-    for path in sorted(directory.glob("*.toml")):
+    for path in sorted(directory.glob("*.toml")) if directory.is_dir() else []:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: {exc}") from None
-        templates.append(parse_template(data, str(path)))
+        templates.append(replace(parse_template(data, str(path)), origin=origin))
     names = [t.name for t in templates]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -253,11 +308,27 @@ def _load(directory: Path, _state: tuple) -> tuple[Template, ...]:
     return tuple(templates)
 
 
-def load_templates(directory: Path | None = None) -> tuple[Template, ...]:
-    """Every template in ``directory`` (default: the shipped ``templates/formats``);
-    re-read when a file there changes."""
+def workspace_formats_dir(workspace: Path) -> Path:
+    """Where a workspace keeps column maps of its own."""
+    return Path(workspace) / "templates" / "formats"
+
+
+def load_templates(directory: Path | None = None, workspace: Path | None = None) -> tuple[Template, ...]:
+    """Every template in ``directory`` (default: the shipped ``templates/formats``),
+    then those of ``workspace``'s own ``templates/formats``, which replace bundled
+    ones of the same name; re-read when a file in either changes."""
     directory = Path(directory or FORMATS_DIR)
-    return _load(directory, _directory_state(directory))
+    bundled = _load(directory, _directory_state(directory))
+    if workspace is None:
+        return bundled
+    own_dir = workspace_formats_dir(workspace).resolve()
+    if own_dir == directory.resolve():
+        return bundled
+    own = _load(own_dir, _directory_state(own_dir), "workspace")
+    if not own:
+        return bundled
+    names = {t.name for t in own}
+    return tuple(t for t in bundled if t.name not in names) + own
 
 
 def blank_headers(kind: str, directory: Path | None = None) -> list[str]:
