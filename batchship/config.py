@@ -117,6 +117,17 @@ class Sender:
 
 
 @dataclass(frozen=True)
+class PrintOrder:
+    """In which order labels come out of the printer, and how a large run is cut into waves."""
+    sort: str = "paid"               # "paid" (oldest paid first), "shelf" (shelf walk) or "sku"
+    single_item_first: bool = False  # one-unit orders first: packed without sorting items
+    max_orders_per_wave: int = 0     # 0: one wave; else one pick list and one label file per wave
+
+
+SORTS = ("paid", "shelf", "sku")
+
+
+@dataclass(frozen=True)
 class Config:
     shops: dict[str, Shop] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
@@ -130,6 +141,7 @@ class Config:
     sender: Sender = Sender()
     customs_category: str = "Other"
     cjk_font: str = ""               # path to a TTF/OTF for CJK recipients
+    print_order: PrintOrder = PrintOrder()
 
 
 def load_config(workspace: Path) -> Config:
@@ -149,7 +161,7 @@ _SHOP_KEYS = {"name", "platform", "marketplace", "notify_customer", "currency", 
 _CHANNEL_KEYS = {"name", "label_size", "carriers", "label_format", "zpl_dpi", "label_cut_marks", "source",
                  "forwarder", "product_code", "credentials", "base_url", "concurrency", "timeout_seconds",
                  "retries", "options"}
-_LABEL_KEYS = {"customs_category", "cjk_font"}
+_LABEL_KEYS = {"customs_category", "cjk_font", "sort", "single_item_first", "max_orders_per_wave"}
 
 
 def _checked(item, known: set[str], required: tuple[str, ...], where: str) -> dict:
@@ -301,9 +313,13 @@ def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
     store = _settings(StoreSettings, data.get("store", {}), f"{where}: [store]")
     sender = _settings(Sender, data.get("sender", {}), f"{where}: [sender]")
     labels = _checked(data.get("labels", {}), _LABEL_KEYS, (), f"{where}: [labels]")
+    print_order = _settings(PrintOrder, {k: labels[k] for k in ("sort", "single_item_first", "max_orders_per_wave")
+                                         if k in labels}, f"{where}: [labels]")
+    if print_order.sort not in SORTS:
+        raise ConfigError(f"{where}: [labels]: sort must be one of {', '.join(SORTS)}, not {print_order.sort!r}")
     return Config(shops=shops, channels=channels, logistics=logistics, review_rules=review_rules,
                   review_checks=_settings(ReviewChecks, data.get("review_checks", {}), f"{where}: [review_checks]"),
                   blacklist=_settings(Blacklist, data.get("blacklist", {}), f"{where}: [blacklist]"), limits=limits,
                   watch=watch, store=store, sender=sender,
                   customs_category=str(labels.get("customs_category", "Other")),
-                  cjk_font=str(labels.get("cjk_font", "")))
+                  cjk_font=str(labels.get("cjk_font", "")), print_order=print_order)

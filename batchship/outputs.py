@@ -24,6 +24,7 @@ from .faults import checkpoint
 from .store import Store
 from .file_names import fitting_name
 from .manifests import write_manifests
+from .print_order import in_print_order
 from .workspace import Workspace
 from .forwarders.mapping import load_mapping
 from .forwarders.sheet import sheet_rows
@@ -89,17 +90,26 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     unprinted = (orders["printed"] == "") | (orders["printed_run"] == run_id)
     ready = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock") & unprinted
                    & (orders["tracking_number"] != "") & _named_in(orders, events, PRINTABLE_EVENTS)]
-    ready = ready.sort_values(["channel", "warehouse", "paid_at", "shop", "order_id"], kind="stable")
     ready_lines = lines.merge(ready[["shop", "order_id", "warehouse", "channel", "tracking_number"]],
                               on=["shop", "order_id"])
+    # A merged parcel has one label, its leader's, with the lines of all its orders.
+    lead = ready.set_index(["shop", "order_id"])["merged_into"]
+    lead_of = pd.Series(ready_lines.set_index(["shop", "order_id"]).index.map(lead), index=ready_lines.index)
+    parcel_lines = ready_lines.assign(order_id=ready_lines["order_id"].where(lead_of.fillna("") == "", lead_of))
+    ready = in_print_order(ready, ready_lines, store.on_hand()[["warehouse", "sku", "shelf"]], config.print_order)
+    waves = int(ready["wave"].max()) if len(ready) else 1
     # Labels and uploads come first so that text they could not carry is reported on its order.
     carrier = store.carrier_labels(ready["tracking_number"])
-    own = ready[~ready["tracking_number"].isin(carrier)]
-    label_problems = step("labels", _labels, out, own, ready_lines.merge(own[["shop", "order_id"]]), config,
-                          _run_day(run_id), written, default={})
-    if carrier:
-        label_problems.update(step("carrier labels", _carrier_labels, out, ready, carrier, config, written,
-                                   default={}))
+    label_problems: dict[str, list[str]] = {}
+    for wave, batch in ready.groupby("wave", sort=True):
+        tail = f"-wave{wave}" if waves > 1 else ""
+        own = batch[~batch["tracking_number"].isin(carrier) & (batch["merged_into"] == "")]
+        label_problems.update(step("labels", _labels, out, own, parcel_lines.merge(own[["shop", "order_id"]]),
+                                   config, _run_day(run_id), written, tail=tail, default={}))
+        if carrier:
+            label_problems.update(step("carrier labels", _carrier_labels, out, batch[batch["merged_into"] == ""],
+                                       carrier, config, written,
+                                       tail=tail, default={}))
     printed = ready[~ready["tracking_number"].isin(label_problems)]
     store.mark_printed(run_id, zip(printed["shop"], printed["order_id"]))
     step("reprints", _reprints, out, store, orders, lines, events, config, run_id, written)
@@ -112,8 +122,10 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     written += [p for p in [step("stock.xlsx", _stock_workbook, out, store, run_id)] if p]
     written += [p for p in [step("decisions.xlsx", write_decisions, out, store)] if p]
     written += [p for p in [step("decisions-result.xlsx", write_decision_results, out, store, run_id)] if p]
-    if len(ready):
-        written += step("pick list", _picklist, out, ready_lines, store, run_id, default=[])
+    for wave, batch in ready.groupby("wave", sort=True):
+        tail = f"-wave{wave}" if waves > 1 else ""
+        written += step("pick list", _picklist, out, ready_lines.merge(batch[["shop", "order_id"]]), store,
+                        run_id, tail, default=[])
     step("manifests", write_manifests, out, orders, lines, events, config, run_id, _run_day(run_id), written)
 
     _flush_to_disk(written, out)
@@ -255,7 +267,7 @@ def _reprints(out: Path, store: Store, orders: pd.DataFrame, lines: pd.DataFrame
 
 
 def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config, day: str,
-            written: list[Path], stem: str = "labels") -> dict[str, list[str]]:
+            written: list[Path], stem: str = "labels", tail: str = "") -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     by_order: dict[tuple[str, str], list[dict]] = {}
     for line in lines.to_dict("records"):   # plain dicts: per-order DataFrame access costs ms per label
@@ -264,7 +276,7 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
         labels = [_label(o, by_order.get((o["shop"], o["order_id"]), []), config, day)
                   for o in group.to_dict("records")]
         settings = config.channels.get(channel) or Channel(name=channel)
-        name = f"{stem}-{safe_name_part(channel, 'channel')}"
+        name = f"{stem}-{safe_name_part(channel, 'channel')}{tail}"
         if settings.label_format == "zpl":
             path = out / f"{name}.zpl"
             found = render_zpl(labels, path, size=settings.label_size, dpi=settings.zpl_dpi,
@@ -302,7 +314,7 @@ def _booking_sheets(out: Path, store: Store, config: Config, run_id: str, writte
 
 
 def _carrier_labels(out: Path, ready: pd.DataFrame, carrier: dict[str, tuple[str, str]], config: Config,
-                    written: list[Path], stem: str = "labels") -> dict[str, list[str]]:
+                    written: list[Path], stem: str = "labels", tail: str = "") -> dict[str, list[str]]:
     """Each channel's file with the forwarders' own label pages in their parcels' places."""
     problems: dict[str, list[str]] = {}
     for channel, group in ready.groupby("channel", sort=True):
@@ -313,7 +325,7 @@ def _carrier_labels(out: Path, ready: pd.DataFrame, carrier: dict[str, tuple[str
         for t, (path, problem) in theirs.items():
             if problem or not path:
                 problems[t] = [problem or "the forwarder gave no label: print it from the forwarder's site"]
-        name = safe_name_part(channel, "channel")
+        name = safe_name_part(channel, "channel") + tail
         zpl = [Path(p) for p, _ in theirs.values() if p.endswith(".zpl")]
         if zpl:
             target = out / f"{stem}-{name}.zpl"
@@ -359,7 +371,7 @@ def _money(text: str) -> Decimal:
         return Decimal(0)
 
 
-def _picklist(out: Path, lines: pd.DataFrame, store: Store, run_id: str) -> list[Path]:
+def _picklist(out: Path, lines: pd.DataFrame, store: Store, run_id: str, tail: str = "") -> list[Path]:
     shelves = store.on_hand()[["warehouse", "sku", "shelf"]]
     names = store.products()[["sku", "name"]]
     m = lines.merge(shelves, on=["warehouse", "sku"], how="left").merge(names, on="sku", how="left")
@@ -370,12 +382,12 @@ def _picklist(out: Path, lines: pd.DataFrame, store: Store, run_id: str) -> list
     # A picker walks shelves in their natural order: A-2 before A-10, B-1-9 before B-1-10.
     pick = pick.sort_values(["warehouse", "shelf", "sku"], key=natsort_keygen(alg=ns.IGNORECASE),
                             kind="stable", ignore_index=True)
-    xlsx = write_workbook(out / "picklist.xlsx", [("picklist", pick)])
+    xlsx = write_workbook(out / f"picklist{tail}.xlsx", [("picklist", pick)])
     checkpoint("wrote-picklist-xlsx")
     rows = [PickRow(warehouse=r.warehouse, shelf=r.shelf, sku=r.sku, name=r.name, quantity=int(r.quantity),
                     orders=tuple(r.orders.split(", "))) for r in pick.itertuples(index=False)]
-    pdf = out / "picklist.pdf"
-    render_picklist(rows, pdf, title=f"Pick list {run_id}")
+    pdf = out / f"picklist{tail}.pdf"
+    render_picklist(rows, pdf, title=f"Pick list {run_id}" + (f" wave {tail.removeprefix('-wave')}" if tail else ""))
     checkpoint("wrote-picklist")
     return [pdf, xlsx]
 

@@ -23,7 +23,7 @@ ORDER_COLUMNS = [
     "channel", "warehouse", "tracking_number", "stock_status", "paid_at", "recipient_name",
     "address1", "address2", "city", "state", "postcode", "country", "phone", "email",
     "currency", "order_total", "goods_value", "platform_status", "shipping_service", "tags",
-    "printed", "printed_run", "ignored_failure",
+    "printed", "printed_run", "ignored_failure", "merge", "merged_into",
     "source_file", "source_row",
     "created_run", "updated_run",
 ]
@@ -258,11 +258,13 @@ class Store:
         return frozenset(found)
 
     def orders_needing_a_person(self) -> pd.DataFrame:
-        """Held orders, waybill failures not ignored, orders waiting for stock, labels not printed."""
+        """Held orders, waybill failures not ignored, orders waiting for stock, labels not printed
+        (a merged parcel by its leading order)."""
         return self._orders_where(
-            "stage = 'hold' OR (stage = 'waybill' AND failure_reason != '' AND failure_reason != ignored_failure) "
+            "merged_into = '' AND (stage = 'hold' "
+            "OR (stage = 'waybill' AND failure_reason != '' AND failure_reason != ignored_failure) "
             "OR (stage = 'print' AND stock_status = 'out_of_stock') "
-            "OR (stage = 'print' AND stock_status = 'in_stock' AND tracking_number != '' AND printed = '')")
+            "OR (stage = 'print' AND stock_status = 'in_stock' AND tracking_number != '' AND printed = ''))")
 
     def decision_results(self, run_id: str) -> pd.DataFrame:
         return self.frame("SELECT source_file, source_row, shop, order_id, action, argument, note, result, reason "

@@ -22,7 +22,7 @@ VERBS: dict[str, tuple[str, tuple[str, ...], str]] = {
     REPRINT: ("重新打印", ("reprint label", "重打", "补打"), ""),
     IGNORE_FAILURE: ("忽略失败信息", ("ignore", "忽略"), ""),
     MARK_PRINTED: ("标记已打印", ("printed", "已打印"), ""),
-    MERGE: ("合并订单", ("合并",), "order ids to merge with, comma-separated"),
+    MERGE: ("合并订单", ("合并",), ""),      # with the buyer's other orders to the same address
     SPLIT: ("拆分订单", ("拆分",), ""),
 }
 

@@ -17,12 +17,15 @@ import pandas as pd
 from .. import verbs as v
 from ..schemas import ACTIVE_STAGES
 from .events import concat_events, events_for
+from .merge import REQUESTED
 
 STAFF = "staff"   # held_at of a staff hold
 RESULT_COLUMNS = ["source_file", "source_row", "shop", "order_id", "action", "argument", "note", "result",
                   "reason", "decision_key"]
-# Verbs the sheet reader knows that this version refuses, saying so: no order's lines are merged or split.
-NOT_YET = (v.MERGE, v.SPLIT)
+# Verbs the sheet reader knows that this version refuses, saying so.
+NOT_YET = (v.SPLIT,)
+# What staff may still do to the order leading a merged parcel: the parcel's state is one.
+ON_A_PARCEL = (v.REPRINT, v.MARK_PRINTED, v.IGNORE_FAILURE)
 
 
 @dataclass
@@ -47,6 +50,7 @@ def apply_actions(orders: pd.DataFrame, actions: pd.DataFrame, known_countries: 
     for i, oid in zip(orders.index, orders["order_id"]):
         by_id.setdefault(oid, []).append(i)
     voided, results, events = [], [], []
+    leaders = set(zip(orders["shop"], orders["merged_into"]))
     for r in actions.itertuples(index=False):
         argument = str(getattr(r, "argument", "") or "").strip()
         idx = where.get((r.shop, r.order_id)) if r.shop else _only(by_id.get(r.order_id, []))
@@ -59,8 +63,9 @@ def apply_actions(orders: pd.DataFrame, actions: pd.DataFrame, known_countries: 
         elif key in applied_before:
             why = "this decision was already applied in an earlier run (change the note to apply it again)"
         else:
-            why = _apply_one(orders, idx, r.action, argument, r.note, known_countries, channels, warehouses,
-                             voided, events)
+            why = (_parcel_refusal(orders, idx, r.action, leaders)
+                   or _apply_one(orders, idx, r.action, argument, r.note, known_countries, channels, warehouses,
+                                 voided, events))
         results.append(row + (["refused", f"{v.shown(r.action)}: {why}"] if why else ["applied", ""]) + [key])
     results_frame = pd.DataFrame(results, columns=RESULT_COLUMNS)
     refused = results_frame[results_frame["result"] == "refused"]
@@ -69,6 +74,16 @@ def apply_actions(orders: pd.DataFrame, actions: pd.DataFrame, known_countries: 
         "source_file": refused["source_file"].values, "source_row": refused["source_row"].values,
         "problem": refused["reason"].values})
     return ActionResult(orders, voided, concat_events(events), not_applied, results_frame)
+
+
+def _parcel_refusal(orders: pd.DataFrame, idx, action: str, leaders: set) -> str:
+    lead = orders.at[idx, "merged_into"]
+    if lead:
+        return f"merged into order {lead}: decide on that order, which leads the parcel"
+    if (orders.at[idx, "shop"], orders.at[idx, "order_id"]) in leaders and action not in ON_A_PARCEL:
+        return ("leads a merged parcel: its orders share one waybill, so only "
+                + ", ".join(v.shown(a) for a in ON_A_PARCEL) + " apply")
+    return ""
 
 
 def _apply_one(orders: pd.DataFrame, idx, action: str, argument: str, note: str, known_countries,
@@ -152,6 +167,14 @@ def _apply_one(orders: pd.DataFrame, idx, action: str, argument: str, note: str,
             return "order is already printed"
         orders.loc[idx, ["printed", "printed_run"]] = "yes", ""
         events.append(events_for(orders.loc[[idx]], "marked printed", "marked printed by staff" + said))
+    elif action == v.MERGE:
+        if stage not in ("review", "hold", "process", "waybill") or o["tracking_number"]:
+            return "only orders without a waybill can be merged"
+        if o["merge"] == REQUESTED:
+            return "a merge is already asked for"
+        # The merge stage joins it with the buyer's other routed orders to the same address.
+        orders.at[idx, "merge"] = REQUESTED
+        events.append(events_for(orders.loc[[idx]], "merge requested", "merge asked for by staff" + said))
     elif action == v.IGNORE_FAILURE:
         if not o["failure_reason"]:
             return "order has no failure to ignore"

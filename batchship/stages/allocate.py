@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .events import concat_events, events_for
+from .merge import parcel_key
 from .priority import oldest_paid_first
 
 
@@ -29,23 +30,25 @@ def allocate(orders: pd.DataFrame, lines: pd.DataFrame, on_hand: pd.DataFrame
     for (w, s), q in held.groupby(["warehouse", "sku"])["quantity"].sum().items():
         free[(w, s)] = free.get((w, s), 0) - int(q)
 
-    mine = lines.merge(waiting[["shop", "order_id", "warehouse"]], on=["shop", "order_id"])
+    # A merged parcel takes stock as a whole: all lines of all its orders, or none.
+    waiting = waiting.assign(parcel=parcel_key(waiting))
+    mine = lines.merge(waiting[["shop", "order_id", "warehouse", "parcel"]], on=["shop", "order_id"])
     mine = mine[mine["sku"].isin(tracked)]
-    needs = mine.groupby(["shop", "order_id", "warehouse", "sku"], sort=False)["quantity"].sum()
-    need_by_order: dict[tuple[str, str], list[tuple[tuple[str, str], int]]] = {}
-    for (shop, oid, wh, sku), qty in needs.items():
-        need_by_order.setdefault((shop, oid), []).append(((wh, sku), int(qty)))
+    needs = mine.groupby(["shop", "parcel", "warehouse", "sku"], sort=False)["quantity"].sum()
+    need_by_parcel: dict[tuple[str, str], list[tuple[tuple[str, str], int]]] = {}
+    for (shop, parcel, wh, sku), qty in needs.items():
+        need_by_parcel.setdefault((shop, parcel), []).append(((wh, sku), int(qty)))
 
-    status = []
-    for key in zip(waiting["shop"], waiting["order_id"]):
-        need = need_by_order.get(key, [])
+    decided: dict[tuple[str, str], str] = {}
+    for key in dict.fromkeys(zip(waiting["shop"], waiting["parcel"])):
+        need = need_by_parcel.get(key, [])
         if all(free.get(place, 0) >= qty for place, qty in need):
             for place, qty in need:
                 free[place] = free.get(place, 0) - qty
-            status.append("in_stock")
+            decided[key] = "in_stock"
         else:
-            status.append("out_of_stock")
-    status_s = pd.Series(status, index=waiting.index)
+            decided[key] = "out_of_stock"
+    status_s = pd.Series([decided[k] for k in zip(waiting["shop"], waiting["parcel"])], index=waiting.index)
     changed = status_s.index[status_s.values != waiting["stock_status"].values]
     orders.loc[waiting.index, "stock_status"] = status_s
     turned_in = changed[status_s[changed] == "in_stock"]

@@ -7,6 +7,7 @@ from ..config import ReviewChecks
 from ..rules.evaluate import apply_rules, with_tags_and_notes
 from ..rules.model import Rule
 from .events import concat_events, events_for
+from .merge import REQUESTED
 
 # Countries whose addresses carry no postcode; requiring one would hold every order there.
 NO_POSTCODE = frozenset({
@@ -40,13 +41,16 @@ def review(orders: pd.DataFrame, lines: pd.DataFrame, known_countries: frozenset
     for column, values in (("channel", decided.channel), ("warehouse", decided.warehouse)):
         orders.loc[values.index[values.ne("")], column] = values[values.ne("")]
     orders = with_tags_and_notes(orders, decided)
+    asks = decided.merge.index[decided.merge]
+    orders.loc[orders.index.intersection(asks).intersection(passed), "merge"] = REQUESTED
     why = pd.Series("passed default rules", index=passed, dtype=object)
     matched = decided.matched.reindex(passed).fillna("")
     why[matched.ne("")] = "passed; " + matched[matched.ne("")] + " matched"
     return orders, concat_events([
         events_for(orders.loc[text.index[held]], "held", text[held]),
         events_for(orders.loc[passed], "reviewed", why),
-        events_for(orders.loc[decided.merge.index[decided.merge]], "merge requested", "a review rule asks to merge"),
+        events_for(orders.loc[orders.index.intersection(asks).intersection(passed)], "merge requested",
+                   "a review rule asks to merge it with the buyer's other orders to this address"),
     ])
 
 

@@ -41,6 +41,8 @@ from ..rules.facts import order_facts
 from .actions import apply_actions
 from .allocate import allocate
 from .bookings import apply_booking_results, with_sheet_results
+from .events import concat_events, events_for
+from .merge import follow_leaders, merge_parcels
 from .process import process
 from .repair import repair_orders
 from .review import review
@@ -108,14 +110,25 @@ def _booking_results_stage(orders, bookings, booking_results, sheet_channels):
     return {"orders": orders, "events": events}
 
 
+def _merge_stage(orders, booking_channels):
+    orders, events = merge_parcels(orders, booking_channels)
+    return {"orders": orders, "events": events}
+
+
 def _waybill_stage(orders, free_pool, booking_channels):
     orders, issued, events = assign_waybills(orders, free_pool, booking_channels)
-    return {"orders": orders, "issued": issued, "events": events}
+    had = orders["tracking_number"] != ""
+    orders = follow_leaders(orders)
+    got = (orders["tracking_number"] != "") & ~had
+    return {"orders": orders, "issued": issued,
+            "events": concat_events([events, events_for(orders[got], "waybill issued",
+                                                        orders.loc[got, "tracking_number"])])}
 
 
 def _allocate_stage(orders, lines, on_hand):
     orders, events = allocate(orders, lines, on_hand)
     return {"orders": orders, "events": events}
+
 
 
 def _ship_stage(orders, lines, scans, on_hand, voided_numbers):
@@ -140,6 +153,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("process", _process_stage, ("orders", "lines", "products", "logistics", "blacklist", "now"),
           ("orders", "lines", "events"),
           checkpoint="processed"),
+    Stage("merge", _merge_stage, ("orders", "booking_channels"), ("orders", "events")),
     Stage("booking results", _booking_results_stage, ("orders", "bookings", "booking_results", "sheet_channels"),
           ("orders", "events")),
     Stage("waybill", _waybill_stage, ("orders", "free_pool", "booking_channels"), ("orders", "issued", "events"),

@@ -27,7 +27,14 @@ def ship(scans: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, counted
     Stock is deducted only where a stock sheet has counted the SKU in the order's warehouse
     (``counted``: (warehouse, sku) places); elsewhere it is not tracked and nothing is owed."""
     orders = orders.copy()
-    by_tracking = {t: i for i, t in zip(orders.index, orders["tracking_number"]) if t}
+    by_tracking = {t: i for i, t, lead in zip(orders.index, orders["tracking_number"], orders["merged_into"])
+                   if t and not lead}
+    # A merged parcel ships as one: scanning it (or its leader) ships every order in it.
+    followers: dict = {}
+    lead_at = {(s, o): i for i, s, o in zip(orders.index, orders["shop"], orders["order_id"])}
+    for i, shop, lead in zip(orders.index, orders["shop"], orders["merged_into"]):
+        if lead and (shop, lead) in lead_at:
+            followers.setdefault(lead_at[(shop, lead)], []).append(i)
     by_order: dict[str, list] = {}
     for i, oid in zip(orders.index, orders["order_id"]):
         by_order.setdefault(oid, []).append(i)
@@ -57,8 +64,13 @@ def ship(scans: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, counted
             problems.append((ref, file, row, f"not ready to ship: order is in {stage}"))
         elif stock != "in_stock":
             problems.append((ref, file, row, "not ready to ship: order is out of stock"))
+        elif orders.at[idx, "merged_into"]:
+            problems.append((ref, file, row, f"merged into order {orders.at[idx, 'merged_into']}: "
+                                             "scan its tracking number"))
         else:
             shipped_now[idx] = (file, row)
+            for follower in followers.get(idx, []):
+                shipped_now[follower] = (file, row)
 
     done = list(shipped_now)
     orders.loc[done, "stage"] = "shipped"

@@ -12,7 +12,9 @@ def assign_waybills(orders: pd.DataFrame, free_pool: pd.DataFrame, booked_channe
     """Returns (orders, issued[tracking_number, shop, order_id], events). Orders of channels that
     book with a forwarder stay in waybill: they are booked after the batch commits."""
     orders = orders.copy()
-    todo = oldest_paid_first(orders[(orders["stage"] == "waybill") & ~orders["channel"].isin(booked_channels)])
+    # A merged parcel's followers take their leader's number afterwards (stages/merge.py).
+    todo = oldest_paid_first(orders[(orders["stage"] == "waybill") & ~orders["channel"].isin(booked_channels)
+                                    & (orders["merged_into"] == "")])
     issued_parts, events = [], []
     for channel, group in todo.groupby("channel", sort=True):
         numbers = free_pool.loc[free_pool["channel"] == channel, "tracking_number"].tolist()

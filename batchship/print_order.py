@@ -1,0 +1,42 @@
+"""The order labels and pick lists come in: a sort staff choose, cut into waves.
+
+Labels come out grouped by warehouse (one pick walk each), then in the chosen order: oldest paid
+first, by shelf walk (the order's first shelf in natural order: A-2 before A-10), or by SKU; one-unit
+orders first when asked, since they are packed straight from the pick. A wave is a run of at most
+``max_orders_per_wave`` orders in that order: one pick list and one label file per channel each.
+"""
+from __future__ import annotations
+
+import pandas as pd
+from natsort import natsort_keygen, ns
+
+from .config import PrintOrder
+
+_NATURAL = natsort_keygen(alg=ns.IGNORECASE)
+
+
+def in_print_order(orders: pd.DataFrame, lines: pd.DataFrame, shelves: pd.DataFrame, how: PrintOrder
+                   ) -> pd.DataFrame:
+    """``orders`` sorted, with a ``wave`` column (1..). ``lines`` carry warehouse; ``shelves``:
+    warehouse, sku, shelf."""
+    key = ["shop", "order_id"]
+    placed = lines.merge(shelves, on=["warehouse", "sku"], how="left").fillna({"shelf": ""})
+    per_order = placed.groupby(key).agg(
+        units=("quantity", "sum"),
+        first_shelf=("shelf", lambda s: min(s, key=_natural_key)),
+        first_sku=("sku", lambda s: min(s, key=_natural_key))).reset_index()
+    o = orders.merge(per_order, on=key, how="left").fillna({"units": 0, "first_shelf": "", "first_sku": ""})
+    o["multi"] = (o["units"] > 1).astype(int) if how.single_item_first else 0
+    # Unshelved stock is picked last: an empty shelf sorts after every named one.
+    o["shelf_missing"] = (o["first_shelf"] == "").astype(int)
+    by = {"paid": ["paid_at"], "shelf": ["shelf_missing", "first_shelf", "first_sku", "paid_at"],
+          "sku": ["first_sku", "paid_at"]}[how.sort]
+    columns = ["warehouse", "multi", *by, "shop", "order_id"]
+    o = o.sort_values(columns, key=_NATURAL, kind="stable", ignore_index=True)
+    size = how.max_orders_per_wave
+    o["wave"] = (o.index // size + 1) if size else 1
+    return o.drop(columns=["units", "first_shelf", "first_sku", "multi", "shelf_missing"])
+
+
+def _natural_key(text):
+    return _NATURAL(str(text))

@@ -1,0 +1,39 @@
+"""Label order and waves: single-item orders first, then the shelf walk, cut into waves of N orders."""
+from __future__ import annotations
+
+import pandas as pd
+
+from conftest import ORDER_HEADER, PRODUCT_HEADER, TEST_CONFIG, order_row, product_row, s10
+from test_decisions import _barcodes
+
+
+def test_labels_follow_the_shelf_walk_single_items_first_in_waves(ws):
+    (ws.root / "batchship.toml").write_text(
+        TEST_CONFIG + "\n[labels]\nsort = \"shelf\"\nsingle_item_first = true\nmax_orders_per_wave = 2\n",
+        encoding="utf-8")
+    ws.drop("products.csv", PRODUCT_HEADER, [product_row(s) for s in ("S10", "S2", "S3")])
+    ws.drop("stock.csv", ["warehouse", "sku", "on_hand", "shelf"],
+            [["SZ", "S10", 50, "A-10"], ["SZ", "S2", 50, "A-2"], ["SZ", "S3", 50, "B-1"]])
+    ws.drop("pool.csv", ["channel", "tracking_number"], [["YW", s10(i)] for i in range(1, 9)])
+    ws.drop("orders.csv", ORDER_HEADER, [
+        order_row("O1", "S10", 1, "2026-11-01 08:00:00"),
+        order_row("O2", "S2", 2, "2026-11-01 07:00:00"),
+        order_row("O3", "S3", 1, "2026-11-01 06:00:00"),
+        order_row("O4", "S2", 1, "2026-11-01 09:00:00"),
+        order_row("O5", "S10", 3, "2026-11-01 05:00:00"),
+    ])
+    assert ws.run() == 0
+    out = ws.last_outbox()
+    tracking = ws.orders().set_index("order_id")["tracking_number"]
+    waves = [["O4", "O1"], ["O3", "O2"], ["O5"]]
+    for n, orders in enumerate(waves, start=1):
+        assert _barcodes(out / f"labels-YW-wave{n}.pdf") == [tracking[o] for o in orders]
+        pick = pd.read_excel(out / f"picklist-wave{n}.xlsx", dtype=str, engine="calamine")
+        assert sorted(o for refs in pick["orders"] for o in refs.replace("shop-a/", "").split(", ")) == sorted(orders)
+    assert not (out / "labels-YW.pdf").exists() and not (out / "picklist.xlsx").exists()
+
+
+def test_an_unknown_sort_is_a_configuration_error(ws, capsys):
+    (ws.root / "batchship.toml").write_text(TEST_CONFIG + "\n[labels]\nsort = \"colour\"\n", encoding="utf-8")
+    assert ws.run() == 2
+    assert "[labels]: sort must be one of paid, shelf, sku, not 'colour'" in capsys.readouterr().err
