@@ -17,9 +17,9 @@ from .writers.xlsx import write_workbook
 HELD, WAYBILL_FAILED, OUT_OF_STOCK, NOT_PRINTED = "held", "waybill failed", "out of stock", "label not printed"
 # What each situation allows, in dropdown order.
 ALLOWED = {
-    HELD: (v.APPROVE, v.RELEASE, v.CHANGE_CHANNEL, v.CHANGE_WAREHOUSE, v.CANCEL),
+    HELD: (v.APPROVE, v.RELEASE, v.MERGE, v.CHANGE_CHANNEL, v.CHANGE_WAREHOUSE, v.CANCEL),
     WAYBILL_FAILED: (v.CHANGE_CHANNEL, v.IGNORE_FAILURE, v.HOLD, v.CANCEL),
-    OUT_OF_STOCK: (v.FORCE_IN_STOCK, v.CHANGE_WAREHOUSE, v.HOLD, v.CANCEL),
+    OUT_OF_STOCK: (v.FORCE_IN_STOCK, v.SPLIT, v.CHANGE_WAREHOUSE, v.HOLD, v.CANCEL),
     NOT_PRINTED: (v.REPRINT, v.MARK_PRINTED, v.HOLD, v.CANCEL),
 }
 COLUMNS = ["shop", "order_id", "needs", "reason", "stage", "paid_at", "recipient_name", "country", "items",

@@ -160,8 +160,11 @@ def _uploads(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, events: pd.Da
     shipments = orders[_named_in(orders, events, ("waybill issued",)) & (orders["tracking_number"] != "")]
     if not len(shipments):
         return {}
-    ship_lines = lines.merge(shipments[["shop", "order_id", "platform", "tracking_number", "channel"]],
+    ship_lines = lines.merge(shipments[["shop", "order_id", "platform", "tracking_number", "channel", "split_of"]],
                              on=["shop", "order_id"])
+    # A split part is the marketplace's original order, shipped in two parcels.
+    ship_lines["order_id"] = ship_lines["split_of"].where(ship_lines["split_of"] != "", ship_lines["order_id"])
+    ship_lines = ship_lines.drop(columns="split_of")
     # The run's own day, not today: outputs finished after a crash must not change.
     paths, left_out = write_uploads(_as_marketplace_lines(ship_lines), config, out, ship_date=_run_day(run_id))
     written += paths

@@ -23,7 +23,7 @@ ORDER_COLUMNS = [
     "channel", "warehouse", "tracking_number", "stock_status", "paid_at", "recipient_name",
     "address1", "address2", "city", "state", "postcode", "country", "phone", "email",
     "currency", "order_total", "goods_value", "platform_status", "shipping_service", "tags",
-    "printed", "printed_run", "ignored_failure", "merge", "merged_into",
+    "printed", "printed_run", "ignored_failure", "merge", "merged_into", "split", "split_of",
     "source_file", "source_row",
     "created_run", "updated_run",
 ]

@@ -18,12 +18,11 @@ from .. import verbs as v
 from ..schemas import ACTIVE_STAGES
 from .events import concat_events, events_for
 from .merge import REQUESTED
+from .split import REQUESTED as SPLIT_REQUESTED
 
 STAFF = "staff"   # held_at of a staff hold
 RESULT_COLUMNS = ["source_file", "source_row", "shop", "order_id", "action", "argument", "note", "result",
                   "reason", "decision_key"]
-# Verbs the sheet reader knows that this version refuses, saying so.
-NOT_YET = (v.SPLIT,)
 # What staff may still do to the order leading a merged parcel: the parcel's state is one.
 ON_A_PARCEL = (v.REPRINT, v.MARK_PRINTED, v.IGNORE_FAILURE)
 
@@ -91,8 +90,6 @@ def _apply_one(orders: pd.DataFrame, idx, action: str, argument: str, note: str,
     """Applies one decision to ``orders`` in place; returns why it was refused ("" when applied)."""
     o = orders.loc[idx]
     stage, said = o["stage"], f" ({note})" if note else ""
-    if action in NOT_YET:
-        return "not offered by this version: do it on the marketplace or in a new export"
     if stage not in ACTIVE_STAGES:
         return f"order is already {stage}"
     if action == v.APPROVE:
@@ -175,6 +172,12 @@ def _apply_one(orders: pd.DataFrame, idx, action: str, argument: str, note: str,
         # The merge stage joins it with the buyer's other routed orders to the same address.
         orders.at[idx, "merge"] = REQUESTED
         events.append(events_for(orders.loc[[idx]], "merge requested", "merge asked for by staff" + said))
+    elif action == v.SPLIT:
+        if stage != "print" or o["stock_status"] != "out_of_stock":
+            return "only an order in print that waits for stock can be split"
+        # The split stage moves the lines out of stock to a new part (stages/split.py).
+        orders.at[idx, "split"] = SPLIT_REQUESTED
+        events.append(events_for(orders.loc[[idx]], "split requested", "split asked for by staff" + said))
     elif action == v.IGNORE_FAILURE:
         if not o["failure_reason"]:
             return "order has no failure to ignore"

@@ -13,6 +13,16 @@ from .merge import parcel_key
 from .priority import oldest_paid_first
 
 
+def free_stock(orders: pd.DataFrame, lines: pd.DataFrame, on_hand: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """(warehouse, sku) -> units on hand that no in-stock order in print holds."""
+    free = {(w, s): int(q) for w, s, q in zip(on_hand["warehouse"], on_hand["sku"], on_hand["on_hand"])}
+    holding = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock")]
+    held = lines.merge(holding[["shop", "order_id", "warehouse"]], on=["shop", "order_id"])
+    for (w, s), q in held.groupby(["warehouse", "sku"])["quantity"].sum().items():
+        free[(w, s)] = free.get((w, s), 0) - int(q)
+    return free
+
+
 def allocate(orders: pd.DataFrame, lines: pd.DataFrame, on_hand: pd.DataFrame
              ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """`orders` holds every unshipped order, so what they hold is computed here, after this
@@ -23,12 +33,7 @@ def allocate(orders: pd.DataFrame, lines: pd.DataFrame, on_hand: pd.DataFrame
         return orders, events_for(waiting, "")
     waiting = oldest_paid_first(waiting)
     tracked = set(on_hand["sku"])
-    free: dict[tuple[str, str], int] = {
-        (w, s): int(q) for w, s, q in zip(on_hand["warehouse"], on_hand["sku"], on_hand["on_hand"])}
-    holding = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock")]
-    held = lines.merge(holding[["shop", "order_id", "warehouse"]], on=["shop", "order_id"])
-    for (w, s), q in held.groupby(["warehouse", "sku"])["quantity"].sum().items():
-        free[(w, s)] = free.get((w, s), 0) - int(q)
+    free = free_stock(orders, lines, on_hand)
 
     # A merged parcel takes stock as a whole: all lines of all its orders, or none.
     waiting = waiting.assign(parcel=parcel_key(waiting))

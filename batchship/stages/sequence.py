@@ -44,6 +44,7 @@ from .bookings import apply_booking_results, with_sheet_results
 from .events import concat_events, events_for
 from .merge import follow_leaders, merge_parcels
 from .process import process
+from .split import split_orders
 from .repair import repair_orders
 from .review import review
 from .ship import ship
@@ -115,6 +116,11 @@ def _merge_stage(orders, booking_channels):
     return {"orders": orders, "events": events}
 
 
+def _split_stage(orders, lines, on_hand, run_id):
+    orders, lines, events = split_orders(orders, lines, on_hand, run_id)
+    return {"orders": orders, "lines": lines, "events": events}
+
+
 def _waybill_stage(orders, free_pool, booking_channels):
     orders, issued, events = assign_waybills(orders, free_pool, booking_channels)
     had = orders["tracking_number"] != ""
@@ -156,6 +162,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("merge", _merge_stage, ("orders", "booking_channels"), ("orders", "events")),
     Stage("booking results", _booking_results_stage, ("orders", "bookings", "booking_results", "sheet_channels"),
           ("orders", "events")),
+    Stage("split", _split_stage, ("orders", "lines", "on_hand", "run_id"), ("orders", "lines", "events")),
     Stage("waybill", _waybill_stage, ("orders", "free_pool", "booking_channels"), ("orders", "issued", "events"),
           checkpoint="waybilled"),
     Stage("allocate", _allocate_stage, ("orders", "lines", "on_hand"), ("orders", "events"), checkpoint="allocated"),

@@ -106,7 +106,8 @@ def _new_orders(heads: pd.DataFrame, lines: pd.DataFrame, run_id: str) -> pd.Dat
     o = o.rename(columns={Line.file: "source_file", Line.row: "source_row"})
     status = o[Line.platform_status]
     for col in ("held_at", "hold_reason", "failure_reason", "channel", "warehouse", "tracking_number",
-                "stock_status", "notes", "printed", "printed_run", "ignored_failure", "merge", "merged_into"):
+                "stock_status", "notes", "printed", "printed_run", "ignored_failure", "merge", "merged_into",
+                "split", "split_of"):
         o[col] = ""
     o["stage"] = "review"
     o.loc[status.isin(_ENDED), "stage"] = "cancelled"
