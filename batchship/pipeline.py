@@ -29,7 +29,7 @@ from .importers.templates import PLATFORMS
 from .inbox_files import unsupported_reason
 from .outputs import write_run_outputs
 from .rules.check import unknown_channels
-from .rules.in_force import rules_in_force, workbook_rows
+from .rules.in_force import blacklist_in_force, rules_in_force, workbook_rows
 from .s10 import s10_problem
 from .schemas import Action, BookingResult, Line, PoolNumber, ShipScan
 from .stages.bookings import sheet_answers
@@ -367,6 +367,9 @@ def _apply(store: Store, config: Config, run_id: str, now: datetime, outcomes: l
             store.set_shelves(places)
             store.add_movements(run_id, moves)
             checkpoint("applied-stock")
+    blacklist = _frames(outcomes, "blacklist")
+    if blacklist is not None:
+        store.replace_blacklist(blacklist)
     for o in outcomes:
         if o.imported and o.imported.kind == "rules":
             for kind, rows in workbook_rows(o.imported.frame).items():
@@ -465,6 +468,6 @@ def _batch_state(store: Store, config: Config, run_id: str, now: datetime, outco
         "free_pool": store.free_pool(), "voided_numbers": store.voided_numbers(scan_refs),
         "booking_channels": set(booking_channels(config)), "sheet_channels": set(booking_channels(config, "sheet")),
         "logistics": in_force.logistics, "review_rules": in_force.review, "review_checks": config.review_checks,
-        "blacklist": pd.DataFrame(config.blacklist.entries(), columns=["field", "value"]),
+        "blacklist": blacklist_in_force(store, config),
         "now": now, "known_countries": ISO2_CODES, "run_id": run_id,
     }

@@ -128,6 +128,13 @@ class RuleRow(Source):
     columns = ["rule_type", *RULE_SETTINGS, "source_file", "source_row"]
 
 
+class BlacklistEntry(Source):
+    field = "field"            # name | email | phone | address (rules/facts.py BLACKLIST_FIELDS)
+    value = "value"
+    note = "note"
+    columns = ["field", "value", "note", "source_file", "source_row"]
+
+
 # Input kinds an inbox file can be; the importer returns one of these with its frame.
 KINDS = {
     "orders": Line,
@@ -139,6 +146,7 @@ KINDS = {
     "actions": Action,
     "booking_result": BookingResult,
     "rules": RuleRow,
+    "blacklist": BlacklistEntry,
 }
 
 _text = pa.Column(str, nullable=False)
@@ -188,6 +196,9 @@ def frame_schema(kind: str) -> pa.DataFrameSchema:
     elif kind == "rules":
         cols = {c: _text for c in RuleRow.columns}
         cols[RuleRow.rule_type] = pa.Column(str, pa.Check.isin(RULE_TYPES))
+    elif kind == "blacklist":
+        cols = {c: _text for c in BlacklistEntry.columns}
+        cols[BlacklistEntry.field] = pa.Column(str, pa.Check.isin(("name", "email", "phone", "address")))
     elif kind == "actions":
         cols = {c: _text for c in Action.columns}
         cols[Action.action] = pa.Column(str, pa.Check.isin(tuple(VERBS)))

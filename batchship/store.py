@@ -79,6 +79,8 @@ CREATE TABLE IF NOT EXISTS decisions (run_id TEXT NOT NULL, source_file TEXT NOT
     note TEXT NOT NULL DEFAULT '', result TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', decision_key TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS decisions_run ON decisions(run_id);
 CREATE INDEX IF NOT EXISTS decisions_order ON decisions(shop, order_id);
+CREATE TABLE IF NOT EXISTS blacklist (field TEXT NOT NULL, value TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
+    source_file TEXT NOT NULL DEFAULT '', source_row INTEGER, PRIMARY KEY (field, value));
 CREATE TABLE IF NOT EXISTS events (run_id TEXT NOT NULL, shop TEXT NOT NULL, order_id TEXT NOT NULL,
     event TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
@@ -312,6 +314,14 @@ class Store:
         """Orders whose label this run's outputs wrote. Redone after a crash, it changes nothing more."""
         self.db.executemany("UPDATE orders SET printed = 'yes', printed_run = ? WHERE shop = ? AND order_id = ? "
                             "AND printed = ''", ((run_id, s, o) for s, o in keys))
+
+    def replace_blacklist(self, entries: pd.DataFrame) -> None:
+        self.db.execute("DELETE FROM blacklist")
+        _upsert(self.db, "blacklist", ["field", "value", "note", "source_file", "source_row"],
+                entries.drop_duplicates(["field", "value"], keep="last"))
+
+    def blacklist(self) -> pd.DataFrame:
+        return self.frame("SELECT field, value FROM blacklist")
 
     def set_shelves(self, places: pd.DataFrame) -> None:
         self.db.executemany(

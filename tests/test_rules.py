@@ -249,3 +249,19 @@ def test_a_built_in_check_can_be_switched_off(ws):
     o = _by_id(ws)
     assert o.loc["N1", "stage"] == "print"
     assert (o.loc["N2", "stage"], o.loc["N2", "hold_reason"]) == ("hold", "recipient name missing")
+
+
+def test_a_blacklist_sheet_replaces_the_previous_one(ws):
+    _setup(ws, '\n[[review_rules]]\nname = "blacklist"\nblacklisted = true\nhold = "blacklisted buyer"\n')
+    ws.drop("黑名单.csv", ["类型", "值", "原因"], [["邮箱", "Buyer@Example.com", "chargeback"],
+                                                ["电话", "+1 (217) 555-0199", ""]])
+    ws.drop("orders.csv", HEADER, [_row("B1", "A")])          # order_row's buyer@example.com
+    assert ws.run() == 0
+    assert _by_id(ws).loc["B1", "hold_reason"] == "blacklisted buyer (review rule 1 'blacklist')"
+    ws.drop("blacklist-2.csv", ["field", "value"], [["name", "Nobody Here"]])
+    ws.drop("orders-2.csv", HEADER, [_row("B2", "A")])
+    assert ws.run() == 0
+    assert _by_id(ws).loc["B2", "stage"] == "print"
+    ws.drop("blacklist-3.csv", ["field", "value"], [["colour", "red"]])
+    assert ws.run() == 1
+    assert ws.errors_report("blacklist-3.csv")[["row", "column", "value"]].values.tolist() == [["2", "field", "colour"]]

@@ -33,6 +33,7 @@ SHEET_KEYS: dict[str, tuple[list[str], str, dict[str, str]]] = {
     "booking_result": ([BookingResult.reference], "parcel", {BookingResult.reference: "reference"}),
     # Unnamed rules have no key: only a named rule on two sheets is caught.
     "rules": ([RuleRow.rule_type, "name"], "rule", {"name": "rule"}),
+    "blacklist": (["field", "value"], "blacklist entry", {"value": "entry"}),
 }
 assert set(SHEET_KEYS) == set(KINDS)
 

@@ -8,7 +8,7 @@ from ..errors import Problem
 from ..errors import ConfigError
 from ..rules.model import SETTINGS, TYPE_WORDS, rule_from_table, setting_error
 from ..verbs import all_shown, word_table
-from ..schemas import KINDS, Action, BookingResult, Pairing, PoolNumber, Product, RuleRow, ShipScan, Source, Stock
+from ..schemas import KINDS, Action, BlacklistEntry, BookingResult, Pairing, PoolNumber, Product, RuleRow, ShipScan, Source, Stock
 from .limits import ON_HAND, PAIRED_UNITS, WEIGHT_G
 from .mapping import MappedSheet, apply_fallbacks, distinct_map, header_of, problems_where
 from .normalize import header_key
@@ -24,6 +24,8 @@ REQUIRED_VALUES = {
     "actions": {Action.order_id: "order id"},
     "booking_result": {BookingResult.reference: "reference (customer order number)"},
     "rules": {RuleRow.rule_type: "rule type (review or logistics)"},
+    "blacklist": {BlacklistEntry.field: "what it is (name, email, phone or address)",
+                  BlacklistEntry.value: "value"},
 }
 # Kinds that state one value per key: a key listed twice would count twice, or let one row win unseen.
 UNIQUE_KEYS = {
@@ -32,6 +34,7 @@ UNIQUE_KEYS = {
     "products": ([Product.sku], "the product list names each SKU once"),
     "pairing": ([Pairing.shop, Pairing.platform_sku, Pairing.sku],
                 "a pairing names each warehouse SKU of a platform SKU once, with its quantity"),
+    "blacklist": ([BlacklistEntry.field, BlacklistEntry.value], "a blacklist names each entry once"),
     "actions": ([Action.shop, Action.order_id], "a decision sheet names each order once, or two decisions "
                                                 "would contradict each other"),
     "booking_result": ([BookingResult.reference], "a result sheet answers for each parcel once"),
@@ -39,6 +42,9 @@ UNIQUE_KEYS = {
 # Key columns a sheet may leave blank: no shop means every shop (pairing) or the only shop
 # holding that order id (actions).
 BLANK_MEANS_ANY = {Pairing.shop}
+BLACKLIST_WORDS = {"name": "name", "buyer": "name", "姓名": "name", "买家": "name", "email": "email",
+                   "e-mail": "email", "邮箱": "email", "phone": "phone", "电话": "phone", "address": "address",
+                   "地址": "address"}
 # Words staff write in an action sheet, after header_key folding (lower case, single spaces).
 ACTION_WORDS = word_table(header_key)
 
@@ -90,6 +96,11 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
             frame = frame[~blank]
     elif kind == "rules":
         problems += _rule_problems(mapped, frame)
+    elif kind == "blacklist":
+        fields = frame[BlacklistEntry.field].map(lambda text: BLACKLIST_WORDS.get(header_key(text), ""))
+        problems += problems_where(mapped, frame, (fields == "") & (frame[BlacklistEntry.field] != ""),
+                                   BlacklistEntry.field, "must be name, email, phone or address (姓名, 邮箱, 电话, 地址)")
+        frame[BlacklistEntry.field] = fields
     problems += _repeated_keys(mapped, frame, kind)
     return frame, problems, notes
 

@@ -29,6 +29,12 @@ def _kind(store, kind: str, configured: tuple[Rule, ...]) -> tuple[Rule, ...]:
     return rules_of_rows(rows, kind, source_file)
 
 
+def blacklist_in_force(store, config: Config) -> pd.DataFrame:
+    """field, value: batchship.toml's [blacklist] and the last blacklist sheet's entries."""
+    configured = pd.DataFrame(config.blacklist.entries(), columns=["field", "value"])
+    return pd.concat([configured, store.blacklist()], ignore_index=True) if store else configured
+
+
 def rules_of_rows(rows: list[dict], kind: str, source_file: str) -> tuple[Rule, ...]:
     """Rules from a workbook's rows of one kind (as ``workbook_rows`` keeps them), in row order."""
     return tuple(rule_from_table({k: v for k, v in row.items() if k in SETTINGS and v.strip()}, kind, n,

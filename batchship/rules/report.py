@@ -4,8 +4,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import pandas as pd
-
 from ..config import Config
 from ..countries import ISO2_CODES
 from ..stages.review import builtin_reasons
@@ -14,7 +12,7 @@ from ..workspace import Workspace
 from .check import Known, check_rules
 from .evaluate import explain_order
 from .facts import order_facts
-from .in_force import RulesInForce, rules_in_force
+from .in_force import RulesInForce, blacklist_in_force, rules_in_force
 
 
 def _open(root: Path) -> Store | None:
@@ -57,10 +55,10 @@ def rules_explain(root: Path, config: Config, shop: str, order_id: str, now: dat
             return [f"no order {order_id!r} of shop {shop!r} in this workspace"]
         lines, products = store.lines_of(orders), store.products()
         rules = _in_force(store, config)
+        blacklist = blacklist_in_force(store, config)
     finally:
         store.close()
     order = orders.iloc[0]
-    blacklist = pd.DataFrame(config.blacklist.entries(), columns=["field", "value"])
     facts = order_facts(orders, lines, products, blacklist, now or datetime.now().astimezone())
     out = [f"order {shop}/{order_id}: stage {order['stage']}"
            + (f", held: {order['hold_reason']}" if order["stage"] == "hold" else "")
