@@ -15,12 +15,14 @@ from .store import Store
 from .writers.xlsx import write_workbook
 
 HELD, WAYBILL_FAILED, OUT_OF_STOCK, NOT_PRINTED = "held", "waybill failed", "out of stock", "label not printed"
+CANCEL_FAILED = "cancel failed"
 # What each situation allows, in dropdown order.
 ALLOWED = {
     HELD: (v.APPROVE, v.RELEASE, v.MERGE, v.CHANGE_CHANNEL, v.CHANGE_WAREHOUSE, v.CANCEL),
     WAYBILL_FAILED: (v.CHANGE_CHANNEL, v.IGNORE_FAILURE, v.HOLD, v.CANCEL),
     OUT_OF_STOCK: (v.FORCE_IN_STOCK, v.SPLIT, v.CHANGE_WAREHOUSE, v.HOLD, v.CANCEL),
     NOT_PRINTED: (v.REPRINT, v.MARK_PRINTED, v.HOLD, v.CANCEL),
+    CANCEL_FAILED: (v.CANCEL, v.IGNORE_FAILURE),       # cancel: ask the forwarder again
 }
 COLUMNS = ["shop", "order_id", "needs", "reason", "stage", "paid_at", "recipient_name", "country", "items",
            "current channel", "current warehouse", "tracking no.", "action", "argument", "note"]
@@ -54,7 +56,15 @@ def write_decisions(out: Path, store: Store) -> Path:
         "items": orders.set_index(["shop", "order_id"]).index.map(items).fillna("").tolist(),
         "current channel": orders["channel"], "current warehouse": orders["warehouse"],
         "tracking no.": orders["tracking_number"], "action": "", "argument": "", "note": ""},
-        columns=COLUMNS).reset_index(drop=True)
+        columns=COLUMNS)
+    failed = store.cancel_failures()
+    if len(failed):
+        sheet = pd.concat([sheet, pd.DataFrame({
+            "shop": failed["shop"], "order_id": failed["order_id"], "needs": CANCEL_FAILED,
+            "reason": "the order is cancelled but " + failed["forwarder"] + " did not cancel "
+                      + failed["tracking_number"] + ": " + failed["reason"],
+            "stage": "cancelled", "tracking no.": failed["tracking_number"]}, columns=COLUMNS).fillna("")])
+    sheet = sheet.reset_index(drop=True)
     dropdowns = [("action", sheet.index[sheet["needs"] == situation].tolist(), [v.shown(x) for x in allowed])
                  for situation, allowed in ALLOWED.items() if (sheet["needs"] == situation).any()]
     verbs = pd.DataFrame([(v.shown(verb), argument or "", ", ".join(s for s, a in ALLOWED.items() if verb in a))

@@ -397,6 +397,8 @@ def _apply(store: Store, config: Config, run_id: str, now: datetime, outcomes: l
 
     if state["decision_results"] is not None:
         store.record_decisions(run_id, state["decision_results"])
+        store.set_booking_states(state["cancel_again"], "booked")
+        store.set_booking_states(state["cancel_ignored"], "cancel_ignored")
     events = concat_events(state["events"])
     touched = events[["shop", "order_id"]].drop_duplicates()
     key = ["shop", "order_id"]
@@ -460,7 +462,9 @@ def _batch_state(store: Store, config: Config, run_id: str, now: datetime, outco
         "pairing": store.pairing(), "pairing_file": pairing_file,
         "products": products, "on_hand": on_hand,
         "known_skus": set(products["sku"]) | set(on_hand["sku"]),
-        "decisions": decisions, "scans": scans, "decision_results": None,
+        "decisions": decisions, "scans": scans, "decision_results": None, "cancel_again": [], "cancel_ignored": [],
+        "cancel_failed": {(s, o): ref for ref, s, o in store.cancel_failures(
+            zip(decided["shop"], decided["order_id"]))[["reference", "shop", "order_id"]].itertuples(index=False)},
         "applied_decisions": store.applied_decisions(zip(decided["shop"], decided["order_id"])),
         "channels": frozenset(config.channels), "booking_results": _frames(outcomes, "booking_result"),
         # Orders routed in this batch have no booking yet: only those already waiting can have one.

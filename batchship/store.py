@@ -268,6 +268,19 @@ class Store:
             "OR (stage = 'print' AND stock_status = 'out_of_stock') "
             "OR (stage = 'print' AND stock_status = 'in_stock' AND tracking_number != '' AND printed = ''))")
 
+    def cancel_failures(self, keys: Iterable[tuple[str, str]] | None = None) -> pd.DataFrame:
+        """Bookings a forwarder would not cancel, of cancelled orders (all, or of ``keys``)."""
+        df = self.frame("SELECT b.reference, b.shop, b.order_id, b.tracking_number, b.forwarder, b.reason "
+                        "FROM bookings b JOIN orders o ON o.shop = b.shop AND o.order_id = b.order_id "
+                        "WHERE b.state = 'cancel_failed' AND o.stage = 'cancelled'")
+        if keys is not None:
+            wanted = set(keys)
+            df = df[pd.Series([k in wanted for k in zip(df["shop"], df["order_id"])], index=df.index, dtype=bool)]
+        return df
+
+    def set_booking_states(self, references: Iterable[str], state: str) -> None:
+        self.db.executemany("UPDATE bookings SET state = ? WHERE reference = ?", ((state, r) for r in references))
+
     def decision_results(self, run_id: str) -> pd.DataFrame:
         return self.frame("SELECT source_file, source_row, shop, order_id, action, argument, note, result, reason "
                           "FROM decisions WHERE run_id = ? ORDER BY source_file, source_row", (run_id,))

@@ -12,7 +12,8 @@ from .paths import TEMPLATES_DIR
 from .workspace import Workspace
 from .writers.xlsx import write_workbook
 
-INPUT_KINDS = ("orders", "stock", "products", "tracking_pool", "ship_confirm", "pairing", "actions", "rules")
+INPUT_KINDS = ("orders", "stock", "products", "tracking_pool", "ship_confirm", "pairing", "actions", "rules",
+               "blacklist")
 
 
 def init_workspace(root: Path) -> list[Path]:

@@ -171,6 +171,21 @@ def test_cancelling_a_booked_order_cancels_its_shipment_with_the_forwarder(booki
     failed = exceptions[(exceptions["order_id"] == "B0003") & (exceptions["event"] == "exception")]
     assert failed["detail"].str.contains("failed").all() and len(failed) == 1
 
+    # The decisions sheet asks a person: try the cancellation again, or let it be.
+    decisions = pd.read_excel(ws.last_outbox() / "decisions.xlsx", dtype=str, engine="calamine").fillna("")
+    row = decisions[decisions["order_id"] == "B0003"]
+    assert row["needs"].tolist() == ["cancel failed"] and "did not cancel" in row["reason"].iloc[0]
+    ws.drop("actions-3.csv", ["shop", "order_id", "action", "note"], [["shop-a", "B0003", "cancel", "try again"]])
+    assert ws.run() == 0
+    paths = [r["path"] for r in sim.log()]
+    assert paths.count("/api/WayBill/Delete") == 2   # since the reset: B0003 twice
+    ws.drop("actions-4.csv", ["shop", "order_id", "action", "note"], [["shop-a", "B0003", "忽略失败信息", ""]])
+    assert ws.run() == 0
+    decisions = pd.read_excel(ws.last_outbox() / "decisions.xlsx", dtype=str, engine="calamine").fillna("")
+    assert "B0003" not in set(decisions["order_id"])
+    with ws.db() as db:
+        assert db.execute("SELECT state FROM bookings WHERE order_id = 'B0003'").fetchone() == ("cancel_ignored",)
+
 
 def test_missing_credentials_stop_the_run_before_anything_is_taken(ws, sim, monkeypatch, capsys):
     (ws.root / "batchship.toml").write_text(booking_config(sim.url), encoding="utf-8")

@@ -10,7 +10,7 @@ and takes stock again. A staff hold stays until staff approve or release it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -34,6 +34,8 @@ class ActionResult:
     events: pd.DataFrame
     not_applied: pd.DataFrame    # reference, source_file, source_row, problem
     results: pd.DataFrame        # RESULT_COLUMNS, one row per decision
+    cancel_again: list[str] = field(default_factory=list)    # bookings whose cancellation is tried again
+    cancel_ignored: list[str] = field(default_factory=list)  # bookings whose failed cancellation is let be
 
 
 def decision_key(shop: str, order_id: str, action: str, argument: str, note: str) -> str:
@@ -42,7 +44,11 @@ def decision_key(shop: str, order_id: str, action: str, argument: str, note: str
 
 def apply_actions(orders: pd.DataFrame, actions: pd.DataFrame, known_countries: frozenset[str],
                   channels: frozenset[str] = frozenset(), warehouses: frozenset[str] = frozenset(),
-                  applied_before: frozenset[str] = frozenset()) -> ActionResult:
+                  applied_before: frozenset[str] = frozenset(), cancel_failed: dict | None = None) -> ActionResult:
+    """``cancel_failed``: (shop, order id) -> booking reference, for cancelled orders whose forwarder
+    refused to cancel the booking: ``cancel`` tries again, ``ignore failure`` lets it be."""
+    cancel_failed = cancel_failed or {}
+    again, ignored = [], []
     orders = orders.copy()
     where = {key: i for i, key in zip(orders.index, zip(orders["shop"], orders["order_id"]))}
     by_id: dict[str, list] = {}
@@ -61,6 +67,12 @@ def apply_actions(orders: pd.DataFrame, actions: pd.DataFrame, known_countries: 
                    else "unknown order")
         elif key in applied_before:
             why = "this decision was already applied in an earlier run (change the note to apply it again)"
+        elif (shop, r.order_id) in cancel_failed and r.action in (v.CANCEL, v.IGNORE_FAILURE):
+            (again if r.action == v.CANCEL else ignored).append(cancel_failed[(shop, r.order_id)])
+            what = "cancelling the booking again" if r.action == v.CANCEL else "failed cancellation let be"
+            events.append(events_for(orders.loc[[idx]], "cancel retried" if r.action == v.CANCEL else "failure ignored",
+                                     what + (f" ({r.note})" if r.note else "")))
+            why = ""
         else:
             why = (_parcel_refusal(orders, idx, r.action, leaders)
                    or _apply_one(orders, idx, r.action, argument, r.note, known_countries, channels, warehouses,
@@ -72,7 +84,7 @@ def apply_actions(orders: pd.DataFrame, actions: pd.DataFrame, known_countries: 
         "reference": [f"{s}/{o}" if s else o for s, o in zip(refused["shop"], refused["order_id"])],
         "source_file": refused["source_file"].values, "source_row": refused["source_row"].values,
         "problem": refused["reason"].values})
-    return ActionResult(orders, voided, concat_events(events), not_applied, results_frame)
+    return ActionResult(orders, voided, concat_events(events), not_applied, results_frame, again, ignored)
 
 
 def _parcel_refusal(orders: pd.DataFrame, idx, action: str, leaders: set) -> str:

@@ -17,6 +17,8 @@ Batch state names:
   decisions, scans       this batch's decision rows and handover scans (or None)
   applied_decisions      keys (stages/actions.decision_key) of decisions applied in earlier runs
   decision_results       output: one result row per decision (or None)
+  cancel_failed          (shop, order id) -> booking reference a forwarder would not cancel
+  cancel_again, cancel_ignored   output: those bookings to cancel again, or to let be
   channels               channels declared in batchship.toml
   booking_results        this batch's forwarder result-sheet rows (or None)
   bookings               live bookings of the state's orders
@@ -79,14 +81,15 @@ def _repair_stage(orders, lines, pairing, pairing_file):
     return {"orders": orders, "lines": lines, "events": events}
 
 
-def _decisions_stage(orders, decisions, known_countries, channels, on_hand, applied_decisions):
+def _decisions_stage(orders, decisions, known_countries, channels, on_hand, applied_decisions, cancel_failed):
     if decisions is None:
         return {}
     acted = apply_actions(orders, decisions, known_countries, channels, frozenset(on_hand["warehouse"]),
-                          applied_decisions)
+                          applied_decisions, cancel_failed)
     return {"orders": acted.orders, "events": acted.events, "voided": acted.voided,
             "refused": not_applied_events(acted.not_applied, "action not applied"),
-            "decision_results": acted.results}
+            "decision_results": acted.results, "cancel_again": acted.cancel_again,
+            "cancel_ignored": acted.cancel_ignored}
 
 
 def _facts(lines, products, blacklist, now):
@@ -151,8 +154,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("repair", _repair_stage, ("orders", "lines", "pairing", "pairing_file"), ("orders", "lines", "events"),
           checkpoint="synced"),
     Stage("decisions", _decisions_stage, ("orders", "decisions", "known_countries", "channels", "on_hand",
-                                          "applied_decisions"),
-          ("orders", "events", "voided", "refused", "decision_results")),
+                                          "applied_decisions", "cancel_failed"),
+          ("orders", "events", "voided", "refused", "decision_results", "cancel_again", "cancel_ignored")),
     Stage("review", _review_stage, ("orders", "lines", "products", "known_countries", "review_checks",
                                     "review_rules", "blacklist", "now"), ("orders", "events"),
           checkpoint="reviewed"),
