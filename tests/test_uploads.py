@@ -4,7 +4,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
+import stat
 import tomllib
 from pathlib import Path
 
@@ -425,3 +427,36 @@ def test_walmart_carrier_it_does_not_list_needs_the_channels_tracking_url(tmp_pa
     got = as_dicts(read_csv(only(paths)))
     assert [(r["PO#"], r["Carrier"], r["Tracking Url"]) for r in got] == [
         ("1102", "Speedy Parcels", "https://speedy.example/t/SP2")]
+
+
+# ---------------------------------------------------------------- what reaches the marketplace unaltered
+
+def test_tab_delimited_amazon_file_keeps_values_that_look_like_formulas(tmp_path):
+    rows = [shipped("AmzUS", "amazon", "=1+1", "-5", "MUG", 1, "-YT0001"),
+            shipped("AmzUS", "amazon", "@SUM(1)", "", "MUG", 1, "+44123", channel="WB-Line")]
+    table = as_dicts(read_tsv(only(write(rows, tmp_path))))
+    assert [(r["order-id"], r["order-item-id"], r["tracking-number"]) for r in table] == [
+        ("=1+1", "-5", "-YT0001"), ("@SUM(1)", "", "+44123")]
+    assert "'" not in (tmp_path / "out" / "upload-AmzUS-amazon.txt").read_text(encoding="utf-8")
+
+
+def test_csv_people_open_keeps_the_spreadsheet_guard(tmp_path):
+    rows = [shipped("Ebay1", "ebay", "=1+1", "285500000009", "-SKU", 1, "-YT0002")]
+    got = as_dicts(read_csv(only(write(rows, tmp_path))))[0]
+    assert (got["Order Number"], got["Custom Label"], got["Tracking Number"]) == ("'=1+1", "'-SKU", "'-YT0002")
+
+
+def test_which_templates_guard_against_formulas():
+    guarded = {p.stem: tomllib.loads(p.read_text(encoding="utf-8")).get("formula_guard", True)
+               for p in UPLOAD_TEMPLATES.glob("*.toml")}
+    assert {name for name, on in guarded.items() if not on} == {"amazon", "amazon_jp"}
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_upload_files_follow_the_umask(tmp_path, umask, mode):
+    before = os.umask(umask)
+    try:
+        path = only(write([shipped("Shop1", "shopify", "#1", "", "MUG", 1, "YT1")], tmp_path))
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
