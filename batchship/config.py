@@ -34,6 +34,9 @@ class Shop:
     currency: str = ""             # for exports whose money carries no currency (Lazada, TikTok ...)
     country: str = ""              # ISO-2, for single-country marketplaces whose exports omit it
     timezone: str = ""             # IANA name, e.g. "Asia/Manila": how naive export times are read
+    # When the shop's tracking numbers go up: "on_waybill" (virtual shipping, 虚拟发货: in the run that
+    # issued the waybill) or "on_handover" (in the run whose handover scan shipped the parcel).
+    upload_tracking: str = "on_waybill"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,9 @@ class Channel:
     zpl_dpi: int = 203             # or 300: the ZPL printer's resolution
     label_cut_marks: bool = False  # A4x4: dashed lines to cut the sheet along
     carriers: dict[str, str] = field(default_factory=dict)  # platform -> carrier name/code on that platform
+    # The carrier's tracking page, "{tracking_number}" replaced: sent where a marketplace takes a link
+    # (Walmart needs one for a carrier it does not list).
+    tracking_url: str = ""
     booking: "Booking | None" = None   # how an "api" or "sheet" channel books; None: numbers from the pool
 
     @property
@@ -157,8 +163,11 @@ def load_config(workspace: Path) -> Config:
 
 _TOP_LEVEL = {"shops", "channels", "logistics", "review_rules", "review_checks", "blacklist", "limits", "watch",
               "store", "sender", "labels"}
-_SHOP_KEYS = {"name", "platform", "marketplace", "notify_customer", "currency", "country", "timezone"}
-_CHANNEL_KEYS = {"name", "label_size", "carriers", "label_format", "zpl_dpi", "label_cut_marks", "source",
+_SHOP_KEYS = {"name", "platform", "marketplace", "notify_customer", "currency", "country", "timezone",
+              "upload_tracking"}
+UPLOAD_TIMES = ("on_waybill", "on_handover")
+TRACKING_PLACEHOLDER = "{tracking_number}"
+_CHANNEL_KEYS = {"name", "label_size", "carriers", "tracking_url", "label_format", "zpl_dpi", "label_cut_marks", "source",
                  "forwarder", "product_code", "credentials", "base_url", "concurrency", "timeout_seconds",
                  "retries", "options"}
 _LABEL_KEYS = {"customs_category", "cjk_font", "sort", "single_item_first", "max_orders_per_wave"}
@@ -266,6 +275,18 @@ def _channel_label(item: dict, where: str) -> dict:
     return {"label_size": size, "label_format": fmt, "zpl_dpi": int(dpi), "label_cut_marks": cut}
 
 
+def _tracking_url(value, where: str) -> str:
+    """A channel's tracking page pattern: an http(s) address holding {tracking_number}."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: tracking_url must be a text, such as "
+                          f"\"https://track.example.com/?n={TRACKING_PLACEHOLDER}\"")
+    value = value.strip()
+    if value and (not value.lower().startswith(("https://", "http://")) or TRACKING_PLACEHOLDER not in value):
+        raise ConfigError(f"{where}: tracking_url {value!r} must be an http(s) address with "
+                          f"{TRACKING_PLACEHOLDER} where the number goes")
+    return value
+
+
 def _rules(entries, kind: str, where: str) -> tuple[Rule, ...]:
     if not isinstance(entries, list):
         raise ConfigError(f"{where}s: expected a list of [[...]] tables")
@@ -287,7 +308,12 @@ def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
                     notify_customer=bool(item.get("notify_customer", True)),
                     currency=str(item.get("currency", "")).upper(),
                     country=str(item.get("country", "")).upper(),
-                    timezone=str(item.get("timezone", "")))
+                    timezone=str(item.get("timezone", "")),
+                    upload_tracking=str(item.get("upload_tracking", "on_waybill")).strip().lower())
+        if shop.upload_tracking not in UPLOAD_TIMES:
+            raise ConfigError(f"{where}: shop {shop.name!r}: upload_tracking must be \"on_waybill\" (tracking "
+                              "goes up as soon as the waybill is issued) or \"on_handover\" (after the handover "
+                              f"scan), not {item.get('upload_tracking')!r}")
         if shop.timezone:
             try:
                 ZoneInfo(shop.timezone)
@@ -300,11 +326,14 @@ def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
         item = _checked(raw, _CHANNEL_KEYS, ("name",), f"{where}: [[channels]] entry {i}")
         label = _channel_label(item, f"{where}: channel {item['name']!r}")
         carriers = item.get("carriers", {})
-        if not isinstance(carriers, dict):
+        if not isinstance(carriers, dict) or not all(isinstance(v, str) for v in carriers.values()):
             raise ConfigError(f"{where}: channel {item['name']!r}: carriers must be a table such as "
                               "{ amazon = \"Yanwen\" }")
+        tracking_url = _tracking_url(item.get("tracking_url", ""), f"{where}: channel {item['name']!r}")
         channels[str(item["name"])] = Channel(name=str(item["name"]), **label,
-                                              carriers={str(k): str(v) for k, v in carriers.items()},
+                                              carriers={str(k).strip().lower(): v.strip()
+                                                        for k, v in carriers.items()},
+                                              tracking_url=tracking_url,
                                               booking=_booking(item, f"{where}: channel {item['name']!r}"))
     logistics = _rules(data.get("logistics", []), LOGISTICS, f"{where}: logistics rule")
     review_rules = _rules(data.get("review_rules", []), REVIEW, f"{where}: review rule")

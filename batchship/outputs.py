@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -47,8 +48,9 @@ ORDER_SHEET_COLUMNS = [
 LINE_SHEET_COLUMNS = ["shop", "order_id", "line_no", "item_id", "platform_sku", "sku", "quantity", "unit_price",
                       "declared_name_en", "declared_name_cn", "declared_value", "declared_currency", "weight_g",
                       "hs_code", "origin_country", "source_file", "source_row"]
+UPLOAD_OUTDATED = "upload outdated"   # a number a marketplace was sent has been voided since
 EXCEPTION_EVENTS = ("held", "cancelled", "exception", "waybill failed", "scan not applied", "action not applied",
-                    "out of stock", "label problem", "upload problem")
+                    "out of stock", "label problem", "upload problem", UPLOAD_OUTDATED)
 PRINTABLE_EVENTS = ("waybill issued", "allocated")
 MONEY_COLUMNS = ("goods_value", "order_total", "unit_price", "declared_value")
 log = logging.getLogger(__name__)
@@ -114,9 +116,11 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     store.mark_printed(run_id, zip(printed["shop"], printed["order_id"]))
     step("reprints", _reprints, out, store, orders, lines, events, config, run_id, written)
     step("booking sheets", _booking_sheets, out, store, config, run_id, written, ws.root)
-    upload_problems = step("uploads", _uploads, out, orders, lines, events, config, run_id, written, default={})
+    upload_problems = step("uploads", _uploads, out, store, orders, lines, events, config, run_id, written,
+                           default={})
     events = _with_problems(_with_problems(events, ready, "label problem", label_problems, "tracking_number"),
                             orders, "upload problem", upload_problems, ("shop", "order_id"))
+    events = step("outdated uploads", _with_outdated_uploads, events, store, run_id, default=events)
     written += [p for p in [step("orders.xlsx", _orders_workbook, out, orders, lines, events,
                                  store.run_files(run_id))] if p]
     written += [p for p in [step("stock.xlsx", _stock_workbook, out, store, run_id)] if p]
@@ -155,9 +159,26 @@ def _as_marketplace_lines(lines: pd.DataFrame) -> pd.DataFrame:
     return lines
 
 
-def _uploads(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, events: pd.DataFrame, config: Config,
-             run_id: str, written: list[Path]) -> dict[tuple[str, str], str]:
-    shipments = orders[_named_in(orders, events, ("waybill issued",)) & (orders["tracking_number"] != "")]
+UPLOAD_MOMENTS = {"on_waybill": "waybill issued", "on_handover": "shipped"}   # Shop.upload_tracking -> event
+_VOIDED = re.compile(r"waybill (\S+) voided")
+
+
+def _uploads(out: Path, store: Store, orders: pd.DataFrame, lines: pd.DataFrame, events: pd.DataFrame,
+             config: Config, run_id: str, written: list[Path]) -> dict[tuple[str, str], str]:
+    """upload-<shop>-<platform>.*: the orders whose tracking goes up in this run: at the waybill for
+    shops uploading on_waybill (virtual shipping), at the handover scan for shops uploading on_handover.
+    A number an earlier run already uploaded for the order is not sent again."""
+    moment = orders["shop"].map(lambda s: UPLOAD_MOMENTS[getattr(config.shops.get(s), "upload_tracking",
+                                                                 "on_waybill")])
+    due = pd.Series(False, index=orders.index)
+    for event in UPLOAD_MOMENTS.values():
+        due |= (moment == event) & _named_in(orders, events, (event,))
+    shipments = orders[due & (orders["tracking_number"] != "")]
+    if len(shipments):
+        sent = store.uploaded_before(run_id, zip(shipments["shop"], shipments["order_id"],
+                                                 shipments["tracking_number"]))
+        shipments = shipments[[k not in sent for k in zip(shipments["shop"], shipments["order_id"],
+                                                          shipments["tracking_number"])]]
     if not len(shipments):
         return {}
     ship_lines = lines.merge(shipments[["shop", "order_id", "platform", "tracking_number", "channel", "split_of"]],
@@ -168,8 +189,28 @@ def _uploads(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, events: pd.Da
     # The run's own day, not today: outputs finished after a crash must not change.
     paths, left_out = write_uploads(_as_marketplace_lines(ship_lines), config, out, ship_date=_run_day(run_id))
     written += paths
+    store.mark_uploaded(run_id, [k for k in zip(shipments["shop"], shipments["order_id"], shipments["tracking_number"])
+                                 if k[:2] not in left_out])
     checkpoint("wrote-uploads")
     return left_out
+
+
+def _with_outdated_uploads(events: pd.DataFrame, store: Store, run_id: str) -> pd.DataFrame:
+    """One "upload outdated" event per tracking number this run voided (order cancelled, channel
+    changed) that an earlier run had already sent to the marketplace: staff must update it there."""
+    voided = []
+    for shop, order_id, event, detail in zip(events["shop"], events["order_id"], events["event"], events["detail"]):
+        if event in ("cancelled", "channel changed"):
+            voided += [(shop, order_id, number, event) for number in _VOIDED.findall(str(detail))]
+    if not voided:
+        return events
+    sent = store.uploaded_before(run_id, [(s, o, t) for s, o, t, _ in voided])
+    rows = [{"shop": s, "order_id": o, "event": UPLOAD_OUTDATED,
+             "detail": (f"update the tracking number on the marketplace: {t} went up in run {sent[(s, o, t)]} and "
+                        + ("is void, the order was cancelled" if why == "cancelled" else
+                           "is void, the order changed channel (its new number goes up with its new waybill)"))}
+            for s, o, t, why in voided if (s, o, t) in sent]
+    return pd.concat([events, pd.DataFrame(rows, columns=events.columns)], ignore_index=True) if rows else events
 
 
 def _with_problems(events: pd.DataFrame, orders: pd.DataFrame, event: str, problems: dict, key) -> pd.DataFrame:

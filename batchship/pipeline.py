@@ -39,6 +39,8 @@ from .stages.stock import count_adjustments
 from .stages.sync import BATCH_FILE
 from .store import Store
 from .workspace import Workspace, WorkspaceLock
+from .writers.upload_carriers import check_upload_carriers
+from .writers.upload_format import load_upload_formats
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,8 @@ def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wai
             in_force = rules_in_force(store, config)
             for finding in unknown_channels(in_force.review + in_force.logistics, set(config.channels)):
                 raise ConfigError(str(finding))
+            if in_force.logistics != config.logistics:   # a rules workbook is in force
+                check_upload_config(config, in_force.logistics, root)
             # Local time: the run id's day is the ship date in uploads and the archive folder, which
             # must be the seller's day, not UTC's.
             report = _run(ws, store, config, only, now or datetime.now().astimezone())
@@ -187,8 +191,17 @@ def check_config_against_formats(config: Config, root: Path | None = None) -> No
                                   f"which is not a platform ({', '.join(PLATFORMS)})")
     for finding in unknown_channels(config.logistics + config.review_rules, set(config.channels)):
         raise ConfigError(str(finding))
+    check_upload_config(config, config.logistics, root, templates)
     if config.cjk_font and not Path(config.cjk_font).expanduser().is_file():
         raise ConfigError(f"batchship.toml: labels.cjk_font {config.cjk_font!r} is not a file")
+
+
+def check_upload_config(config: Config, rules, root: Path | None = None, templates=None) -> None:
+    """Each channel the logistics rules route a shop's orders to names the carrier that shop's
+    tracking upload needs (writers/upload_carriers.py)."""
+    templates = templates if templates is not None else load_templates(workspace=root)
+    check_upload_carriers(config, tuple(rules), load_upload_formats(),
+                          {t.name: t.platform for t in templates})
 
 
 def _new_run_id(store: Store, now: datetime) -> str:

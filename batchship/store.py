@@ -84,6 +84,8 @@ CREATE TABLE IF NOT EXISTS blacklist (field TEXT NOT NULL, value TEXT NOT NULL, 
 CREATE TABLE IF NOT EXISTS events (run_id TEXT NOT NULL, shop TEXT NOT NULL, order_id TEXT NOT NULL,
     event TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
+CREATE TABLE IF NOT EXISTS uploads (shop TEXT NOT NULL, order_id TEXT NOT NULL, tracking_number TEXT NOT NULL,
+    run_id TEXT NOT NULL, PRIMARY KEY (shop, order_id, tracking_number));
 """
 
 
@@ -335,6 +337,22 @@ class Store:
 
     def blacklist(self) -> pd.DataFrame:
         return self.frame("SELECT field, value FROM blacklist")
+
+    def mark_uploaded(self, run_id: str, rows: Iterable[tuple[str, str, str]]) -> None:
+        """(shop, order_id, tracking_number) this run's upload files carry. The first run to upload a
+        number keeps it, so outputs redone after a crash change nothing."""
+        self.db.executemany("INSERT OR IGNORE INTO uploads (shop, order_id, tracking_number, run_id) "
+                            "VALUES (?, ?, ?, ?)", ((s, o, t, run_id) for s, o, t in rows))
+
+    def uploaded_before(self, run_id: str, rows: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
+        """Of these (shop, order_id, tracking_number), those an earlier run uploaded: -> that run."""
+        found = {}
+        for s, o, t in rows:
+            hit = self.db.execute("SELECT run_id FROM uploads WHERE shop = ? AND order_id = ? AND tracking_number = ? "
+                                  "AND run_id != ?", (s, o, t, run_id)).fetchone()
+            if hit:
+                found[(s, o, t)] = hit[0]
+        return found
 
     def set_shelves(self, places: pd.DataFrame) -> None:
         self.db.executemany(

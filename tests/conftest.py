@@ -24,14 +24,17 @@ platform = "batchship"
 name = "shop-b"
 platform = "batchship"
 
+# Every marketplace a test may declare a shop of gets a carrier (a channel a rule can route a shop's
+# orders to must name the carrier its upload needs).
 [[channels]]
 name = "YW"
 label_size = "100x150"
-carriers = { amazon = "Yanwen" }
+carriers = { amazon = "Yanwen", ebay = "Yanwen", shopify = "Yanwen", tiktok = "Yanwen", walmart = "Yanwen", lazada = "Yanwen", etsy = "Yanwen", woocommerce = "Yanwen" }
 
 [[channels]]
 name = "SMALL"
 label_size = "100x100"
+carriers = { amazon = "China Post", ebay = "China Post", shopify = "China Post", tiktok = "China Post", walmart = "China Post", lazada = "China Post", etsy = "China Post", woocommerce = "China Post" }
 
 [[logistics]]
 countries = ["GB"]

@@ -93,7 +93,8 @@ def test_shopify_cancellation_releases_stock_and_voids_the_waybill(ws):
     assert ws.stock().loc[("SZ", "MUG"), ["on_hand", "allocated", "available"]].tolist() == [5, 0, 5]
     exceptions = pd.read_excel(ws.last_outbox() / "orders.xlsx", sheet_name="exceptions", dtype=str,
                                engine="calamine")
-    assert exceptions[exceptions["order_id"] == "#1001"]["event"].tolist() == ["cancelled"]
+    # Its number went up to Shopify with the first run's upload: staff are told to update it there.
+    assert exceptions[exceptions["order_id"] == "#1001"]["event"].tolist() == ["cancelled", "upload outdated"]
     db = sqlite3.connect(ws.root / ".batchship" / "state.sqlite")
     assert db.execute("SELECT status FROM pool WHERE tracking_number = ?", (s10(1),)).fetchone() == ("void",)
     assert db.execute("SELECT COUNT(*) FROM lines WHERE order_id = '#1001'").fetchone() == (2,)

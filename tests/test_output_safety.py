@@ -32,13 +32,16 @@ platform = "shopify"
 [[channels]]
 name = "YW"
 label_size = "100x150"
+carriers = { shopify = "Yanwen" }
 
 [[channels]]
 name = "../evil"
 label_size = "100x100"
+carriers = { shopify = "China Post" }
 
 [[channels]]
 name = "a/b"
+carriers = { shopify = "4PX" }
 
 [[logistics]]
 countries = ["GB"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
+import stat
 import tomllib
 from pathlib import Path
 
@@ -35,7 +37,15 @@ CONFIG = parse_config({
                                             "lazada": "Yanwen", "woocommerce": "Yanwen"}},
         {"name": "WB-Line", "carriers": {"amazon": "Wanb Express"}},
         {"name": "4px-std", "carriers": {"amazon": "4px"}},
-        {"name": "CNE-Local"},
+        {"name": "CNE-Local", "carriers": {"amazon": "Other:CNE Express", "ebay": "CNE Express",
+                                           "shopify": "CNE Express", "walmart": "cne"}},
+        {"name": "JP-Yamato", "carriers": {"amazon": "Other:ヤマト便"}},
+        {"name": "JP-Truck", "carriers": {"amazon": "Other:Truck 🚚"}},
+        {"name": "Own-Van"},
+        {"name": "Bare-Other", "carriers": {"amazon": "Other"}},
+        {"name": "Walmart-Own", "carriers": {"walmart": "Speedy Parcels"}},
+        {"name": "Walmart-Own-URL", "carriers": {"walmart": "Speedy Parcels"},
+         "tracking_url": "https://speedy.example/t/{tracking_number}"},
     ],
 })
 
@@ -122,8 +132,8 @@ def test_amazon_one_row_per_order_item_and_carrier_rules(tmp_path):
         ("111-0000001-0000001", "10000000000002", "2", "Yanwen", "", "YT2600000000001", SHIP_DATE),
         # mapped carrier Amazon does not list: Other + its name
         ("111-0000002-0000002", "20000000000001", "1", "Other", "Wanb Express", "UJ000000001CN", SHIP_DATE),
-        # channel without an Amazon mapping: Other + channel name; whole order, no quantity
-        ("111-0000003-0000003", "", "", "Other", "CNE-Local", "LP0001", SHIP_DATE),
+        # "Other:<name>": Other + that name; whole order, no quantity
+        ("111-0000003-0000003", "", "", "Other", "CNE Express", "LP0001", SHIP_DATE),
         # carrier code matched regardless of case, written as Amazon spells it
         ("111-0000004-0000004", "40000000000001", "1", "4PX", "", "4PX0001", SHIP_DATE),
     ]
@@ -135,7 +145,7 @@ def test_amazon_japan_variant_is_shift_jis_with_three_header_rows(tmp_path):
         shipped("AmzJP", "amazon", "250-0000001-0000001", "30000000000001", "MUG-1", 1, "JP00001"),
         shipped("AmzJP", "amazon", "250-0000001-0000001", "30000000000002", "MUG-2", 1, "JP00001"),
         shipped("AmzJP", "amazon", "250-0000002-0000002", "30000000000003", "MUG-3", 2, "JP00002",
-                channel="ヤマト便"),
+                channel="JP-Yamato"),
     ]
     path = only(write(rows, tmp_path))
     data = path.read_bytes()
@@ -163,16 +173,16 @@ def test_amazon_japan_variant_is_shift_jis_with_three_header_rows(tmp_path):
 
 
 def test_japan_value_that_shift_jis_cannot_hold_is_refused_without_a_file(tmp_path):
-    rows = [shipped("AmzJP", "amazon", "250-0000009-0000009", "1", "X", 1, "JP9", channel="Truck 🚚")]
+    rows = [shipped("AmzJP", "amazon", "250-0000009-0000009", "1", "X", 1, "JP9", channel="JP-Truck")]
     paths, left_out = write_uploads(pd.DataFrame(rows), CONFIG, tmp_path / "out", ship_date=SHIP_DATE)
     assert paths == [] and list((tmp_path / "out").iterdir()) == []
     assert "cp932" in left_out[("AmzJP", "250-0000009-0000009")]
 
 
 def test_only_the_order_shift_jis_cannot_hold_is_left_out_of_the_japan_upload(tmp_path):
-    rows = [shipped("AmzJP", "amazon", "250-0000009-0000009", "1", "X", 1, "JP9", channel="Truck 🚚"),
+    rows = [shipped("AmzJP", "amazon", "250-0000009-0000009", "1", "X", 1, "JP9", channel="JP-Truck"),
             shipped("AmzJP", "amazon", "250-0000008-0000008", "2", "Y", 1, "JP8"),
-            shipped("AmzJP", "amazon", "250-0000007-0000007", "3", "Z", 2, "JP7", channel="ヤマト便")]
+            shipped("AmzJP", "amazon", "250-0000007-0000007", "3", "Z", 2, "JP7", channel="JP-Yamato")]
     paths, left_out = write_uploads(pd.DataFrame(rows), CONFIG, tmp_path / "out", ship_date=SHIP_DATE)
     assert list(left_out) == [("AmzJP", "250-0000009-0000009")]
     text = only(paths).read_bytes().decode("cp932")
@@ -200,7 +210,7 @@ def test_ebay_one_row_per_line_item(tmp_path):
         ("Shipped", "12-11111-11111", "285500000001", "2900000000001", "Ceramic mug", "MUG", "Yanwen",
          "RR123456785CN"),
         ("Shipped", "12-11111-11111", "285500000002", "2900000000002", "", "CAP", "Yanwen", "RR123456785CN"),
-        ("Shipped", "12-22222-22222", "285500000003", "", "", "'" + FORMULA, "CNE-Local", "RB123456785GB"),
+        ("Shipped", "12-22222-22222", "285500000003", "", "", "'" + FORMULA, "CNE Express", "RB123456785GB"),
     ]
     assert table[0] == shared_header("ebay/tracking_upload_header.csv", ",")
 
@@ -244,7 +254,7 @@ def test_walmart_keeps_the_original_rows_and_fills_the_update_columns(tmp_path):
            for r in as_dicts(table)]
     assert got == [("Ship", "1", "Yanwen", "9400100000000000000001", ""),
                    ("Ship", "2", "Yanwen", "9400100000000000000001", ""),
-                   ("Ship", "1", "CNE-Local", "LP0002", "")]
+                   ("Ship", "1", "CNE", "LP0002", "")]     # Walmart's own spelling
     assert as_dicts(table)[1]["Customer Name"] == "'" + FORMULA
     assert table[0] == shared_header("other/walmart_orders_header.csv", ",")
 
@@ -285,7 +295,7 @@ def test_shopify_one_row_per_order_and_tracking_number(tmp_path):
     assert table[0] == template_header("shopify")
     assert table[1:] == [["#1058", "YT0000000001", "Yanwen", "true"],
                          ["#1059", "YT0000000002", "Yanwen", "true"],
-                         ["#1059", "YT0000000003", "CNE-Local", "true"],
+                         ["#1059", "YT0000000003", "CNE Express", "true"],
                          ["'@SUM(1)", "'-1+2", "Yanwen", "true"]]
 
 
@@ -329,11 +339,13 @@ def test_generic_tracking_list(tmp_path, platform):
     assert path.name == f"upload-Own-{platform}.csv"
     table = read_csv(path)
     assert table[0] == ["shop", "order_id", "item_id", "sku", "quantity", "carrier", "tracking_number",
-                        "ship_date"] == template_header("generic")
-    carrier = "Yanwen" if platform == "woocommerce" else "YW-Economy"
-    assert table[1:] == [["Own", "5001", "1", "MUG", "1", "CNE-Local", "YT1", SHIP_DATE],
-                         ["Own", "5001", "2", "'+CAP", "3", "CNE-Local", "YT1", SHIP_DATE],
-                         ["Own", "5002", "", "PEN", "2", carrier, "YT2", SHIP_DATE]]
+                        "ship_date", "channel"] == template_header("generic")
+    # Our own list: a channel naming no carrier for the platform leaves the carrier blank (never our
+    # channel name in its place); the channel has its own column.
+    carrier = "Yanwen" if platform == "woocommerce" else ""
+    assert table[1:] == [["Own", "5001", "1", "MUG", "1", "", "YT1", SHIP_DATE, "CNE-Local"],
+                         ["Own", "5001", "2", "'+CAP", "3", "", "YT1", SHIP_DATE, "CNE-Local"],
+                         ["Own", "5002", "", "PEN", "2", carrier, "YT2", SHIP_DATE, "YW-Economy"]]
 
 
 def test_importer_template_names_map_to_their_marketplace(tmp_path):
@@ -384,3 +396,67 @@ def test_bad_ship_date_is_refused(tmp_path):
     with pytest.raises(BatchshipError):
         write_uploads(pd.DataFrame([shipped("Shop1", "shopify", "#1", "", "M", 1, "Y")]), CONFIG,
                       tmp_path, ship_date="31/05/2026")
+
+
+# ---------------------------------------------------------------- carriers the configuration must name
+
+def test_a_channel_naming_no_carrier_for_the_platform_leaves_its_orders_out(tmp_path):
+    rows = [shipped("Shop1", "shopify", "#2001", "", "MUG", 1, "YT2001"),
+            shipped("Shop1", "shopify", "#2002", "", "MUG", 1, "YT2002", channel="Own-Van")]
+    paths, left_out = write_uploads(pd.DataFrame(rows), CONFIG, tmp_path / "out", ship_date=SHIP_DATE)
+    assert read_csv(only(paths))[1:] == [["#2001", "YT2001", "Yanwen", "true"]]
+    assert list(left_out) == [("Shop1", "#2002")]
+    assert "channel 'Own-Van' names no carrier for shopify" in left_out[("Shop1", "#2002")]
+    assert "Own-Van" not in only(paths).read_text(encoding="utf-8")     # never our label in its place
+
+
+def test_amazon_other_without_a_carrier_name_is_left_out(tmp_path):
+    rows = [shipped("AmzUS", "amazon", "111-0000005-0000005", "5", "MUG", 1, "OT1", channel="Bare-Other")]
+    paths, left_out = write_uploads(pd.DataFrame(rows), CONFIG, tmp_path / "out", ship_date=SHIP_DATE)
+    assert paths == []
+    assert "Other needs the carrier's name" in left_out[("AmzUS", "111-0000005-0000005")]
+
+
+def test_walmart_carrier_it_does_not_list_needs_the_channels_tracking_url(tmp_path):
+    rows = [shipped("Walmart1", "walmart", "1101", "1", "MUG", 1, "SP 1/1", channel="Walmart-Own"),
+            shipped("Walmart1", "walmart", "1102", "1", "MUG", 1, "SP2", channel="Walmart-Own-URL")]
+    paths, left_out = write_uploads(pd.DataFrame(rows), CONFIG, tmp_path / "out", ship_date=SHIP_DATE)
+    assert list(left_out) == [("Walmart1", "1101")]
+    assert "'Speedy Parcels' is not a carrier walmart lists" in left_out[("Walmart1", "1101")]
+    assert "tracking_url" in left_out[("Walmart1", "1101")]
+    got = as_dicts(read_csv(only(paths)))
+    assert [(r["PO#"], r["Carrier"], r["Tracking Url"]) for r in got] == [
+        ("1102", "Speedy Parcels", "https://speedy.example/t/SP2")]
+
+
+# ---------------------------------------------------------------- what reaches the marketplace unaltered
+
+def test_tab_delimited_amazon_file_keeps_values_that_look_like_formulas(tmp_path):
+    rows = [shipped("AmzUS", "amazon", "=1+1", "-5", "MUG", 1, "-YT0001"),
+            shipped("AmzUS", "amazon", "@SUM(1)", "", "MUG", 1, "+44123", channel="WB-Line")]
+    table = as_dicts(read_tsv(only(write(rows, tmp_path))))
+    assert [(r["order-id"], r["order-item-id"], r["tracking-number"]) for r in table] == [
+        ("=1+1", "-5", "-YT0001"), ("@SUM(1)", "", "+44123")]
+    assert "'" not in (tmp_path / "out" / "upload-AmzUS-amazon.txt").read_text(encoding="utf-8")
+
+
+def test_csv_people_open_keeps_the_spreadsheet_guard(tmp_path):
+    rows = [shipped("Ebay1", "ebay", "=1+1", "285500000009", "-SKU", 1, "-YT0002")]
+    got = as_dicts(read_csv(only(write(rows, tmp_path))))[0]
+    assert (got["Order Number"], got["Custom Label"], got["Tracking Number"]) == ("'=1+1", "'-SKU", "'-YT0002")
+
+
+def test_which_templates_guard_against_formulas():
+    guarded = {p.stem: tomllib.loads(p.read_text(encoding="utf-8")).get("formula_guard", True)
+               for p in UPLOAD_TEMPLATES.glob("*.toml")}
+    assert {name for name, on in guarded.items() if not on} == {"amazon", "amazon_jp"}
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_upload_files_follow_the_umask(tmp_path, umask, mode):
+    before = os.umask(umask)
+    try:
+        path = only(write([shipped("Shop1", "shopify", "#1", "", "MUG", 1, "YT1")], tmp_path))
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE(path.stat().st_mode) == mode

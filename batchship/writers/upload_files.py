@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 import unicodedata
 from pathlib import Path
 
@@ -41,6 +42,17 @@ def inside(folder: Path, name: str) -> Path:
     return target
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: done under a lock, restored at once)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
 def _flatten_for_tsv(value: str) -> str:
     # Amazon flat files have no quoting: a tab or line break inside a cell would
     # shift every later column, so it becomes a space.
@@ -57,6 +69,9 @@ def write_delimited(path: Path, rows: list[list[str]], *, delimiter: str, encodi
         options = dict(quoting=csv.QUOTE_MINIMAL)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private (0600); an upload is an output like the others, readable
+        # by whoever the workspace's umask lets read them (0644 under umask 022).
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding=encoding, errors="strict", newline="") as fh:
             writer = csv.writer(fh, delimiter=delimiter, lineterminator=newline, **options)
             for number, row in enumerate(rows, start=1):

@@ -25,7 +25,10 @@ ROW_MODES = ("line", "item", "order", "source_rows")
 # Values a column can be filled with; computed per output row in upload_rows.
 FIELDS = ("shop", "order_id", "item_id", "item_number", "transaction_id", "item_title", "sku",
           "platform_sku", "quantity", "carrier", "carrier_code", "carrier_name",
-          "tracking_number", "tracking_url", "ship_date", "notify_customer")
+          "tracking_number", "tracking_url", "ship_date", "notify_customer", "channel")
+# Fields that carry the carrier as the marketplace knows it: a format with one of them needs every
+# channel to name its carrier for the platform (Channel.carriers), unless it says carrier_required = false.
+CARRIER_FIELDS = ("carrier", "carrier_code", "carrier_name")
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,18 @@ class UploadFormat:
     carrier_codes: tuple[str, ...] = ()        # accepted carrier codes; others become "Other"
     fallback_columns: dict[str, str] = field(default_factory=dict)
     tracking_urls: dict[str, str] = field(default_factory=dict)
+    listed_carriers: tuple[str, ...] = ()      # carriers the marketplace knows; others need a tracking URL
+    carrier_required: bool = True              # False: our own list, a blank carrier is allowed
+    # True: text that a spreadsheet would evaluate (= + - @ ...) gets a leading apostrophe, for files
+    # people open in Excel. False: the marketplace reads the file as plain text (Amazon's flat files),
+    # where the apostrophe would become part of the value.
+    formula_guard: bool = True
+
+    @property
+    def needs_carrier(self) -> bool:
+        """Whether each channel must name its carrier for this format's platform."""
+        fields = {*self.columns.values(), *self.fallback_columns.values()}
+        return self.carrier_required and any(f in fields for f in CARRIER_FIELDS)
 
 
 def _parse(name: str, data: dict) -> UploadFormat:
@@ -79,7 +94,17 @@ def _parse(name: str, data: dict) -> UploadFormat:
         carrier_codes=tuple(str(c) for c in data.get("carrier_codes", [])),
         fallback_columns=fallback_columns,
         tracking_urls={str(k): str(v) for k, v in data.get("tracking_urls", {}).items()},
+        listed_carriers=tuple(str(c) for c in data.get("listed_carriers", [])),
+        carrier_required=_flag(data, "carrier_required", True, where),
+        formula_guard=_flag(data, "formula_guard", True, where),
     )
+
+
+def _flag(data: dict, key: str, default: bool, where: str) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: {key} must be true or false, not {value!r}")
+    return value
 
 
 def load_upload_formats(folder: Path = UPLOAD_TEMPLATES) -> list[UploadFormat]:

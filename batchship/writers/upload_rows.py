@@ -10,47 +10,24 @@ import pandas as pd
 from ..config import Config
 from ..schemas import Line
 from .safe_text import csv_safe
+from .upload_carriers import amazon_carrier, carrier_value, listed_carrier, tracking_url_pattern
 from .upload_format import UploadFormat
 
 TRACKING = "tracking_number"
 CHANNEL = "channel"
 CARRIER = "carrier"
-CARRIER_MAPPED = "carrier_mapped"   # True when the channel names a carrier for this platform
 _POS = "_first_position"
 _EBAY_ITEM_TRANSACTION = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 
 
 def add_carriers(lines: pd.DataFrame, platform: str, config: Config) -> pd.DataFrame:
-    """Adds the carrier as this platform knows it: the channel's mapping for the
-    platform (by upload platform, then by the line's own platform name), else
-    the channel name itself."""
-    def lookup(channel: str, line_platform: str) -> tuple[str, bool]:
-        ch = config.channels.get(channel)
-        carriers = ch.carriers if ch else {}
-        name = carriers.get(platform) or carriers.get(line_platform)
-        return (name, True) if name else (channel, False)
-
-    found = [lookup(str(c), str(p)) for c, p in zip(lines[CHANNEL], lines[Line.platform])]
+    """Adds the carrier as this platform knows it: the channel's mapping for the platform (by upload
+    platform, then by the line's own platform name); "" when the channel names none (such a line
+    is kept out of the upload by ``carrier_problem`` first)."""
     out = lines.copy()
-    out[CARRIER] = [name for name, _ in found]
-    out[CARRIER_MAPPED] = [mapped for _, mapped in found]
+    out[CARRIER] = [carrier_value(config.channels.get(str(c)), platform, str(p))
+                    for c, p in zip(lines[CHANNEL], lines[Line.platform])]
     return out
-
-
-def amazon_carrier(carrier: str, mapped: bool, codes: tuple[str, ...]) -> tuple[str, str]:
-    """(carrier-code, carrier-name): a mapped carrier Amazon lists goes in
-    carrier-code alone; anything else is "Other" with the name beside it.
-    An unmapped channel is always "Other": channel names are our own labels."""
-    if mapped:
-        wanted = _carrier_key(carrier)
-        for code in codes:
-            if _carrier_key(code) == wanted:
-                return code, ""
-    return "Other", carrier
-
-
-def _carrier_key(name: str) -> str:
-    return re.sub(r"[\s_\-]+", "", name).casefold()
 
 
 def _group_first(df: pd.DataFrame, keys: list[str], *, blank_item: bool = False) -> pd.DataFrame:
@@ -118,16 +95,19 @@ def _ebay_item(line: dict) -> tuple[str, str]:
     return item_id.strip(), ""
 
 
-def _tracking_url(fmt: UploadFormat, carrier: str, tracking: str) -> str:
-    pattern = fmt.tracking_urls.get(carrier) or fmt.tracking_urls.get("*", "")
+def _tracking_url(pattern: str, tracking: str) -> str:
     return pattern.replace("{tracking_number}", quote(tracking, safe="")) if pattern else ""
 
 
 def field_values(line: dict, fmt: UploadFormat, config: Config, ship_date: str) -> dict[str, object]:
     """Every field a column can name, for one output row. Quantity stays an int
     (or None = blank); everything else is text."""
-    carrier = str(line[CARRIER])
-    code, name = amazon_carrier(carrier, bool(line[CARRIER_MAPPED]), fmt.carrier_codes)
+    configured = str(line[CARRIER])
+    code, name = amazon_carrier(configured, fmt.carrier_codes)
+    # A carrier the marketplace lists is written as the marketplace spells it.
+    carrier = (listed_carrier(configured, fmt.listed_carriers) if fmt.listed_carriers else "") or configured
+    channel = str(line[CHANNEL])
+    url = _tracking_url(tracking_url_pattern(config.channels.get(channel), fmt, carrier), str(line[TRACKING]))
     item_number, transaction_id = _ebay_item(line)
     raw = raw_cells(line.get(Line.raw, ""))
     shop = config.shops.get(str(line[Line.shop]))
@@ -147,21 +127,25 @@ def field_values(line: dict, fmt: UploadFormat, config: Config, ship_date: str) 
         "carrier_code": code,
         "carrier_name": name,
         "tracking_number": str(line[TRACKING]),
-        "tracking_url": _tracking_url(fmt, carrier, str(line[TRACKING])),
+        "tracking_url": url,
         "ship_date": ship_date,
         "notify_customer": "true" if notify in (True, "true", "True", 1) else "false",
+        "channel": channel,
     }
 
 
-def cell(value: object) -> str:
-    """A written cell: numbers as digits, text made inert for spreadsheets."""
+def cell(value: object, guard: bool = True) -> str:
+    """A written cell: numbers as digits; text made inert for spreadsheets when ``guard`` (the
+    format is opened by people in a spreadsheet), else exactly as it is (read by the marketplace
+    as plain text, where an added apostrophe would change the value)."""
     if value is None:
         return ""
     if isinstance(value, int):
         return str(value)
-    return csv_safe(str(value))
+    return csv_safe(str(value)) if guard else str(value)
 
 
 def mapped_row(header: tuple[str, ...], columns: dict[str, str], constants: dict[str, str],
-               values: dict[str, object]) -> list[str]:
-    return [cell(values[columns[h]]) if h in columns else cell(constants.get(h, "")) for h in header]
+               values: dict[str, object], guard: bool = True) -> list[str]:
+    return [cell(values[columns[h]], guard) if h in columns else cell(constants.get(h, ""), guard)
+            for h in header]

@@ -40,4 +40,4 @@ def source_rows(lines: pd.DataFrame, fmt: UploadFormat, config: Config,
     # Columns we fill (or that a line without original cells has) but the export lacked.
     for row in filled:
         header.extend(k for k in row if k not in header)
-    return header, [[cell(row.get(col, "")) for col in header] for row in filled]
+    return header, [[cell(row.get(col, ""), fmt.formula_guard) for col in header] for row in filled]

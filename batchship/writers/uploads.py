@@ -7,8 +7,10 @@ CONTRACT:
 ``shipments``: one row per order line that has a tracking number (Line columns
 plus "tracking_number" and "channel"). Writes one file per shop and platform,
 ``upload-<shop>-<platform>.<ext>``, ready to upload to the marketplace as it is.
-An order holding text the marketplace's file encoding cannot carry is left out of
-its file and returned with the reason, so one order cannot stop the others' upload.
+An order holding text the marketplace's file encoding cannot carry, or shipped with a
+channel that names no carrier for the platform (upload_carriers.carrier_problem), is
+left out of its file and returned with the reason, so one order cannot stop the
+others' upload.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from ..errors import BatchshipError
 from ..schemas import Line
 from .upload_files import inside, safe_name_part, write_delimited
 from .upload_format import UPLOAD_TEMPLATES, UploadFormat, choose_format, load_upload_formats, platform_key
+from .upload_carriers import carrier_problem
 from .upload_rows import CHANNEL, TRACKING, add_carriers, collapse_lines, field_values, mapped_row
 from .upload_walmart import source_rows
 
@@ -35,7 +38,8 @@ def upload_table(lines: pd.DataFrame, fmt: UploadFormat, platform: str, config: 
     lines = collapse_lines(add_carriers(lines, platform, config), fmt.rows)
     if fmt.rows == "source_rows":
         return source_rows(lines, fmt, config, ship_date)
-    rows = [mapped_row(fmt.header, fmt.columns, fmt.constants, field_values(line, fmt, config, ship_date))
+    rows = [mapped_row(fmt.header, fmt.columns, fmt.constants, field_values(line, fmt, config, ship_date),
+                       fmt.formula_guard)
             for line in lines.to_dict("records")]
     return list(fmt.header), rows
 
@@ -68,6 +72,12 @@ def write_uploads(shipments: pd.DataFrame, config: Config, out_dir: Path, *, shi
         fmt = choose_format(formats, str(platform), shop_cfg.marketplace if shop_cfg else "")
         lines = lines.drop(columns="_upload_platform")
         name = f"upload-{safe_name_part(str(shop))}-{safe_name_part(str(platform), 'platform')}.{fmt.extension}"
+        no_carrier = _orders_without_carrier(lines, fmt, str(platform), config, name)
+        if no_carrier:
+            left_out.update(no_carrier)
+            lines = lines[~_keys(lines).isin(no_carrier)]
+            if lines.empty:
+                continue
 
         def table(some: pd.DataFrame) -> list[list[str]]:
             header, rows = upload_table(some, fmt, str(platform), config, ship_date)
@@ -76,8 +86,7 @@ def write_uploads(shipments: pd.DataFrame, config: Config, out_dir: Path, *, shi
         if _unencodable(all_rows, fmt.encoding) is not None:
             refused = _orders_not_encodable(lines, table, fmt.encoding, name)
             left_out.update(refused)
-            lines = lines[~pd.Series(list(zip(lines[Line.shop], lines[Line.order_id])),
-                                     index=lines.index).isin(refused)]
+            lines = lines[~_keys(lines).isin(refused)]
             if lines.empty:
                 continue
             all_rows = table(lines)
@@ -85,6 +94,26 @@ def write_uploads(shipments: pd.DataFrame, config: Config, out_dir: Path, *, shi
         write_delimited(path, all_rows, delimiter=fmt.delimiter, encoding=fmt.encoding, newline=fmt.newline)
         written.append(path)
     return written, left_out
+
+
+def _keys(lines: pd.DataFrame) -> pd.Series:
+    return pd.Series(list(zip(lines[Line.shop].astype(str), lines[Line.order_id].astype(str))), index=lines.index)
+
+
+def _orders_without_carrier(lines: pd.DataFrame, fmt: UploadFormat, platform: str, config: Config,
+                            file_name: str) -> dict[tuple[str, str], str]:
+    """Each order shipped with a channel that cannot be named in this upload, with the reason."""
+    refused: dict[tuple[str, str], str] = {}
+    checked: dict[tuple[str, str], str] = {}
+    for shop, order_id, channel, line_platform in zip(lines[Line.shop], lines[Line.order_id], lines[CHANNEL],
+                                                      lines[Line.platform]):
+        key = (str(channel), str(line_platform))
+        if key not in checked:
+            checked[key] = carrier_problem(key[0], config.channels.get(key[0]), platform, fmt, key[1])
+        if checked[key]:
+            refused.setdefault((str(shop), str(order_id)), (
+                f"left out of {file_name}: {checked[key]}; upload this order's tracking number by hand"))
+    return refused
 
 
 def _unencodable(rows: list[list[str]], encoding: str) -> str | None:
