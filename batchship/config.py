@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pathlib import Path
 
+from .config_schema import check_shape, config_table
 from .errors import ConfigError
 from .rules.model import LOGISTICS, REVIEW, Rule, rule_from_table
 
@@ -130,7 +131,6 @@ class PrintOrder:
     max_orders_per_wave: int = 0     # 0: one wave; else one pick list and one label file per wave
 
 
-SORTS = ("paid", "shelf", "sku")
 
 
 @dataclass(frozen=True)
@@ -155,59 +155,20 @@ def load_config(workspace: Path) -> Config:
     if not path.exists():
         raise ConfigError(f"{path} not found: run `batchship init {workspace}` to create a workspace")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}")
-    return parse_config(data, str(path))
+    return parse_config(data, str(path), text)
 
 
-_TOP_LEVEL = {"shops", "channels", "logistics", "review_rules", "review_checks", "blacklist", "limits", "watch",
-              "store", "sender", "labels"}
-_SHOP_KEYS = {"name", "platform", "marketplace", "notify_customer", "currency", "country", "timezone",
-              "upload_tracking"}
 UPLOAD_TIMES = ("on_waybill", "on_handover")
 TRACKING_PLACEHOLDER = "{tracking_number}"
-_CHANNEL_KEYS = {"name", "label_size", "carriers", "tracking_url", "label_format", "zpl_dpi", "label_cut_marks", "source",
-                 "forwarder", "product_code", "credentials", "base_url", "concurrency", "timeout_seconds",
-                 "retries", "options"}
-_LABEL_KEYS = {"customs_category", "cjk_font", "sort", "single_item_first", "max_orders_per_wave"}
 
 
-def _checked(item, known: set[str], required: tuple[str, ...], where: str) -> dict:
-    """A table of batchship.toml with only known keys and every required one: a typo must not pass silently."""
-    if not isinstance(item, dict):
-        raise ConfigError(f"{where}: expected a table of settings, found {item!r}")
-    unknown = sorted(set(item) - known)
-    if unknown:
-        raise ConfigError(f"{where}: unknown setting {', '.join(map(repr, unknown))} "
-                          f"(known: {', '.join(sorted(known))})")
-    missing = [k for k in required if k not in item]
-    if missing:
-        raise ConfigError(f"{where}: missing {', '.join(map(repr, missing))}")
-    return item
-
-
-def _settings(cls, table, where: str):
-    """A settings dataclass from a table, each value of the same kind as the default it replaces."""
-    values = dict(_checked(table, set(cls.__dataclass_fields__), (), where))
-    defaults = cls()
-    for key, value in values.items():
-        default = getattr(defaults, key)
-        if isinstance(default, tuple):
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(f"{where}: {key} must be a list of texts, such as [\"*.bak\"]")
-            values[key] = tuple(value)
-        elif isinstance(default, bool):
-            if not isinstance(value, bool):
-                raise ConfigError(f"{where}: {key} must be true or false, not {value!r}")
-        elif isinstance(default, (int, float)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ConfigError(f"{where}: {key} must be a number of 0 or more, not {value!r}")
-            if isinstance(default, int) and not isinstance(value, int):
-                raise ConfigError(f"{where}: {key} must be a whole number, not {value!r}")
-        elif not isinstance(value, str):
-            raise ConfigError(f"{where}: {key} must be a text in quotes, not {value!r}")
-    return cls(**values)
+def _settings(cls, table: dict):
+    """A settings dataclass from a table checked against its model (config_schema.settings_table)."""
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in table.items()})
 
 
 def _booking(item: dict, where: str) -> Booking | None:
@@ -298,11 +259,15 @@ def _rules(entries, kind: str, where: str) -> tuple[Rule, ...]:
     return tuple(out)
 
 
-def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
-    _checked(data, _TOP_LEVEL, (), where)
+SECTIONS = {"limits": Limits, "watch": WatchSettings, "store": StoreSettings, "sender": Sender,
+            "review_checks": ReviewChecks, "blacklist": Blacklist}
+
+
+def parse_config(data: dict, where: str = CONFIG_NAME, text: str = "") -> Config:
+    """``data`` as tomllib reads batchship.toml; ``text``, the file itself, places each mistake."""
+    checked = check_shape(config_table(SECTIONS), data, where, text)
     shops = {}
-    for i, raw in enumerate(data.get("shops", []), start=1):
-        item = _checked(raw, _SHOP_KEYS, ("name", "platform"), f"{where}: [[shops]] entry {i}")
+    for item in (s.model_dump(exclude_unset=True) for s in checked.shops):
         shop = Shop(name=str(item["name"]), platform=str(item["platform"]).strip().lower(),
                     marketplace=str(item.get("marketplace", "")),
                     notify_customer=bool(item.get("notify_customer", True)),
@@ -322,13 +287,9 @@ def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
                                   "(use an IANA name such as Asia/Shanghai)")
         shops[shop.name] = shop
     channels = {}
-    for i, raw in enumerate(data.get("channels", []), start=1):
-        item = _checked(raw, _CHANNEL_KEYS, ("name",), f"{where}: [[channels]] entry {i}")
+    for item in (c.model_dump(exclude_unset=True) for c in checked.channels):
         label = _channel_label(item, f"{where}: channel {item['name']!r}")
         carriers = item.get("carriers", {})
-        if not isinstance(carriers, dict) or not all(isinstance(v, str) for v in carriers.values()):
-            raise ConfigError(f"{where}: channel {item['name']!r}: carriers must be a table such as "
-                              "{ amazon = \"Yanwen\" }")
         tracking_url = _tracking_url(item.get("tracking_url", ""), f"{where}: channel {item['name']!r}")
         channels[str(item["name"])] = Channel(name=str(item["name"]), **label,
                                               carriers={str(k).strip().lower(): v.strip()
@@ -337,18 +298,9 @@ def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
                                               booking=_booking(item, f"{where}: channel {item['name']!r}"))
     logistics = _rules(data.get("logistics", []), LOGISTICS, f"{where}: logistics rule")
     review_rules = _rules(data.get("review_rules", []), REVIEW, f"{where}: review rule")
-    limits = _settings(Limits, data.get("limits", {}), f"{where}: [limits]")
-    watch = _settings(WatchSettings, data.get("watch", {}), f"{where}: [watch]")
-    store = _settings(StoreSettings, data.get("store", {}), f"{where}: [store]")
-    sender = _settings(Sender, data.get("sender", {}), f"{where}: [sender]")
-    labels = _checked(data.get("labels", {}), _LABEL_KEYS, (), f"{where}: [labels]")
-    print_order = _settings(PrintOrder, {k: labels[k] for k in ("sort", "single_item_first", "max_orders_per_wave")
-                                         if k in labels}, f"{where}: [labels]")
-    if print_order.sort not in SORTS:
-        raise ConfigError(f"{where}: [labels]: sort must be one of {', '.join(SORTS)}, not {print_order.sort!r}")
-    return Config(shops=shops, channels=channels, logistics=logistics, review_rules=review_rules,
-                  review_checks=_settings(ReviewChecks, data.get("review_checks", {}), f"{where}: [review_checks]"),
-                  blacklist=_settings(Blacklist, data.get("blacklist", {}), f"{where}: [blacklist]"), limits=limits,
-                  watch=watch, store=store, sender=sender,
-                  customs_category=str(labels.get("customs_category", "Other")),
-                  cjk_font=str(labels.get("cjk_font", "")), print_order=print_order)
+    sections = {name: _settings(cls, getattr(checked, name).model_dump()) for name, cls in SECTIONS.items()}
+    labels = checked.labels
+    print_order = PrintOrder(sort=labels.sort, single_item_first=labels.single_item_first,
+                             max_orders_per_wave=labels.max_orders_per_wave)
+    return Config(shops=shops, channels=channels, logistics=logistics, review_rules=review_rules, **sections,
+                  customs_category=labels.customs_category, cjk_font=labels.cjk_font, print_order=print_order)

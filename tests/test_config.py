@@ -47,3 +47,17 @@ def test_the_bundled_config_is_valid():
     assert set(config.channels) == {"YW-Global", "CNE-Economy"}
     with pytest.raises(ConfigError):
         parse_config({"shops": "not a list of tables"})
+
+
+def test_every_mistake_is_named_with_its_line_column_and_the_valid_keys(tmp_path, capsys):
+    main(["init", str(tmp_path)])
+    (tmp_path / "batchship.toml").write_text(
+        '[[shops]]\nname = "a"\nplatform = "shopify"\n\n[[channels]]\nname = "YW"\n  label_sise = "100x100"\n'
+        'carriers = { shopify = 5 }\n\n[watch]\nsettle_seconds = "five"\npolling = "no"\n', encoding="utf-8")
+    capsys.readouterr()
+    assert main(["run", "-w", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "batchship.toml: line 7, column 3: channel 'YW': unknown setting 'label_sise' (known: base_url, " in err
+    assert "batchship.toml: line 8, column 14: channel 'YW': carriers: shopify must be a text in quotes, not 5" in err
+    assert "batchship.toml: line 11, column 1: [watch]: settle_seconds must be a number, not 'five'" in err
+    assert "batchship.toml: line 12, column 1: [watch]: polling must be true or false, not 'no'" in err

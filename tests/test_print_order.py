@@ -36,4 +36,6 @@ def test_labels_follow_the_shelf_walk_single_items_first_in_waves(ws):
 def test_an_unknown_sort_is_a_configuration_error(ws, capsys):
     (ws.root / "batchship.toml").write_text(TEST_CONFIG + "\n[labels]\nsort = \"colour\"\n", encoding="utf-8")
     assert ws.run() == 2
-    assert "[labels]: sort must be one of paid, shelf, sku, not 'colour'" in capsys.readouterr().err
+    line = TEST_CONFIG.count("\n") + 3          # the sort line, below the test config
+    assert (f"batchship.toml: line {line}, column 1: [labels]: sort must be one of 'paid', 'shelf' or 'sku', "
+            "not 'colour'") in capsys.readouterr().err
