@@ -114,6 +114,7 @@ class Sender:
     name: str = ""
     address: str = ""
     country: str = "CN"
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class Config:
     watch: WatchSettings = WatchSettings()
     store: StoreSettings = StoreSettings()
     sender: Sender = Sender()
-    customs_category: str = "Other"
+    customs_category: str = "Sale of goods"   # a CN 22 box; the old "Other", "Gift" ... still work
     cjk_font: str = ""               # path to a TTF/OTF for CJK recipients
 
 
@@ -305,5 +306,5 @@ def parse_config(data: dict, where: str = CONFIG_NAME) -> Config:
                   review_checks=_settings(ReviewChecks, data.get("review_checks", {}), f"{where}: [review_checks]"),
                   blacklist=_settings(Blacklist, data.get("blacklist", {}), f"{where}: [blacklist]"), limits=limits,
                   watch=watch, store=store, sender=sender,
-                  customs_category=str(labels.get("customs_category", "Other")),
+                  customs_category=str(labels.get("customs_category", "Sale of goods")),
                   cjk_font=str(labels.get("cjk_font", "")))

@@ -212,19 +212,27 @@ def test_customs_block_and_items(rendered):
         assert expected in text, expected
 
 
-def test_too_many_skus_and_articles_end_in_a_count_of_the_rest(tmp_path):
+def test_too_many_skus_and_articles_continue_on_a_cn23_page(tmp_path):
+    # Was "+N more": a customs declaration must declare every article, so the rest now goes
+    # on a CN 23 continuation page right after the label, with every item to pack.
     items = tuple((f"SKU-{n:03d}", 1) for n in range(60))
     articles = tuple(CustomsItem(f"Article {n}", 1, 10, Decimal("1.00"), "EUR", "1234", "CN") for n in range(9))
     path = tmp_path / "many.pdf"
     render_labels([label(1, items=items, customs_items=articles, customs_category="Sale of goods")], path)
-    page = pdfium.PdfDocument(path)[0]
-    text = page_text(page)
+    pdf = pdfium.PdfDocument(path)
+    assert len(pdf) >= 2                                   # 60 items take more than one page
+    text = page_text(pdf[0])
     assert "SKU-000 × 1" in text and "SKU-059 × 1" not in text
-    assert "more (" in text                                # "+N more (M pcs)"
-    assert "+6 more articles (6 pcs)" in text              # 4 rows: 3 articles and the rest
+    assert "Items " in text and ": next page" in text and "more (" not in text
+    assert "Articles 4–9: declared in full on the CN 23 attached" in text
     assert "90 g" in text and "9.00 EUR" in text           # totals still cover all 9 articles
-    assert "Other: Sale of goods" in text
-    assert decode(page) == ["LX300007919CN"]
+    assert "Other: Sale of goods" not in text              # its own box on the current form
+    assert decode(pdf[0]) == ["LX300007919CN"]
+    rest = "\n".join(page_text(page) for page in list(pdf)[1:])
+    assert all(f"1 × Article {n}" in rest for n in range(9))
+    assert all(f"SKU-{n:03d} × 1" in rest for n in range(60))
+    for page in list(pdf)[1:]:
+        assert "CN 23" in page_text(page) and decode(page) == ["LX300007919CN"]
 
 
 def test_text_no_bundled_font_has_is_a_problem_for_that_label_only(tmp_path):
