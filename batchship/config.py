@@ -121,6 +121,7 @@ class Sender:
     name: str = ""
     address: str = ""
     country: str = "CN"
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,6 @@ class PrintOrder:
     sort: str = "paid"               # "paid" (oldest paid first), "shelf" (shelf walk) or "sku"
     single_item_first: bool = False  # one-unit orders first: packed without sorting items
     max_orders_per_wave: int = 0     # 0: one wave; else one pick list and one label file per wave
-
-
 
 
 @dataclass(frozen=True)
@@ -145,7 +144,7 @@ class Config:
     watch: WatchSettings = WatchSettings()
     store: StoreSettings = StoreSettings()
     sender: Sender = Sender()
-    customs_category: str = "Other"
+    customs_category: str = "Sale of goods"   # a CN 22 box; the old "Other", "Gift" ... still work
     cjk_font: str = ""               # path to a TTF/OTF for CJK recipients
     print_order: PrintOrder = PrintOrder()
 

@@ -54,7 +54,7 @@ class ChannelTable(_Table):
 
 
 class LabelsTable(_Table):
-    customs_category: StrictStr = "Other"
+    customs_category: StrictStr = "Sale of goods"
     cjk_font: StrictStr = ""
     sort: Literal["paid", "shelf", "sku"] = "paid"
     single_item_first: StrictBool = False

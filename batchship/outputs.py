@@ -402,10 +402,19 @@ def _label(o: dict, lines: list[dict], config: Config, day: str) -> LabelData:
         tracking_number=o["tracking_number"], channel=o["channel"], order_ref=f"{o['shop']} / {o['order_id']}",
         recipient_name=o["recipient_name"], address_lines=tuple(a for a in (o["address1"], o["address2"]) if a),
         city=o["city"], state=o["state"], postcode=o["postcode"], country=o["country"], phone=o["phone"],
-        items=tuple((r["sku"], int(r["quantity"])) for r in lines),
+        items=tuple((r["sku"], int(r["quantity"]), r.get("declared_name_cn") or r.get("declared_name_en") or "")
+                    for r in lines),
         customs_category=config.customs_category, customs_items=customs,
-        sender=", ".join(x for x in (config.sender.name, config.sender.address) if x), date=day,
+        sender=_return_address(config),
+        sender_phone=config.sender.phone, date=day,
     )
+
+
+def _return_address(config: Config) -> str:
+    """The sender's name, address and country, the country only if the address does not end with it."""
+    s = config.sender
+    country = s.country if s.country and not s.address.rstrip().upper().endswith(s.country.upper()) else ""
+    return ", ".join(x for x in (s.name, s.address, country) if x)
 
 
 def _money(text: str) -> Decimal:

@@ -215,12 +215,12 @@ def test_exit_codes_and_status(ws, capsys):
 
 def test_text_no_font_can_print_is_reported_on_the_order(ws):
     _setup_day_one(ws)
-    ws.drop("orders-cn.csv", ORDER_HEADER, [order_row("CN1", "C", 1, "2026-11-01 08:00:00", name="王小明")])
+    ws.drop("orders-cn.csv", ORDER_HEADER, [order_row("CN1", "C", 1, "2026-11-01 08:00:00", name="𓀀𓁐")])
     ws.run()
     orders = _by_order(ws.orders())
     assert "label problem" in orders.loc["CN1", "this run"]
     exceptions = pd.read_excel(ws.last_outbox() / "orders.xlsx", sheet_name="exceptions", dtype=str,
                                engine="calamine")
     problem = exceptions[(exceptions["order_id"] == "CN1") & (exceptions["event"] == "label problem")]
-    assert len(problem) == 1 and "cannot print '王'" in problem["detail"].iloc[0]
+    assert len(problem) == 1 and "cannot print '𓀀'" in problem["detail"].iloc[0]
     assert "label problem" not in " ".join(orders.loc[orders.index != "CN1", "this run"])

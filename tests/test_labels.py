@@ -212,27 +212,37 @@ def test_customs_block_and_items(rendered):
         assert expected in text, expected
 
 
-def test_too_many_skus_and_articles_end_in_a_count_of_the_rest(tmp_path):
+def test_too_many_skus_and_articles_continue_on_a_cn23_page(tmp_path):
+    # Was "+N more": a customs declaration must declare every article, so the rest now goes
+    # on a CN 23 continuation page right after the label, with every item to pack.
     items = tuple((f"SKU-{n:03d}", 1) for n in range(60))
     articles = tuple(CustomsItem(f"Article {n}", 1, 10, Decimal("1.00"), "EUR", "1234", "CN") for n in range(9))
     path = tmp_path / "many.pdf"
     render_labels([label(1, items=items, customs_items=articles, customs_category="Sale of goods")], path)
-    page = pdfium.PdfDocument(path)[0]
-    text = page_text(page)
+    pdf = pdfium.PdfDocument(path)
+    assert len(pdf) >= 2                                   # 60 items take more than one page
+    text = page_text(pdf[0])
     assert "SKU-000 × 1" in text and "SKU-059 × 1" not in text
-    assert "more (" in text                                # "+N more (M pcs)"
-    assert "+6 more articles (6 pcs)" in text              # 4 rows: 3 articles and the rest
+    assert "Items " in text and ": next page" in text and "more (" not in text
+    assert "Articles 4–9: declared in full on the CN 23 attached" in text
     assert "90 g" in text and "9.00 EUR" in text           # totals still cover all 9 articles
-    assert "Other: Sale of goods" in text
-    assert decode(page) == ["LX300007919CN"]
+    assert "Other: Sale of goods" not in text              # its own box on the current form
+    assert decode(pdf[0]) == ["LX300007919CN"]
+    rest = "\n".join(page_text(page) for page in list(pdf)[1:])
+    assert all(f"1 × Article {n}" in rest for n in range(9))
+    assert all(f"SKU-{n:03d} × 1" in rest for n in range(60))
+    for page in list(pdf)[1:]:
+        assert "CN 23" in page_text(page) and decode(page) == ["LX300007919CN"]
 
 
-def test_chinese_name_without_cjk_font_is_a_problem_for_that_label_only(tmp_path):
-    labels = [label(1, RECIPIENTS[0]), label(2, RECIPIENTS[1], recipient_name="王小明"), label(4, RECIPIENTS[2])]
+def test_text_no_bundled_font_has_is_a_problem_for_that_label_only(tmp_path):
+    # Chinese now prints with the bundled Noto Sans CJK; Egyptian hieroglyphs have no font here.
+    labels = [label(1, RECIPIENTS[0]), label(2, RECIPIENTS[1], recipient_name="𓀀𓁐𓃒"), label(4, RECIPIENTS[2])]
     path = tmp_path / "labels.pdf"
     problems = render_labels(labels, path)
     assert problems == {labels[1].tracking_number: [
-        "recipient_name: cannot print '王', '小', '明' with the configured fonts (set labels.cjk_font)"]}
+        "recipient_name: cannot print '𓀀', '𓁐', '𓃒' with the configured fonts "
+        "(no bundled font has it; labels.cjk_font can add one)"]}
     pdf = pdfium.PdfDocument(path)
     assert len(pdf) == 3
     text = page_text(pdf[1])
@@ -241,9 +251,10 @@ def test_chinese_name_without_cjk_font_is_a_problem_for_that_label_only(tmp_path
 
 
 def test_single_missing_glyph_message_names_it(tmp_path):
-    problems = render_labels([label(1, recipient_name="王")], tmp_path / "one.pdf")
+    problems = render_labels([label(1, recipient_name="𓀀")], tmp_path / "one.pdf")
     assert problems == {label(1).tracking_number: [
-        "recipient_name: cannot print '王' with the configured fonts (set labels.cjk_font)"]}
+        "recipient_name: cannot print '𓀀' with the configured fonts (no bundled font has it; "
+        "labels.cjk_font can add one)"]}
 
 
 def test_cjk_font_prints_what_noto_sans_lacks(tmp_path):
@@ -262,8 +273,9 @@ def test_cjk_font_prints_what_noto_sans_lacks(tmp_path):
     assert "Nguyễn Văn Ấn" in page_text(pdf[1])
     assert decode(pdf[0]) == [labels[0].tracking_number]
     # A character neither font has is still reported, naming the configured font.
-    problems = render_labels([label(3, recipient_name="王 ไทย")], path, cjk_font=str(font))
-    assert problems[label(3).tracking_number][0].startswith("recipient_name: cannot print 'ไ', 'ท', 'ย'")
+    problems = render_labels([label(3, recipient_name="王 𓀀")], path, cjk_font=str(font))
+    assert problems[label(3).tracking_number] == [
+        "recipient_name: cannot print '𓀀' with the configured fonts (neither the bundled fonts nor cjk.ttf has it)"]
 
 
 def test_tracking_number_code128_cannot_carry_is_reported(tmp_path):

@@ -1,26 +1,36 @@
-"""Fonts for the PDF writers: Noto Sans from ``fontpkg-noto-sans``, plus an optional CJK font.
+"""Fonts for the PDF writers: Noto Sans and, as fallbacks, fonts for the scripts it lacks.
 
-The package ships Noto Sans only as a variable font (``NotoSans[wdth,wght].ttf``).
-fpdf2 2.8 embeds it as is and viewers draw its default instance (Regular,
-normal width), but the embedded subset still carries the variation tables
-(fvar, gvar, HVAR ...) that PDF has no use for, and a bold weight needs
-fontTools' instancer, which takes ~3 s on the whole font (fpdf2's
-``add_font(variations=...)`` does exactly that, per style, per document).
-Cutting the font down to the characters a document uses first makes
-instancing take ~30 ms, so each document gets its own small static Regular and
-Bold made from exactly its text.
+Every font comes from a PyPI package the project depends on (all under the SIL Open Font
+License): Noto Sans (Latin, Cyrillic, Greek, Vietnamese), Noto Sans Arabic, Heebo
+(Hebrew: no Noto Sans Hebrew is packaged), Noto Sans Thai and Noto Sans CJK (Chinese,
+Japanese, Korean; the collection's Japanese face, which has every Han character and
+Hangul syllable). ``labels.cjk_font`` names a font of one's own that takes the CJK
+font's place for the characters it has; the packaged one still covers the rest.
 
-fpdf2 draws text with one font per call; ``FontSet.runs`` splits a string into
-runs that each font can show, so the writers can put CJK text after Latin text
-on one line without fpdf2's slower fallback-font machinery (``cell`` with
-``set_fallback_fonts``).
+The packages ship variable fonts (``NotoSans[wdth,wght].ttf`` ...). fpdf2 2.8 embeds
+them as is and viewers draw the default instance, but the subset still carries the
+variation tables and a bold weight needs fontTools' instancer, which takes seconds on
+a whole font. Cutting each font down to the characters a document uses first makes
+instancing take milliseconds, so each document gets small static Regular and Bold
+fonts made from exactly its text, and only the fonts its text needs. fpdf2 subsets
+them again on output, so a PDF carries only the glyphs it draws.
+
+Arabic, Hebrew and Thai need shaping (joining forms, marks, right-to-left order): their
+fonts keep their OpenType layout tables and are drawn through fpdf2's text shaping
+(harfbuzz, ``uharfbuzz``) after fpdf2's bidi algorithm has split a line into
+directional runs. Everything else is drawn glyph by glyph, which is far faster.
+
+fpdf2 draws text with one font per call; ``FontSet.runs`` splits a string into runs
+that each font can show (the first font in fallback order that has a character wins),
+so the writers can mix scripts on one line without fpdf2's slower fallback-font
+machinery (``cell`` with ``set_fallback_fonts``).
 """
 from __future__ import annotations
 
 import functools
 import importlib.resources
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fontTools import subset, ttLib
@@ -28,8 +38,6 @@ from fontTools.varLib import instancer
 
 from ..errors import ConfigError
 
-NOTO_PACKAGE = "fontpkg_noto_sans"
-NOTO_FILE = "NotoSans[wdth,wght].ttf"
 REGULAR = {"wght": 400, "wdth": 100}
 BOLD = {"wght": 700, "wdth": 100}
 # Characters every document may draw itself (labels, boxes, ellipsis, ×).
@@ -39,32 +47,64 @@ PRIMARY = "noto"
 CJK = "cjk"
 
 
+@dataclass(frozen=True)
+class Face:
+    """One font of the fallback list: the fpdf2 family it is registered as and where it is."""
+    family: str
+    package: str                # the Python package that ships it ("" for a configured file)
+    file: str
+    number: int = 0             # face in a collection (.ttc/.otc)
+    shaped: bool = False        # drawn through harfbuzz: joining, marks, right to left
+    name: str = ""              # for messages
+
+    @property
+    def path(self) -> Path:
+        if not self.package:
+            return Path(self.file)
+        resource = importlib.resources.files(self.package) / self.file
+        path = Path(str(resource))
+        if not path.is_file():
+            dist = self.package.replace("_", "-")
+            raise ConfigError(f"{self.file} not found in the {self.package} package: reinstall {dist}")
+        return path
+
+
+NOTO = Face(PRIMARY, "fontpkg_noto_sans", "files/NotoSans[wdth,wght].ttf", name="Noto Sans")
+BUNDLED_FALLBACKS = (
+    Face("arabic", "fontpkg_noto_sans_arabic", "files/NotoSansArabic[wdth,wght].ttf", shaped=True,
+         name="Noto Sans Arabic"),
+    Face("hebrew", "fontpkg_heebo", "files/Heebo[wght].ttf", shaped=True, name="Heebo"),
+    Face("thai", "fontpkg_noto_sans_thai", "files/NotoSansThai[wdth,wght].ttf", shaped=True,
+         name="Noto Sans Thai"),
+)
+NOTO_CJK = Face("notocjk", "noto_cjk_sans_otc", "NotoSansCJK-Regular.ttc", number=0, name="Noto Sans CJK")
+# Kept for callers that ask for the file itself.
+NOTO_PACKAGE, NOTO_FILE = NOTO.package, "NotoSans[wdth,wght].ttf"
+
+
 def noto_sans_path() -> Path:
-    resource = importlib.resources.files(NOTO_PACKAGE) / "files" / NOTO_FILE
-    path = Path(str(resource))
-    if not path.is_file():
-        raise ConfigError(f"{NOTO_FILE} not found in the {NOTO_PACKAGE} package: reinstall fontpkg-noto-sans")
-    return path
+    return NOTO.path
 
 
-def _open(path: Path) -> ttLib.TTFont:
+def _open(path: Path, number: int = -1) -> ttLib.TTFont:
     # A .ttc collection (common for CJK fonts) holds several faces; the first is the regular one.
-    number = 0 if path.suffix.lower() in (".ttc", ".otc") else -1
+    if path.suffix.lower() in (".ttc", ".otc"):
+        number = max(number, 0)
     return ttLib.TTFont(str(path), lazy=True, fontNumber=number)
 
 
-@functools.lru_cache(maxsize=8)
-def _coverage(path: str, mtime_ns: int) -> frozenset[int]:
-    font = _open(Path(path))
+@functools.lru_cache(maxsize=16)
+def _coverage(path: str, mtime_ns: int, number: int) -> frozenset[int]:
+    font = _open(Path(path), number)
     try:
         return frozenset(font.getBestCmap() or {})
     finally:
         font.close()
 
 
-def coverage(path: Path) -> frozenset[int]:
+def coverage(path: Path, number: int = 0) -> frozenset[int]:
     """Code points the font has a glyph for."""
-    return _coverage(str(path), path.stat().st_mtime_ns)
+    return _coverage(str(path), path.stat().st_mtime_ns, number)
 
 
 def clean_text(text: str) -> str:
@@ -86,19 +126,30 @@ def clean_text(text: str) -> str:
     return " ".join("".join(out).split())
 
 
-def static_instance(source: Path, chars: set[int], axes: dict[str, float], dest: Path) -> Path:
-    """A static TrueType font with only ``chars``, pinned at ``axes``, written to ``dest``."""
-    font = ttLib.TTFont(str(source), lazy=True)
+def static_instance(source: Path, chars: set[int], axes: dict[str, float], dest: Path, *,
+                    number: int = 0, layout: bool = False) -> Path:
+    """A static font with only ``chars``, pinned at ``axes`` if it is variable, written to ``dest``.
+
+    ``layout`` keeps the OpenType layout tables (and every glyph they reach from ``chars``),
+    which shaping needs; without it they are dropped, since such text is drawn glyph by glyph.
+    """
+    font = _open(source, number)
     options = subset.Options()
-    options.layout_features = []          # fpdf2 does not shape text without harfbuzz
     options.notdef_outline = True
     options.recommended_glyphs = True
-    options.drop_tables += ["GSUB", "GPOS", "GDEF", "STAT"]
+    options.drop_tables += ["STAT"]
+    if layout:
+        options.layout_features = ["*"]
+    else:
+        options.layout_features = []
+        options.drop_tables += ["GSUB", "GPOS", "GDEF"]
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(chars))
     subsetter.subset(font)
     if "fvar" in font:
-        instancer.instantiateVariableFont(font, axes, inplace=True, static=True)
+        present = {axis.axisTag for axis in font["fvar"].axes}
+        instancer.instantiateVariableFont(font, {k: v for k, v in axes.items() if k in present},
+                                          inplace=True, static=True)
     font.save(str(dest))
     font.close()
     return dest
@@ -106,14 +157,49 @@ def static_instance(source: Path, chars: set[int], axes: dict[str, float], dest:
 
 @dataclass(frozen=True)
 class FontSet:
-    """Which fonts a document has and which characters each can show."""
-    primary: frozenset[int]
-    cjk: frozenset[int]
-    cjk_name: str = ""
+    """Which fonts a document may use, in fallback order, and which characters each can show."""
+    faces: tuple[Face, ...]
+    covers: tuple[frozenset[int], ...]
+    cjk_name: str = ""                  # the configured CJK font's file name, if any
+    _family: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def primary(self) -> frozenset[int]:
+        return self.covers[0]
 
     @functools.cached_property
     def _showable(self) -> frozenset[str]:
-        return frozenset(map(chr, self.primary | self.cjk))
+        return frozenset(map(chr, frozenset().union(*self.covers)))
+
+    @functools.cached_property
+    def _shaped_families(self) -> frozenset[str]:
+        return frozenset(face.family for face in self.faces if face.shaped)
+
+    @functools.cached_property
+    def _faces(self) -> dict[str, Face]:
+        return {face.family: face for face in self.faces}
+
+    def face(self, family: str) -> Face:
+        return self._faces[family]
+
+    def family_of(self, ch: str) -> str:
+        """The first font in fallback order that has ``ch`` (Noto Sans for one none has)."""
+        family = self._family.get(ch)
+        if family is None:
+            code = ord(ch)
+            family = next((face.family for face, cover in zip(self.faces, self.covers) if code in cover),
+                          PRIMARY)
+            self._family[ch] = family
+        return family
+
+    def is_shaped(self, family: str) -> bool:
+        return family in self._shaped_families
+
+    def needs_shaping(self, text: str) -> bool:
+        """Whether any character of ``text`` is drawn with a font that needs shaping."""
+        if text.isascii():
+            return False
+        return any(self.family_of(ch) in self._shaped_families for ch in text if not ch.isascii())
 
     def can_show(self, ch: str) -> bool:
         return ch in self._showable
@@ -129,56 +215,104 @@ class FontSet:
         return "".join(ch for ch in text if ch == " " or self.can_show(ch))
 
     def runs(self, text: str) -> list[tuple[str, str]]:
-        """Split into (family, text) runs; Noto Sans wins where both fonts have a glyph."""
-        if not self.cjk:
+        """Split into (family, text) runs by the first font that has each character.
+
+        A space or punctuation mark the current run's font also has stays in that run, so
+        words of one script are not cut at every space.
+        """
+        if text.isascii():
             return [(PRIMARY, text)]
         result: list[tuple[str, str]] = []
         for ch in text:
-            family = PRIMARY if ord(ch) in self.primary else CJK
+            family = self.family_of(ch)
+            if result and family != result[-1][0] and _neutral(ch):
+                last = result[-1][0]
+                if ord(ch) in self.covers[self.faces.index(self._faces[last])]:
+                    family = last
             if result and result[-1][0] == family:
                 result[-1] = (family, result[-1][1] + ch)
             else:
                 result.append((family, ch))
         return result
 
+    def used_families(self, chars) -> list[str]:
+        """The families that text of ``chars`` is drawn with, in fallback order (Noto Sans always)."""
+        used = {PRIMARY} | {self.family_of(ch) for ch in chars}
+        return [face.family for face in self.faces if face.family in used]
+
     def problem(self, field: str, chars: str) -> str:
         quoted = ", ".join(f"'{c}'" for c in chars) if len(chars) > 1 else f"'{chars}'"
         if self.cjk_name:
-            hint = f"(neither Noto Sans nor {self.cjk_name} has it)"
+            hint = f"(neither the bundled fonts nor {self.cjk_name} has it)"
         else:
-            hint = "(set labels.cjk_font)"
+            hint = "(no bundled font has it; labels.cjk_font can add one)"
         return f"{field}: cannot print {quoted} with the configured fonts {hint}"
 
 
+def _neutral(ch: str) -> bool:
+    return ch == " " or unicodedata.category(ch)[0] in "PZ"
+
+
 def font_set(cjk_font: str = "") -> FontSet:
-    primary = coverage(noto_sans_path())
-    if not cjk_font:
-        return FontSet(primary, frozenset())
-    path = Path(cjk_font).expanduser()
-    if not path.is_file():
-        raise ConfigError(f"labels.cjk_font: {path} is not a font file")
-    try:
-        cjk = coverage(path)
-    except Exception as exc:  # fontTools raises many kinds for a file that is no font
-        raise ConfigError(f"labels.cjk_font: {path} cannot be read as a font ({exc})")
-    return FontSet(primary, cjk, path.name)
+    faces = [NOTO, *BUNDLED_FALLBACKS]
+    name = ""
+    if cjk_font:
+        path = Path(cjk_font).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"labels.cjk_font: {path} is not a font file")
+        faces.append(Face(CJK, "", str(path), name=path.name))
+        name = path.name
+    faces.append(NOTO_CJK)
+    covers = []
+    for face in faces:
+        try:
+            covers.append(coverage(face.path, face.number))
+        except ConfigError:
+            raise
+        except Exception as exc:  # fontTools raises many kinds for a file that is no font
+            if face.family == CJK:
+                raise ConfigError(f"labels.cjk_font: {face.path} cannot be read as a font ({exc})")
+            raise
+    return FontSet(tuple(faces), tuple(covers), name)
 
 
 def register_fonts(pdf, fonts: FontSet, text_chars: set[int], workdir: Path, cjk_font: str = "") -> None:
-    """Add ``noto`` (Regular and B) and, if configured, ``cjk`` to ``pdf``.
+    """Add to ``pdf`` the fonts that text of ``text_chars`` needs, Noto Sans always.
 
-    ``text_chars``: every code point the document will draw; the Noto instances
-    are cut down to those (the files in ``workdir`` must live until output).
+    ``text_chars``: every code point the document will draw; each font is cut down to
+    those it has (the files in ``workdir`` must live until output). Fonts with a bold
+    weight get a Regular and a Bold; the CJK fonts draw bold text with their one weight.
+    Turns on fpdf2's text shaping when a font that needs it is used.
     """
-    chars = (set(text_chars) | {ord(c) for c in ALWAYS}) & set(fonts.primary)
-    source = noto_sans_path()
-    regular = static_instance(source, chars, REGULAR, workdir / "noto-regular.ttf")
-    bold = static_instance(source, chars, BOLD, workdir / "noto-bold.ttf")
-    pdf.add_font(PRIMARY, "", str(regular))
-    pdf.add_font(PRIMARY, "B", str(bold))
-    if fonts.cjk:
-        # One face only (a .ttc's first); bold text uses it too rather than embedding it twice.
-        pdf.add_font(CJK, "", str(Path(cjk_font).expanduser()), collection_font_number=0)
+    chars = set(text_chars) | {ord(c) for c in ALWAYS}
+    families = fonts.used_families(map(chr, chars))
+    shaped = False
+    for face, cover in zip(fonts.faces, fonts.covers):
+        if face.family not in families:
+            continue
+        mine = chars & cover
+        source = face.path
+        if face.family == PRIMARY or face.shaped:
+            for style, axes in (("", REGULAR), ("B", BOLD)):
+                dest = workdir / f"{face.family}{style or 'R'}{source.suffix.lower().replace('.ttc', '.otf')}"
+                static_instance(source, mine, axes, dest, number=face.number, layout=face.shaped)
+                pdf.add_font(face.family, style, str(dest))
+            shaped = shaped or face.shaped
+        else:
+            dest = workdir / f"{face.family}.{'ttf' if _is_truetype(source, face.number) else 'otf'}"
+            static_instance(source, mine, REGULAR, dest, number=face.number)
+            pdf.add_font(face.family, "", str(dest))
+    pdf.batchship_families = tuple(families)
+    if shaped:
+        pdf.set_text_shaping(True)
+
+
+def _is_truetype(path: Path, number: int) -> bool:
+    font = _open(path, number)
+    try:
+        return "glyf" in font
+    finally:
+        font.close()
 
 
 class TextPen:
@@ -190,23 +324,36 @@ class TextPen:
     page through fpdf2 (``start_page``) so it is listed in the page's resources;
     ``encode_text`` adds the glyphs to fpdf2's subset. Text must already be cleaned and free of
     characters no font can show.
+
+    A line with Arabic, Hebrew or Thai goes through fpdf2's bidi algorithm (directional
+    runs, laid out right to left where the text says so) and its text shaping (harfbuzz
+    glyphs and positions, ``TTFFont.shape_text``); its width is the shaped width.
     """
     ELLIPSIS = "…"
 
     def __init__(self, pdf, fonts: FontSet):
         self.pdf = pdf
         self.fonts = fonts
+        self.families = tuple(getattr(pdf, "batchship_families", (PRIMARY,)))
         self._widths: dict[tuple[str, bool], list[float]] = {}
         self._totals: dict[tuple[str, bool], float] = {}
         self._encoded: dict[tuple[int, str], str] = {}
+        self._shaped: dict[tuple[str, bool], list] = {}
         self._ops: list[str] = []
+
+    def _font(self, family: str, bold: bool):
+        fonts = self.pdf.fonts
+        if bold and family + "B" in fonts:
+            return fonts[family + "B"]
+        return fonts[family]
 
     def start_page(self) -> None:
         """Call right after ``add_page``: registers every font with the new page."""
         pdf = self.pdf
         # fpdf2 adds a font to a page's resources when text is written with it;
         # an empty string does that without drawing anything.
-        for family, style in ((PRIMARY, ""), (PRIMARY, "B")) + (((CJK, ""),) if self.fonts.cjk else ()):
+        for key in [k for k in pdf.fonts if k.rstrip("B") in self.families]:
+            family, style = (key[:-1], "B") if key.endswith("B") and key[:-1] in self.families else (key, "")
             pdf.set_font(family, style, 10)
             pdf.text(0, 0, "")
 
@@ -217,19 +364,76 @@ class TextPen:
             self.pdf._out("q 0 g BT " + " ".join(self._ops) + " ET Q")
             self._ops = []
 
+    def _nominal_widths(self, text: str, bold: bool) -> list[float]:
+        """Advance of each character's own glyph, in thousandths of an em."""
+        fonts = self.fonts
+        if text.isascii():
+            cw = self._font(PRIMARY, bold).cw
+            return [cw[ord(c)] for c in text]
+        return [self._font(fonts.family_of(c), bold).cw[ord(c)] for c in text]
+
     def _char_widths(self, text: str, bold: bool) -> list[float]:
-        """Advance of each character in thousandths of an em."""
+        """Advance of each character in thousandths of an em (shaped text: scaled to its shaped width)."""
         key = (text, bold)
         cached = self._widths.get(key)
         if cached is None:
             if len(self._widths) > 50_000:
                 self._widths.clear()
-            primary = self.pdf.fonts[PRIMARY + ("B" if bold else "")].cw
-            cjk = self.pdf.fonts[CJK].cw if self.fonts.cjk else primary
-            cached = [primary[ord(c)] if (ord(c) in self.fonts.primary or not self.fonts.cjk)
-                      else cjk[ord(c)] for c in text]
+            cached = self._nominal_widths(text, bold)
+            if self.fonts.needs_shaping(text):
+                shaped = sum(piece[2] for piece in self._layout(text, bold))
+                nominal = sum(cached)
+                if nominal:
+                    cached = [w * shaped / nominal for w in cached]
             self._widths[key] = cached
         return cached
+
+    def _layout(self, text: str, bold: bool) -> list:
+        """A line that needs shaping as pieces left to right: (font, glyphs, width).
+
+        ``glyphs``: (char id in the font's subset, x advance, x offset, y offset), in
+        thousandths of an em.
+        """
+        key = (text, bold)
+        cached = self._shaped.get(key)
+        if cached is not None:
+            return cached
+        from fpdf.bidi import BidiParagraph, auto_detect_base_direction
+        from fpdf.enums import TextDirection
+
+        base = auto_detect_base_direction(text)
+        runs: list[tuple[TextDirection, str, str]] = []
+        for piece, direction in BidiParagraph(text=text, base_direction=base).get_bidi_fragments():
+            runs += [(direction, family, run) for family, run in self.fonts.runs(piece)]
+        # Visual order, as fpdf2 lays out a line: runs of one direction together, an RTL
+        # paragraph's groups from the right, an RTL group's runs from the right.
+        groups: list[list[tuple[TextDirection, str, str]]] = []
+        for run in runs:
+            if groups and groups[-1][0][0] == run[0]:
+                groups[-1].append(run)
+            else:
+                groups.append([run])
+        if base == TextDirection.RTL:
+            groups.reverse()
+        ordered = [run for group in groups
+                   for run in (group[::-1] if group[0][0] == TextDirection.RTL else group)]
+        params = dict(self.pdf.text_shaping or {})
+        pieces = []
+        for direction, family, run in ordered:
+            font = self._font(family, bold)
+            if self.fonts.is_shaped(family) or direction == TextDirection.RTL:
+                params["fragment_direction"] = direction
+                scale = font.scale
+                glyphs = [(g["mapped_char"], g["x_advance"] * scale, g["x_offset"] * scale, g["y_offset"] * scale)
+                          for g in font.shape_text(run, 10, params) if g["mapped_char"] is not None]
+            else:
+                glyphs = [(font.subset.pick(ord(c)), font.cw[ord(c)], 0, 0) for c in run]
+                glyphs = [g for g in glyphs if g[0] is not None]
+            pieces.append((font, glyphs, sum(g[1] for g in glyphs)))
+        if len(self._shaped) > 20_000:
+            self._shaped.clear()
+        self._shaped[key] = pieces
+        return pieces
 
     def width(self, text: str, size: float, bold: bool = False) -> float:
         key = (text, bold)
@@ -244,8 +448,11 @@ class TextPen:
         pdf = self.pdf
         k = pdf.k
         y = (pdf.h - baseline) * k
+        if self.fonts.needs_shaping(text):
+            self._draw_shaped(x, y, text, size, bold)
+            return
         for family, run in self.fonts.runs(text):
-            font = pdf.fonts[family + ("B" if bold and family == PRIMARY else "")]
+            font = self._font(family, bold)
             key = (font.i, run)
             encoded = self._encoded.get(key)
             if encoded is None:
@@ -254,6 +461,20 @@ class TextPen:
                 encoded = self._encoded[key] = font.encode_text(run)   # "(...) Tj", adds glyphs to the subset
             self._ops.append(f"/F{font.i} {size:.2f} Tf 1 0 0 1 {x * k:.2f} {y:.2f} Tm {encoded}")
             x += self.width(run, size, bold)
+
+    def _draw_shaped(self, x: float, y: float, text: str, size: float, bold: bool) -> None:
+        """``y`` in PDF points from the page's foot. Each glyph is placed where harfbuzz puts it
+        (its own text matrix), so marks and joined forms sit exactly as shaped."""
+        k = self.pdf.k
+        em = size * 0.001          # points per thousandth of an em
+        pos = x * k
+        for font, glyphs, _ in self._layout(text, bold):
+            ops = [f"/F{font.i} {size:.2f} Tf"]
+            for char_id, advance, dx, dy in glyphs:
+                ops.append(f"1 0 0 1 {pos + dx * em:.2f} {y + dy * em:.2f} Tm "
+                           f"({font.escape_text(chr(char_id))}) Tj")
+                pos += advance * em
+            self._ops.append(" ".join(ops))
 
     def draw_right(self, x_right: float, baseline: float, text: str, size: float, bold: bool = False) -> None:
         self.draw(x_right - self.width(text, size, bold), baseline, text, size, bold)

@@ -27,9 +27,16 @@ from .pdf_file import save_pdf
 DOT_MM = 25.4 / 203          # one dot of a 203 dpi thermal printer
 MARGIN = 3.0
 PT_MM = 25.4 / 72
-CATEGORIES = ("Gift", "Commercial sample", "Documents", "Other")
+# The boxes of the UPU's current CN 22 / CN 23 forms, in the forms' order.
+CATEGORIES = ("Gift", "Documents", "Commercial sample", "Returned goods", "Sale of goods", "Other")
+DEFAULT_CATEGORY = "Sale of goods"      # what a marketplace order is
 _CATEGORY_ALIASES = {"gift": "Gift", "commercialsample": "Commercial sample", "sample": "Commercial sample",
-                     "documents": "Documents", "document": "Documents", "other": "Other"}
+                     "documents": "Documents", "document": "Documents", "other": "Other",
+                     "returnedgoods": "Returned goods", "returned": "Returned goods", "return": "Returned goods",
+                     "saleofgoods": "Sale of goods", "sale": "Sale of goods", "sold": "Sale of goods",
+                     "merchandise": "Sale of goods", "": DEFAULT_CATEGORY}
+CERTIFICATION = ("I certify that the particulars given in this declaration are correct and that this item "
+                 "contains no dangerous article or article prohibited by law or by postal or customs rules.")
 
 
 @dataclass(frozen=True)
@@ -56,11 +63,12 @@ class LabelData:
     postcode: str
     country: str                        # ISO 3166-1 alpha-2
     phone: str
-    items: tuple[tuple[str, int], ...]  # (sku, quantity)
-    customs_category: str
+    items: tuple[tuple, ...]            # (sku, quantity) or (sku, quantity, name to pack by)
+    customs_category: str               # a CN 22 box (CATEGORIES); "" is "Sale of goods"
     customs_items: tuple[CustomsItem, ...]
-    sender: str = ""                    # return address on one line
-    date: str = ""                      # CN22 date (YYYY-MM-DD), printed beside the sender
+    sender: str = ""                    # return address (name, street, city, country), wrapped as needed
+    date: str = ""                      # CN22 date (YYYY-MM-DD), printed with the certification
+    sender_phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,13 +145,15 @@ class _Texts:
     city_line: str
     country: str
     phone: str
-    items: list[tuple[str, int]]
+    items: list[tuple[str, int, str]]
     category: str
     category_note: str
     customs: list[CustomsItem]
     sender: str
     date: str
     barcode: barcode128.BarcodeModules | None
+    sender_phone: str = ""
+    counter: str = ""                   # "3 / 120": this parcel's place in its batch
 
 
 def _category(raw: str) -> tuple[str, str]:
@@ -187,7 +197,9 @@ def _prepare(label: LabelData, fonts: FontSet) -> tuple[_Texts, list[str]]:
         city_line=city_line,
         country=show("country", label.country).upper(),
         phone=show("phone", label.phone),
-        items=[(show(f"item {i} sku", sku), int(qty)) for i, (sku, qty) in enumerate(label.items, start=1)],
+        items=[(show(f"item {i} sku", entry[0]), int(entry[1]),
+                show(f"item {i} name", entry[2]) if len(entry) > 2 else "")
+               for i, entry in enumerate(label.items, start=1)],
         category=category,
         category_note=show("customs_category", note),
         customs=[replace(item, description=show(f"customs item {i} description", item.description),
@@ -198,14 +210,15 @@ def _prepare(label: LabelData, fonts: FontSet) -> tuple[_Texts, list[str]]:
         sender=show("sender", label.sender),
         date=show("date", label.date),
         barcode=bars,
+        sender_phone=show("sender_phone", label.sender_phone),
     )
     return texts, problems
 
 
 def _all_text(texts: _Texts) -> str:
     parts = [texts.tracking, texts.channel, texts.order_ref, texts.name, texts.city_line, texts.country,
-             texts.phone, texts.category_note, texts.sender, texts.date, *texts.address,
-             *(sku for sku, _ in texts.items)]
+             texts.phone, texts.category_note, texts.sender, texts.date, texts.sender_phone, *texts.address,
+             *(sku + name for sku, _, name in texts.items), CERTIFICATION, "0123456789/–·"]
     for item in texts.customs:
         parts += [item.description, item.hs_code, item.origin, item.currency]
     return "".join(parts)
@@ -253,12 +266,16 @@ class _LabelPage:
     def __init__(self, canvas, pen: TextPen, layout: Layout):
         self.c, self.pen, self.lay = canvas, pen, layout
 
-    def draw(self, t: _Texts, left: float = 0.0, top: float = 0.0) -> None:
+    def _box(self, left: float, top: float) -> None:
         lay = self.lay
         self.left = left
         self.x0, self.x1 = left + lay.margin, left + lay.width - lay.margin
         self.w = self.x1 - self.x0
         self.bottom = top + lay.height - lay.margin
+
+    def draw(self, t: _Texts, left: float = 0.0, top: float = 0.0) -> None:
+        lay = self.lay
+        self._box(left, top)
         y = self._header(t, top + lay.margin)
         y = self._barcode(t, y)
         y = self._recipient(t, y)
@@ -276,8 +293,11 @@ class _LabelPage:
         text, size = pen.fit(t.channel, left_w, lay.channel_pt, lay.channel_pt * 0.55, bold=True)
         c.draw(self.x0, y + _mm(size) * 0.85, text, size, bold=True)
         ref_pt = lay.body_pt * 0.85
-        ref, _ = pen.fit(t.order_ref, left_w, ref_pt, ref_pt)
+        counter_w = pen.width(t.counter, ref_pt, bold=True) + 2 if t.counter else 0
+        ref, _ = pen.fit(t.order_ref, left_w - counter_w, ref_pt, ref_pt)
         c.draw(self.x0, y + lay.header_h - 1.5, ref, ref_pt)
+        if t.counter:
+            c.draw_right(self.x0 + left_w, y + lay.header_h - 1.5, t.counter, ref_pt, bold=True)
         bx = self.x1 - box_w
         c.rect(bx, y, box_w, lay.header_h)
         code, size = pen.fit(t.country, box_w - 2, lay.country_pt, lay.country_pt * 0.4, bold=True)
@@ -340,105 +360,283 @@ class _LabelPage:
         self._rule(y)
         return y + 0.8
 
+    # --- items to pack ----------------------------------------------------------------------
+
+    def _item_rows(self, t: _Texts, top: float, bottom: float) -> int:
+        step = _mm(self.lay.item_pt) * 1.25
+        return max(0, int((bottom - top - step) // step))
+
+    def _items_fit(self, t: _Texts, top: float, bottom: float) -> bool:
+        rows = self._item_rows(t, top, bottom)
+        return len(t.items) <= rows * (1 if _named(t) else 2)
+
     def _items(self, t: _Texts, top: float, bottom: float) -> None:
+        """SKU, quantity and name of each item; in two columns while the items have no names.
+        What does not fit is listed whole on the continuation page, and the label says so."""
         pen, c, size = self.pen, self.c, self.lay.item_pt
         step = _mm(size) * 1.25
-        pieces = sum(q for _, q in t.items)
+        pieces = sum(q for _, q, _ in t.items)
         c.draw(self.x0, top + step, f"ITEMS ({pieces} pcs)", size, bold=True)
-        rows = max(0, int((bottom - top - step) // step))
-        slots = rows * 2
-        entries = [f"{sku} × {qty}" for sku, qty in t.items]
+        rows = self._item_rows(t, top, bottom)
+        columns = 1 if _named(t) else 2
+        slots = rows * columns
+        entries = [_item_text(item) for item in t.items]
         if len(entries) > slots and slots > 0:
-            hidden = t.items[slots - 1:]
-            entries = entries[:slots - 1] + [f"+{len(hidden)} more ({sum(q for _, q in hidden)} pcs)"]
-        col_w = self.w / 2 - 1
+            entries = entries[:slots - 1] + [f"Items {slots}–{len(entries)}: next page"]
+        col_w = self.w / columns - (1 if columns > 1 else 0)
         for i, entry in enumerate(entries[:slots]):
             col, row = divmod(i, rows)   # fill the left column first, as people read a list
             text = pen.truncate(entry, col_w, size)
             c.draw(self.x0 + col * (self.w / 2), top + step * (row + 2), text, size)
 
+    # --- customs --------------------------------------------------------------------------
+
+    def _line(self) -> float:
+        return _mm(self.lay.customs_pt) * 1.3
+
     def _customs_rows(self, t: _Texts) -> int:
         return min(len(t.customs), self.lay.customs_rows)
 
-    def _customs_height(self, t: _Texts) -> float:
-        line = _mm(self.lay.customs_pt) * 1.3
-        return line * (5 + self._customs_rows(t)) + 1.0
+    def _foot_lines(self, t: _Texts, width: float) -> list[tuple[str, bool]]:
+        """Certification, date and signature, and the sender's full address and phone, wrapped."""
+        pen, size = self.pen, self.lay.customs_pt
+        lines = [(line, False) for line in pen.wrap(CERTIFICATION, width, size, 6)]
+        signed = "Date: " + (t.date or "__________") + "    Signature: " + (_sender_name(t.sender) or "__________")
+        lines += [(line, False) for line in pen.wrap(signed, width, size, 3)]
+        sender = "From: " + (t.sender or "—") + (f", Tel {t.sender_phone}" if t.sender_phone else "")
+        lines += [(line, True) for line in pen.wrap(sender, width, size, 12)]
+        return lines
 
-    def _customs(self, t: _Texts, top: float) -> None:
-        pen, c, size = self.pen, self.c, self.lay.customs_pt
-        line = _mm(size) * 1.3
-        x0, x1 = self.x0, self.x1
-        c.rect(x0, top, self.w, self.bottom - top)
-        inner = x0 + 1
-        y = top + line
-        c.draw(inner, y - 0.6, "CUSTOMS DECLARATION CN 22", size, bold=True)
-        c.draw_right(x1 - 1, y - 0.6, "May be opened officially", size)
-        # Category boxes in one row, the declared one crossed.
+    def _categories_rows(self, width: float) -> list[list[str]]:
+        pen, size = self.pen, self.lay.customs_pt
         box = _mm(size) * 0.8
-        x = inner
-        by = y + line - 0.6
+        rows: list[list[str]] = [[]]
+        used = 0.0
         for name in CATEGORIES:
-            c.rect(x, by - box, box, box)
-            if name == t.category:
-                c.line(x, by - box, x + box, by)
-                c.line(x, by, x + box, by - box)
-            label = name
-            if name == "Other" and t.category_note:
-                label = pen.truncate(f"Other: {t.category_note}", x1 - 1 - (x + box + 0.8), size)
-            c.draw(x + box + 0.8, by, label, size)
-            x += box + 0.8 + pen.width(label, size) + 2.5
-        y += line
-        # Columns: qty × description | HS code | origin | weight | value.
-        em = size / 6.5      # column widths below were measured at 6.5 pt
-        c_value = x1 - 1
+            need = box + 0.8 + pen.width(name, size) + 2.5
+            if rows[-1] and used + need > width:
+                rows.append([])
+                used = 0.0
+            rows[-1].append(name)
+            used += need
+        return rows
+
+    def _customs_height(self, t: _Texts) -> float:
+        line = self._line()
+        article_rows = self._customs_rows(t)
+        rows = 1 + len(self._categories_rows(self.w - 2)) + 1 + article_rows + 1
+        return line * (rows + len(self._foot_lines(t, self.w - 2))) + 1.5
+
+    def _categories(self, t: _Texts, y: float, inner: float) -> float:
+        """The category boxes, the declared one crossed; returns the baseline of the last row."""
+        pen, c, size = self.pen, self.c, self.lay.customs_pt
+        line, box = self._line(), _mm(size) * 0.8
+        for row in self._categories_rows(self.w - 2):
+            y += line
+            x = inner
+            by = y - 0.6
+            for name in row:
+                c.rect(x, by - box, box, box)
+                if name == t.category:
+                    c.line(x, by - box, x + box, by)
+                    c.line(x, by, x + box, by - box)
+                label = name
+                if name == "Other" and t.category_note:
+                    label = pen.truncate(f"Other: {t.category_note}", self.x1 - 1 - (x + box + 0.8), size)
+                c.draw(x + box + 0.8, by, label, size)
+                x += box + 0.8 + pen.width(label, size) + 2.5
+        return y
+
+    def _columns(self, inner: float) -> tuple[float, float, float, float]:
+        em = self.lay.customs_pt / 6.5      # column widths below were measured at 6.5 pt
+        c_value = self.x1 - 1
         c_weight = c_value - 17 * em
         c_origin = c_weight - 19 * em
         c_hs = c_origin - 14 * em
-        # Very large weights and values are cut to their column rather than printed over the next one.
-        weight_room, value_room = c_weight - c_origin - 1, c_value - c_weight - 1
-        y += line
+        return c_hs, c_origin, c_weight, c_value
+
+    def _article_head(self, y: float, inner: float) -> float:
+        c, size = self.c, self.lay.customs_pt
+        c_hs, c_origin, c_weight, c_value = self._columns(inner)
+        y += self._line()
         for text, at, right in (("Qty × description", inner, False), ("HS code", c_hs, False),
                                 ("Origin", c_origin, False), ("Weight", c_weight, True),
                                 ("Value", c_value, True)):
             (c.draw_right if right else c.draw)(at, y - 0.6, text, size, bold=True)
-        c.line(x0, y + 0.2, x1, y + 0.2)
+        c.line(self.x0, y + 0.2, self.x1, y + 0.2)
+        return y
+
+    def _article(self, item: CustomsItem, y: float, inner: float) -> float:
+        pen, c, size = self.pen, self.c, self.lay.customs_pt
+        c_hs, c_origin, c_weight, c_value = self._columns(inner)
+        em = size / 6.5
+        value_room = c_value - c_weight - 1
+        y += self._line()
+        text = pen.truncate(f"{item.quantity} × {item.description}", c_hs - inner - 1.5, size)
+        c.draw(inner, y - 0.6, text, size)
+        c.draw(c_hs, y - 0.6, pen.truncate(item.hs_code, c_origin - c_hs - 0.5, size), size)
+        origin = pen.truncate(item.origin, 8 * em, size)
+        c.draw(c_origin, y - 0.6, origin, size)
+        room = c_weight - c_origin - pen.width(origin, size) - 1
+        c.draw_right(c_weight, y - 0.6, pen.truncate(f"{item.weight_g} g", room, size), size)
+        c.draw_right(c_value, y - 0.6, pen.truncate(f"{item.value:.2f} {item.currency}", value_room, size), size)
+        return y
+
+    def _total(self, t: _Texts, y: float, inner: float) -> float:
+        pen, c, size = self.pen, self.c, self.lay.customs_pt
+        c_hs, c_origin, c_weight, c_value = self._columns(inner)
+        line = self._line()
+        y += line
+        c.line(self.x0, y - line + 0.2, self.x1, y - line + 0.2)
+        pieces = sum(item.quantity for item in t.customs)
+        c.draw(inner, y - 0.6, f"Total: {len(t.customs)} articles, {pieces} pcs", size, bold=True)
+        weight = pen.truncate(f"{sum(item.weight_g for item in t.customs)} g", c_weight - c_origin - 1, size,
+                              bold=True)
+        c.draw_right(c_weight, y - 0.6, weight, size, bold=True)
+        total = pen.truncate(_money(t.customs), c_value - c_weight - 1, size, bold=True)
+        c.draw_right(c_value, y - 0.6, total, size, bold=True)
+        return y
+
+    def _foot(self, t: _Texts, y: float, inner: float) -> float:
+        line = self._line()
+        for text, bold in self._foot_lines(t, self.w - 2):
+            y += line
+            self.c.draw(inner, y - 0.6, text, self.lay.customs_pt, bold=False)
+        return y
+
+    def _customs(self, t: _Texts, top: float) -> None:
+        c, size = self.c, self.lay.customs_pt
+        x0, x1 = self.x0, self.x1
+        c.rect(x0, top, self.w, self.bottom - top)
+        inner = x0 + 1
+        y = top + self._line()
+        c.draw(inner, y - 0.6, "CUSTOMS DECLARATION CN 22", size, bold=True)
+        c.draw_right(x1 - 1, y - 0.6, "May be opened officially", size)
+        y = self._categories(t, y, inner)
+        y = self._article_head(y, inner)
         shown = self._customs_rows(t)
         rows = t.customs[:shown]
-        hidden = t.customs[shown - 1:] if len(t.customs) > shown else []
-        if hidden:
+        more = len(t.customs) > shown
+        if more:
             rows = rows[:shown - 1]
         for item in rows:
-            y += line
-            text = pen.truncate(f"{item.quantity} × {item.description}", c_hs - inner - 1.5, size)
-            c.draw(inner, y - 0.6, text, size)
-            c.draw(c_hs, y - 0.6, pen.truncate(item.hs_code, c_origin - c_hs - 0.5, size), size)
-            origin = pen.truncate(item.origin, 8 * em, size)
-            c.draw(c_origin, y - 0.6, origin, size)
-            room = c_weight - c_origin - pen.width(origin, size) - 1
-            c.draw_right(c_weight, y - 0.6, pen.truncate(f"{item.weight_g} g", room, size), size)
-            c.draw_right(c_value, y - 0.6, pen.truncate(f"{item.value:.2f} {item.currency}", value_room, size),
-                           size)
-        if hidden:
-            y += line
-            qty = sum(item.quantity for item in hidden)
-            c.draw(inner, y - 0.6, f"+{len(hidden)} more articles ({qty} pcs)", size)
-            c.draw_right(c_weight, y - 0.6, pen.truncate(f"{sum(item.weight_g for item in hidden)} g",
-                                                           weight_room, size), size)
-            c.draw_right(c_value, y - 0.6, pen.truncate(_money(hidden), value_room, size), size)
+            y = self._article(item, y, inner)
+        if more:
+            y += self._line()
+            c.draw(inner, y - 0.6, f"Articles {shown}–{len(t.customs)}: declared in full on the CN 23 attached",
+                   size)
+        y = self._total(t, y, inner)
+        self._foot(t, y, inner)
+
+    # --- continuation ---------------------------------------------------------------------
+
+    def needs_continuation(self, t: _Texts) -> bool:
+        """Whether the parcel's articles or items do not all fit its label."""
+        return len(t.customs) > self.lay.customs_rows or self.items_overflow(t)
+
+    def draw_continuation(self, t: _Texts, left: float, top: float, start: tuple[int, int],
+                          part: int, with_items: bool) -> tuple[int, int] | None:
+        """One CN 23 continuation page of the parcel: every article from ``start[0]`` on, then
+        every item from ``start[1]`` on, as many as fit. Returns where the next page starts,
+        or None when all is declared."""
+        lay, pen, c = self.lay, self.pen, self.c
+        self._box(left, top)
+        size = lay.customs_pt
+        line = self._line()
+        inner = self.x0 + 1
+        y = top + lay.margin + _mm(lay.channel_pt) * 0.85
+        c.draw(self.x0, y, "CN 23", lay.channel_pt * 0.8, bold=True)
+        c.draw_right(self.x1, y, t.counter, lay.body_pt * 0.85, bold=True)
+        y += line * 1.2
+        c.draw(self.x0, y, pen.truncate(f"Customs declaration, continuation {part} of the CN 22 on parcel",
+                                        self.w, size), size)
+        y += 1.5
+        if t.barcode is not None:
+            height = min(lay.barcode_h, 10.0)
+            mw = module_width(t.barcode.total_modules, self.w, c.dot_mm)
+            bleft = self.left + round((lay.width - t.barcode.total_modules * mw) / 2 / c.dot_mm) * c.dot_mm
+            c.barcode(bleft, y, mw, height, t.barcode, t.tracking)
+            y += height
+        text, tsize = pen.fit(t.tracking, self.w, lay.tracking_pt, lay.tracking_pt * 0.6, bold=True)
+        c.draw_centered(self.left + lay.width / 2, y + _mm(tsize) * 1.05, text, tsize, bold=True)
+        y += _mm(lay.tracking_pt) * 1.35
+        ref, _ = pen.fit(f"{t.order_ref}    To: {t.name}, {t.country}", self.w, size, size)
+        c.draw(self.x0, y + line * 0.8, ref, size)
         y += line
-        c.line(x0, y - line + 0.2, x1, y - line + 0.2)
-        c.draw(inner, y - 0.6, "Total", size, bold=True)
-        weight = pen.truncate(f"{sum(item.weight_g for item in t.customs)} g", weight_room, size, bold=True)
-        c.draw_right(c_weight, y - 0.6, weight, size, bold=True)
-        total = pen.truncate(_money(t.customs), value_room, size, bold=True)
-        c.draw_right(c_value, y - 0.6, total, size, bold=True)
-        y += line
-        dated = f"Date {t.date}" if t.date else ""
-        if dated:
-            c.draw_right(x1 - 1, y - 0.6, dated, size)
-        if t.sender:
-            room = self.w - 2 - (pen.width(dated, size) + 2 if dated else 0)
-            c.draw(inner, y - 0.6, pen.truncate("From: " + t.sender, room, size), size)
+        self._rule(y + 0.6)
+        y += 0.8
+        articles, items = start
+        foot = line * (1 + len(self._foot_lines(t, self.w - 2))) + 1.5
+        if articles < len(t.customs):
+            y = self._categories(t, y, inner)
+            y = self._article_head(y, inner)
+            room = int((self.bottom - foot - y) // line)
+            end = min(len(t.customs), articles + max(1, room))
+            for item in t.customs[articles:end]:
+                y = self._article(item, y, inner)
+            articles = end
+            if articles < len(t.customs):
+                y += line
+                c.draw(inner, y - 0.6, f"Articles {articles + 1}–{len(t.customs)}: on the next page", size)
+        if articles >= len(t.customs):
+            y = self._total(t, y, inner)
+            # Items to pack, when the label could not list them all.
+            if not with_items:
+                items = len(t.items)
+            elif items < len(t.items) and self.bottom - foot - y > 3 * line:
+                y += line * 1.5
+                c.draw(inner, y - 0.6, f"ITEMS TO PACK ({sum(q for _, q, _ in t.items)} pcs)", size, bold=True)
+                room = int((self.bottom - foot - y) // line) - 1
+                end = min(len(t.items), items + max(0, room))
+                for item in t.items[items:end]:
+                    y += line
+                    c.draw(inner, y - 0.6, pen.truncate(_item_text(item), self.w - 2, size), size)
+                items = end
+                if items < len(t.items):
+                    y += line
+                    c.draw(inner, y - 0.6, f"Items {items + 1}–{len(t.items)}: on the next page", size)
+        self._rule(self.bottom - foot + 0.2)
+        self._foot(t, self.bottom - foot + line * 0.2, inner)
+        if articles >= len(t.customs) and items >= len(t.items):
+            return None
+        return articles, items
+
+    def items_overflow(self, t: _Texts) -> bool:
+        """Whether the label's items block is too small for all the items (measured, not drawn)."""
+        lay = self.lay
+        saved = (self.left, self.x0, self.x1, self.w, self.bottom)
+        self._box(0.0, 0.0)
+        real = self.c
+        self.c = _NullCanvas(real)
+        try:
+            y = self._recipient(t, self._barcode(t, self._header(t, lay.margin)))
+            return not self._items_fit(t, y, self.bottom - self._customs_height(t) - 1.5)
+        finally:
+            self.c = real
+            self.left, self.x0, self.x1, self.w, self.bottom = saved
+
+
+class _NullCanvas:
+    """Measures a layout without drawing it."""
+
+    def __init__(self, real):
+        self.dot_mm = real.dot_mm
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+def _named(t: _Texts) -> bool:
+    return any(name for _, _, name in t.items)
+
+
+def _item_text(item: tuple[str, int, str]) -> str:
+    sku, qty, name = item
+    return f"{sku} × {qty}" + (f"  {name}" if name else "")
+
+
+def _sender_name(sender: str) -> str:
+    return sender.split(",")[0].strip()
 
 
 def _money(items) -> str:
@@ -460,8 +658,9 @@ def prepare_labels(labels: Sequence[LabelData], size: str, cjk_font: str = ""
     prepared: list[_Texts] = []
     problems: dict[str, list[str]] = {}
     chars: set[str] = set()
-    for label in labels:
+    for n, label in enumerate(labels, start=1):
         texts, found = _prepare(label, fonts)
+        texts.counter = f"{n} / {len(labels)}"
         prepared.append(texts)
         chars.update(_all_text(texts))
         if found:
@@ -502,6 +701,9 @@ def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x1
     Returns {tracking_number: [problems]} for the labels that have text no
     configured font can show (or a tracking number Code 128 cannot carry);
     those labels are still printed, without the unshowable characters.
+
+    A parcel with more articles (or items) than its label holds gets CN 23 continuation
+    pages right after its label (on an A4 sheet: the next places on the sheet).
     """
     fonts, prepared, problems, chars = prepare_labels(labels, size, cjk_font)
     layout, sheet = LAYOUTS[size], SHEETS[size]
@@ -510,14 +712,42 @@ def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x1
         pdf = new_pdf(sheet.width, sheet.height, fonts, chars, Path(workdir), cjk_font)
         pen = TextPen(pdf, fonts)
         page = _LabelPage(_PdfCanvas(pdf, pen), pen, layout)
-        for i, texts in enumerate(prepared):
-            slot = i % len(sheet.slots)
+        placed = 0
+
+        def next_box() -> tuple[float, float]:
+            nonlocal placed
+            slot = placed % len(sheet.slots)
             if slot == 0:
                 pdf.add_page()
                 pen.start_page()
                 if cut_marks:
                     _cut_marks(pdf, sheet)
-            page.draw(texts, *sheet.slots[slot])
+            placed += 1
+            return sheet.slots[slot]
+
+        for texts in prepared:
+            page.draw(texts, *next_box())
             pen.flush()
+            for start, part in continuation_parts(page, texts):
+                page.draw_continuation(texts, *next_box(), start, part, page.items_overflow(texts))
+                pen.flush()
         save_pdf(pdf, path)
     return problems
+
+
+def continuation_parts(page: _LabelPage, texts: _Texts):
+    """(start, part) of each continuation page the parcel needs, measured first."""
+    if not page.needs_continuation(texts):
+        return []
+    with_items = page.items_overflow(texts)
+    parts, start, part = [], (0, 0), 1
+    real = page.c
+    page.c = _NullCanvas(real)
+    try:
+        while start is not None:
+            parts.append((start, part))
+            start = page.draw_continuation(texts, 0.0, 0.0, start, part, with_items)
+            part += 1
+    finally:
+        page.c = real
+    return parts

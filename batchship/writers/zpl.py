@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import barcode128
 from .fonts import TextPen
-from .labels import LAYOUTS, PT_MM, SHEETS, LabelData, _LabelPage, new_pdf, prepare_labels
+from .labels import LAYOUTS, PT_MM, SHEETS, LabelData, _LabelPage, continuation_parts, new_pdf, prepare_labels
 
 DPIS = (203, 300)
 LINE_MM = 0.25          # rules and boxes, as on the PDF label
@@ -142,8 +142,14 @@ def render_zpl(labels: Sequence[LabelData], path: Path, *, size: str = "100x150"
         pen = TextPen(pdf, fonts)
         for texts in prepared:
             canvas = ZplCanvas(pen, dpi)
-            _LabelPage(canvas, pen, layout).draw(texts)
+            page = _LabelPage(canvas, pen, layout)
+            page.draw(texts)
             blocks.append(head + "\n".join(canvas.fields) + "\n^XZ\n")
+            # A CN 23 continuation is one more label block right after the parcel's label.
+            for start, part in continuation_parts(page, texts):
+                page.c = canvas = ZplCanvas(pen, dpi)
+                page.draw_continuation(texts, 0.0, 0.0, start, part, page.items_overflow(texts))
+                blocks.append(head + "\n".join(canvas.fields) + "\n^XZ\n")
     save_text(path, "".join(blocks))
     return problems
 

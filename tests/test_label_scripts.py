@@ -1,0 +1,161 @@
+"""Labels for recipients in every script, with the bundled fonts only: every character drawn,
+Arabic and Hebrew shaped and laid right to left, every barcode scanning, customs complete."""
+from __future__ import annotations
+
+import tempfile
+import unicodedata
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+
+from batchship.writers.fonts import TextPen, font_set
+from batchship.writers.labels import CustomsItem, LabelData, new_pdf, render_labels
+
+SENDER = "Shenzhen Example Trading Co., Building 5, 88 Minzhi Avenue, Longhua District, Shenzhen 518000, CN"
+ARTICLE = CustomsItem("Cotton T-shirt", 1, 200, Decimal("9.90"), "USD", "610910", "CN")
+
+# (name, address lines, city, postcode, country)
+RECIPIENTS = [
+    ("Иван Петров", ("ул. Ленина, д. 5, кв. 3",), "Москва", "101000", "RU"),
+    ("Νίκος Παπαδόπουλος", ("Οδός Σταδίου 10",), "Αθήνα", "105 64", "GR"),
+    ("Nguyễn Văn An", ("Số 12 Phố Huế", "Phường Bùi Thị Xuân"), "Hà Nội", "100000", "VN"),
+    ("محمد أحمد", ("شارع التحرير ١٥",), "القاهرة", "11511", "EG"),
+    ("דוד כהן", ("רחוב הרצל 5",), "תל אביב", "6100000", "IL"),
+    ("สมชาย ใจดี", ("99 ถนนสุขุมวิท",), "กรุงเทพมหานคร", "10110", "TH"),
+    ("김민수", ("서울특별시 강남구 테헤란로 152",), "서울", "06236", "KR"),
+    ("山田太郎", ("東京都千代田区丸の内1-1-1",), "東京都", "100-0005", "JP"),
+    ("王小明", ("朝阳区建国路88号",), "北京市", "100022", "CN"),
+]
+
+
+def make(i: int, recipient=RECIPIENTS[0], **changes) -> LabelData:
+    name, address, city, postcode, country = recipient
+    data = dict(
+        tracking_number=f"LX{400000000 + i * 7919:09d}CN", channel="YunExpress", order_ref=f"shop / {i:05d}",
+        recipient_name=name, address_lines=address, city=city, state="", postcode=postcode, country=country,
+        phone="+1 555 0100", items=(("TS-RED-M", 1, "棉T恤 红色 M"),), customs_category="",
+        customs_items=(ARTICLE,), sender=SENDER, sender_phone="+86 755 1234 5678", date="2026-11-01",
+    )
+    data.update(changes)
+    return LabelData(**data)
+
+
+def decode(page) -> list[str]:
+    image = page.render(scale=203 / 72).to_pil()
+    return [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.Code128]
+
+
+def page_text(page) -> str:
+    return page.get_textpage().get_text_range()
+
+
+def letters(text: str) -> Counter:
+    """The characters that are ink: no spaces, and none of the control codes a PDF reader gives
+    for glyphs that carry no character of their own (Arabic dots that shaping draws apart)."""
+    return Counter(ch for ch in text if not ch.isspace() and unicodedata.category(ch)[0] != "C")
+
+
+@pytest.fixture(scope="module")
+def scripts(tmp_path_factory):
+    path = tmp_path_factory.mktemp("scripts") / "labels.pdf"
+    labels = [make(i, r) for i, r in enumerate(RECIPIENTS, start=1)]
+    problems = render_labels(labels, path)
+    return labels, path, problems
+
+
+def test_every_script_prints_with_the_bundled_fonts(scripts):
+    labels, path, problems = scripts
+    assert problems == {}
+    pdf = pdfium.PdfDocument(path)
+    assert len(pdf) == len(labels)
+    for page, data in zip(pdf, labels):
+        found = letters(page_text(page))
+        for text in (data.recipient_name, *data.address_lines, data.city, "棉T恤 红色 M"):
+            missing = letters(text) - found
+            assert not missing, f"{text!r}: {missing} not drawn"
+
+
+def test_every_barcode_scans_and_counts_its_place_in_the_batch(scripts):
+    labels, path, _ = scripts
+    for n, (page, data) in enumerate(zip(pdfium.PdfDocument(path), labels), start=1):
+        assert decode(page) == [data.tracking_number]
+        assert f"{n} / {len(labels)}" in page_text(page)
+
+
+def test_right_to_left_names_run_from_the_right(scripts):
+    labels, path, _ = scripts
+    pdf = pdfium.PdfDocument(path)
+    for index, first, last in ((3, "م", "د"), (4, "ד", "ן")):    # محمد أحمد, דוד כהן
+        page = pdf[index]
+        text = page_text(page)
+        textpage = page.get_textpage()
+        first_x = textpage.get_charbox(text.index(first))[0]
+        last_x = textpage.get_charbox(text.rindex(last))[0]
+        assert first_x > last_x          # the first letter is the rightmost one
+
+
+def test_arabic_is_shaped_into_joined_forms(tmp_path):
+    """fpdf2's shaping output for the name uses other glyphs than the letters' own (isolated)
+    ones, and is narrower than the isolated letters side by side."""
+    name = "محمد أحمد"
+    fonts = font_set()
+    pdf = new_pdf(100, 150, fonts, set(name), tmp_path, "")
+    pen = TextPen(pdf, fonts)
+    pieces = pen._layout(name, False)
+    font = pdf.fonts["arabic"]
+    ids = {char_id for piece_font, glyphs, _ in pieces if piece_font is font for char_id, *_ in glyphs}
+    by_id = {char_id: glyph for glyph, char_id in font.subset.items()}
+    drawn = {by_id[i].glyph_name for i in ids}
+    cmap = font.ttfont.getBestCmap()
+    isolated = {cmap[ord(ch)] for ch in name if ch != " "}
+    assert drawn - isolated, "no joined form was used"
+    nominal = sum(font.cw[ord(ch)] for ch in name)
+    shaped = sum(width for _, _, width in pieces)
+    assert shaped != pytest.approx(nominal, abs=1)
+
+
+def test_six_articles_are_declared_in_full_on_the_cn23_after_their_label(tmp_path):
+    articles = tuple(CustomsItem(f"Article number {n}", n, 100 * n, Decimal("2.50") * n, "USD", "610910", "CN")
+                     for n in range(1, 7))
+    labels = [make(1, customs_items=articles), make(2, RECIPIENTS[3])]
+    path = tmp_path / "cn23.pdf"
+    assert render_labels(labels, path) == {}
+    pdf = pdfium.PdfDocument(path)
+    assert len(pdf) == 3                 # label, its CN 23, the next label
+    label_text, cn23, after = (page_text(page) for page in pdf)
+    assert "CUSTOMS DECLARATION CN 22" in label_text and "declared in full on the CN 23" in label_text
+    assert "more" not in label_text
+    assert "CN 23" in cn23
+    for n in range(1, 7):
+        assert f"{n} × Article number {n}" in cn23
+    assert "Total: 6 articles, 21 pcs" in cn23 and "2100 g" in cn23 and "52.50 USD" in cn23
+    assert "Sale of goods" in cn23 and "Date: 2026-11-01" in cn23 and "I certify" in cn23
+    assert decode(pdf[1]) == [labels[0].tracking_number]
+    assert decode(pdf[2]) == [labels[1].tracking_number]
+    assert "2 / 2" in after
+
+
+def test_customs_block_has_the_current_categories_certification_and_full_sender(scripts):
+    labels, path, _ = scripts
+    text = page_text(pdfium.PdfDocument(path)[0])
+    for box in ("Gift", "Documents", "Commercial sample", "Returned goods", "Sale of goods", "Other"):
+        assert box in text
+    assert "I certify" in text and "Date: 2026-11-01" in text
+    flat = " ".join(text.split())
+    assert "From: " + SENDER + ", Tel +86 755 1234 5678" in flat       # wrapped, never cut
+    assert "…" not in text
+
+
+@pytest.mark.parametrize("bad", ["\U0010FFFD", "𓀀"])      # private use, Egyptian hieroglyph
+def test_a_glyph_no_font_has_is_a_problem_for_that_label_only(tmp_path, bad):
+    labels = [make(1, RECIPIENTS[3]), make(2, RECIPIENTS[6], recipient_name=f"김민수 {bad}"), make(3, RECIPIENTS[1])]
+    path = tmp_path / "bad.pdf"
+    problems = render_labels(labels, path)
+    assert list(problems) == [labels[1].tracking_number]
+    assert problems[labels[1].tracking_number][0].startswith(f"recipient_name: cannot print '{bad}'")
+    pdf = pdfium.PdfDocument(path)
+    assert [decode(page) for page in pdf] == [[data.tracking_number] for data in labels]
