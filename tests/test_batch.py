@@ -185,7 +185,7 @@ def test_every_label_barcode_scans_to_its_tracking_number(ws):
             codes = [b.text for b in zxingcpp.read_barcodes(page.render(scale=203 / 72).to_pil())]
             assert len(codes) == 1
             run_day = ws.last_outbox().name[:8]
-            assert f"Date {run_day[:4]}-{run_day[4:6]}-{run_day[6:]}" in page.get_textpage().get_text_range()
+            assert f"Date: {run_day[:4]}-{run_day[4:6]}-{run_day[6:]}" in page.get_textpage().get_text_range()
             seen[codes[0]] = pdf_path.stem.removeprefix("labels-")
     assert seen == expected and len(seen) == 3
 
