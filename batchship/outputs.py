@@ -41,8 +41,7 @@ from .writers.xlsx import write_workbook
 ORDER_SHEET_COLUMNS = [
     "shop", "order_id", "stage", "stock_status", "hold_reason", "failure_reason", "notes", "channel",
     "warehouse", "tracking_number", "tags", "shipping_service", "paid_at", "recipient_name", "address1",
-    "address2", "city", "state",
-    "postcode", "country", "phone", "email", "currency", "goods_value", "order_total", "platform_status",
+    "address2", "city", "state", "postcode", "country", "phone", "email", "currency", "goods_value", "order_total", "platform_status",
     "source_file", "source_row",
 ]
 LINE_SHEET_COLUMNS = ["shop", "order_id", "line_no", "item_id", "platform_sku", "sku", "quantity", "unit_price",

@@ -65,7 +65,7 @@ def test_the_sheet_lists_who_waits_with_the_actions_allowed_and_applies_each_onc
     assert "force in stock 移入有货" in _dropdown_of(sheet, f"{col}{rows['P2']}")
     assert _dropdown_of(sheet, f"{col}1") == []    # not the header
 
-    action, argument = header.index("action") + 1, header.index("argument") + 1
+    action = header.index("action") + 1
     sheet.cell(rows["H1"], action, "approve 审核通过")
     sheet.cell(rows["P2"], action, "移入有货")
     sheet.cell(rows["H2"], action, "approve")

@@ -387,6 +387,6 @@ def test_a_file_no_column_map_reads_is_reported_with_its_headers(shops, capsys):
     assert code == 1
     (problem,) = shops.errors_report("mystery.csv")["problem"].tolist()
     assert "the headers here are: Kundennummer, Artikel, Menge" in problem
-    assert f"add a column map" in problem and str(shops.root.resolve() / "templates" / "formats") in problem
+    assert "add a column map" in problem and str(shops.root.resolve() / "templates" / "formats") in problem
     assert main(["formats", "-w", str(shops.root)]) == 0
     assert "  shop-a/mystery.csv: rejected" in capsys.readouterr().out

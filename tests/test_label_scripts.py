@@ -2,11 +2,9 @@
 Arabic and Hebrew shaped and laid right to left, every barcode scanning, customs complete."""
 from __future__ import annotations
 
-import tempfile
 import unicodedata
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest

@@ -200,9 +200,9 @@ def _apply_one(orders: pd.DataFrame, idx, action: str, argument: str, note: str,
 
 def _unshippable(order: pd.Series, known_countries: frozenset[str]) -> str:
     """What no approval can make up for: a label needs a name, a street, a city and a country."""
-    for field, words in (("recipient_name", "recipient name"), ("address1", "address"), ("city", "city"),
-                         ("country", "country")):
-        if not str(order[field]).strip():
+    for column, words in (("recipient_name", "recipient name"), ("address1", "address"), ("city", "city"),
+                          ("country", "country")):
+        if not str(order[column]).strip():
             return f"{words} missing"
     if order["country"] not in known_countries:
         return f"unknown country {order['country']}"
