@@ -31,6 +31,7 @@ from .forwarders.mapping import load_mapping
 from .forwarders.sheet import sheet_rows
 from .writers.label_merge import concatenated_zpl, merged_labels
 from .writers.labels import CustomsItem, LabelData, render_labels
+from .writers.packing_slips import PackingSlip, render_packing_slips
 from .writers.picklist_pdf import PickRow, render_picklist
 from .writers.upload_files import safe_name_part
 from .writers.zpl import render_zpl
@@ -111,6 +112,8 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
             label_problems.update(step("carrier labels", _carrier_labels, out, batch[batch["merged_into"] == ""],
                                        carrier, config, written,
                                        tail=tail, default={}))
+        step("packing slips", _packing_slips, out, batch[batch["merged_into"] == ""], parcel_lines, store,
+             config, written, tail)
     printed = ready[~ready["tracking_number"].isin(label_problems)]
     store.mark_printed(run_id, zip(printed["shop"], printed["order_id"]))
     step("reprints", _reprints, out, store, orders, lines, events, config, run_id, written)
@@ -421,6 +424,31 @@ def _money(text: str) -> Decimal:
         return Decimal(text or "0")
     except InvalidOperation:
         return Decimal(0)
+
+
+def _packing_slips(out: Path, parcels: pd.DataFrame, lines: pd.DataFrame, store: Store, config: Config,
+                   written: list[Path], tail: str = "") -> None:
+    """packing-slips.pdf: one slip per parcel of the shops that ask for them (Shop.packing_slips), in
+    label order: the label files' channels in turn, each in print order."""
+    wanted = parcels[parcels["shop"].map(lambda s: getattr(config.shops.get(s), "packing_slips", False))]
+    if wanted.empty:
+        return
+    wanted = wanted.assign(_n=range(len(wanted))).sort_values(["channel", "_n"], kind="stable")
+    names = dict(zip(*(store.products()[c] for c in ("sku", "name"))))
+    by_parcel: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
+    for r in lines.to_dict("records"):
+        name = names.get(r["sku"]) or r.get("declared_name_cn") or r.get("declared_name_en") or ""
+        by_parcel.setdefault((r["shop"], r["order_id"]), []).append((r["sku"], name, int(r["quantity"])))
+    slips = [PackingSlip(order_ref=f"{o['shop']} / {o['order_id']}", order_id=o["order_id"],
+                         tracking_number=o["tracking_number"],
+                         recipient=", ".join(x for x in (o["recipient_name"], o["country"]) if x),
+                         items=tuple(by_parcel.get((o["shop"], o["order_id"]), ())))
+             for o in wanted.to_dict("records")]
+    path = out / f"packing-slips{tail}.pdf"
+    render_packing_slips(slips, path, cjk_font=config.cjk_font)
+    if path not in written:
+        written.append(path)
+    checkpoint("wrote-packing-slips")
 
 
 PICK_LINE_COLUMNS = ["warehouse", "shelf", "sku", "name", "quantity", "shop", "order_id", "tracking_number"]
