@@ -38,6 +38,7 @@ class Shop:
     # When the shop's tracking numbers go up: "on_waybill" (virtual shipping, 虚拟发货: in the run that
     # issued the waybill) or "on_handover" (in the run whose handover scan shipped the parcel).
     upload_tracking: str = "on_waybill"
+    packing_slips: bool = False    # packing-slips.pdf: one page per order, its items and a barcode
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,9 @@ class PrintOrder:
     sort: str = "paid"               # "paid" (oldest paid first), "shelf" (shelf walk) or "sku"
     single_item_first: bool = False  # one-unit orders first: packed without sorting items
     max_orders_per_wave: int = 0     # 0: one wave; else one pick list and one label file per wave
+    # Zones (a shelf's name before its first "-") in the order pickers walk them; zones not listed
+    # come after, in natural order. Orders the shelf-walk sort and the pick lists.
+    zone_order: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -273,7 +277,8 @@ def parse_config(data: dict, where: str = CONFIG_NAME, text: str = "") -> Config
                     currency=str(item.get("currency", "")).upper(),
                     country=str(item.get("country", "")).upper(),
                     timezone=str(item.get("timezone", "")),
-                    upload_tracking=str(item.get("upload_tracking", "on_waybill")).strip().lower())
+                    upload_tracking=str(item.get("upload_tracking", "on_waybill")).strip().lower(),
+                    packing_slips=bool(item.get("packing_slips", False)))
         if shop.upload_tracking not in UPLOAD_TIMES:
             raise ConfigError(f"{where}: shop {shop.name!r}: upload_tracking must be \"on_waybill\" (tracking "
                               "goes up as soon as the waybill is issued) or \"on_handover\" (after the handover "
@@ -300,6 +305,7 @@ def parse_config(data: dict, where: str = CONFIG_NAME, text: str = "") -> Config
     sections = {name: _settings(cls, getattr(checked, name).model_dump()) for name, cls in SECTIONS.items()}
     labels = checked.labels
     print_order = PrintOrder(sort=labels.sort, single_item_first=labels.single_item_first,
-                             max_orders_per_wave=labels.max_orders_per_wave)
+                             max_orders_per_wave=labels.max_orders_per_wave,
+                             zone_order=tuple(z.strip() for z in labels.zone_order if z.strip()))
     return Config(shops=shops, channels=channels, logistics=logistics, review_rules=review_rules, **sections,
                   customs_category=labels.customs_category, cjk_font=labels.cjk_font, print_order=print_order)

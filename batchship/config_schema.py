@@ -31,6 +31,7 @@ class ShopTable(_Table):
     country: StrictStr = ""
     timezone: StrictStr = ""
     upload_tracking: Any = "on_waybill"        # checked with its reason in batchship.config
+    packing_slips: StrictBool = False
 
 
 class ChannelTable(_Table):
@@ -59,6 +60,7 @@ class LabelsTable(_Table):
     sort: Literal["paid", "shelf", "sku"] = "paid"
     single_item_first: StrictBool = False
     max_orders_per_wave: StrictInt = Field(default=0, ge=0)
+    zone_order: list[StrictStr] = []
 
 
 def settings_table(cls) -> type[BaseModel]:

@@ -25,12 +25,13 @@ from .faults import checkpoint
 from .store import Store
 from .file_names import fitting_name
 from .manifests import write_manifests
-from .print_order import in_print_order
+from .print_order import in_print_order, shelf_walk_key
 from .workspace import Workspace
 from .forwarders.mapping import load_mapping
 from .forwarders.sheet import sheet_rows
 from .writers.label_merge import concatenated_zpl, merged_labels
 from .writers.labels import CustomsItem, LabelData, render_labels
+from .writers.packing_slips import PackingSlip, render_packing_slips
 from .writers.picklist_pdf import PickRow, render_picklist
 from .writers.upload_files import safe_name_part
 from .writers.zpl import render_zpl
@@ -111,6 +112,8 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
             label_problems.update(step("carrier labels", _carrier_labels, out, batch[batch["merged_into"] == ""],
                                        carrier, config, written,
                                        tail=tail, default={}))
+        step("packing slips", _packing_slips, out, batch[batch["merged_into"] == ""], parcel_lines, store,
+             config, written, tail)
     printed = ready[~ready["tracking_number"].isin(label_problems)]
     store.mark_printed(run_id, zip(printed["shop"], printed["order_id"]))
     step("reprints", _reprints, out, store, orders, lines, events, config, run_id, written)
@@ -128,7 +131,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     for wave, batch in ready.groupby("wave", sort=True):
         tail = f"-wave{wave}" if waves > 1 else ""
         written += step("pick list", _picklist, out, ready_lines.merge(batch[["shop", "order_id"]]), store,
-                        run_id, tail, default=[])
+                        run_id, tail, config.print_order.zone_order, default=[])
     step("manifests", write_manifests, out, orders, lines, events, config, run_id, _run_day(run_id), written)
 
     _flush_to_disk(written, out)
@@ -423,25 +426,86 @@ def _money(text: str) -> Decimal:
         return Decimal(0)
 
 
-def _picklist(out: Path, lines: pd.DataFrame, store: Store, run_id: str, tail: str = "") -> list[Path]:
+def _packing_slips(out: Path, parcels: pd.DataFrame, lines: pd.DataFrame, store: Store, config: Config,
+                   written: list[Path], tail: str = "") -> None:
+    """packing-slips.pdf: one slip per parcel of the shops that ask for them (Shop.packing_slips), in
+    label order: the label files' channels in turn, each in print order."""
+    wanted = parcels[parcels["shop"].map(lambda s: getattr(config.shops.get(s), "packing_slips", False))]
+    if wanted.empty:
+        return
+    wanted = wanted.assign(_n=range(len(wanted))).sort_values(["channel", "_n"], kind="stable")
+    names = dict(zip(*(store.products()[c] for c in ("sku", "name"))))
+    by_parcel: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
+    for r in lines.to_dict("records"):
+        name = names.get(r["sku"]) or r.get("declared_name_cn") or r.get("declared_name_en") or ""
+        by_parcel.setdefault((r["shop"], r["order_id"]), []).append((r["sku"], name, int(r["quantity"])))
+    slips = [PackingSlip(order_ref=f"{o['shop']} / {o['order_id']}", order_id=o["order_id"],
+                         tracking_number=o["tracking_number"],
+                         recipient=", ".join(x for x in (o["recipient_name"], o["country"]) if x),
+                         items=tuple(by_parcel.get((o["shop"], o["order_id"]), ())))
+             for o in wanted.to_dict("records")]
+    path = out / f"packing-slips{tail}.pdf"
+    render_packing_slips(slips, path, cjk_font=config.cjk_font)
+    if path not in written:
+        written.append(path)
+    checkpoint("wrote-packing-slips")
+
+
+PICK_LINE_COLUMNS = ["warehouse", "shelf", "sku", "name", "quantity", "shop", "order_id", "tracking_number"]
+XLSX_CELL_CHARS = 32_000      # Excel keeps at most 32,767 characters in a cell
+
+
+def _picklist(out: Path, lines: pd.DataFrame, store: Store, run_id: str, tail: str = "",
+              zone_order: tuple[str, ...] = ()) -> list[Path]:
+    """picklist.xlsx (per SKU, and one row per order line) and picklist.pdf (per SKU), in walk order."""
     shelves = store.on_hand()[["warehouse", "sku", "shelf"]]
     names = store.products()[["sku", "name"]]
     m = lines.merge(shelves, on=["warehouse", "sku"], how="left").merge(names, on="sku", how="left")
     m[["shelf", "name"]] = m[["shelf", "name"]].fillna("")
+    if "tracking_number" not in m:
+        m["tracking_number"] = ""
+    m["tracking_number"] = m["tracking_number"].fillna("")
     m["ref"] = m["shop"] + "/" + m["order_id"]
-    pick = m.groupby(["warehouse", "shelf", "sku", "name"], as_index=False, sort=True).agg(
-        quantity=("quantity", "sum"), orders=("ref", lambda s: ", ".join(dict.fromkeys(s))))
-    # A picker walks shelves in their natural order: A-2 before A-10, B-1-9 before B-1-10.
-    pick = pick.sort_values(["warehouse", "shelf", "sku"], key=natsort_keygen(alg=ns.IGNORECASE),
-                            kind="stable", ignore_index=True)
-    xlsx = write_workbook(out / f"picklist{tail}.xlsx", [("picklist", pick)])
+    m = _in_walk_order(m, zone_order, ["shop", "order_id"])
+    pick = m.groupby(["warehouse", "shelf", "sku", "name"], as_index=False, sort=False).agg(
+        quantity=("quantity", "sum"), order_count=("ref", "nunique"),
+        orders=("ref", lambda s: _capped_refs(list(dict.fromkeys(s)))))
+    pick = _in_walk_order(pick, zone_order)
+    per_line = m[PICK_LINE_COLUMNS]
+    xlsx = write_workbook(out / f"picklist{tail}.xlsx", [("picklist", pick), ("lines", per_line)])
     checkpoint("wrote-picklist-xlsx")
     rows = [PickRow(warehouse=r.warehouse, shelf=r.shelf, sku=r.sku, name=r.name, quantity=int(r.quantity),
-                    orders=tuple(r.orders.split(", "))) for r in pick.itertuples(index=False)]
+                    orders=tuple(o for o in r.orders.split(", ") if o), order_count=int(r.order_count))
+            for r in pick.itertuples(index=False)]
     pdf = out / f"picklist{tail}.pdf"
     render_picklist(rows, pdf, title=f"Pick list {run_id}" + (f" wave {tail.removeprefix('-wave')}" if tail else ""))
     checkpoint("wrote-picklist")
     return [pdf, xlsx]
+
+
+def _in_walk_order(frame: pd.DataFrame, zone_order: tuple[str, ...], then: list[str] = ()) -> pd.DataFrame:
+    """Rows by warehouse (natural order), shelf in walk order (unshelved last), SKU, then ``then``."""
+    walk = shelf_walk_key(zone_order)
+    rank = {shelf: n for n, shelf in enumerate(sorted(set(frame["shelf"]), key=walk))}
+    natural = natsort_keygen(alg=ns.IGNORECASE)
+    frame = frame.assign(_walk=frame["shelf"].map(rank))
+    return frame.sort_values(["warehouse", "_walk", "sku", *then],
+                             key=lambda c: c if c.name == "_walk" else natural(c),
+                             kind="stable", ignore_index=True).drop(columns="_walk")
+
+
+def _capped_refs(refs: list[str]) -> str:
+    """The orders a SKU serves, as one cell that Excel can hold; the lines sheet has them all."""
+    text = ", ".join(refs)
+    if len(text) <= XLSX_CELL_CHARS:
+        return text
+    kept, size = [], 0
+    for ref in refs:
+        if size + len(ref) + 2 > XLSX_CELL_CHARS - 40:
+            break
+        kept.append(ref)
+        size += len(ref) + 2
+    return ", ".join(kept) + f", +{len(refs) - len(kept)} more (lines sheet)"
 
 
 def _run_day(run_id: str) -> str:

@@ -1,7 +1,7 @@
 """The order labels and pick lists come in: a sort staff choose, cut into waves.
 
 Labels come out grouped by warehouse (one pick walk each), then in the chosen order: oldest paid
-first, by shelf walk (the order's first shelf in natural order: A-2 before A-10), or by SKU; one-unit
+first, by shelf walk (the order's first shelf in walk order, see ``shelf_walk_key``), or by SKU; one-unit
 orders first when asked, since they are packed straight from the pick. A wave is a run of at most
 ``max_orders_per_wave`` orders in that order: one pick list and one label file per channel each.
 """
@@ -15,27 +15,50 @@ from .config import PrintOrder
 _NATURAL = natsort_keygen(alg=ns.IGNORECASE)
 
 
+def shelf_zone(shelf: str) -> str:
+    """A shelf's zone: its name up to the first "-" ("B" of "B-07-01"; a shelf without "-" is its own zone)."""
+    return str(shelf).split("-", 1)[0].strip()
+
+
+def shelf_walk_key(zone_order: tuple[str, ...] = ()):
+    """Sort key of a shelf name in the order a picker walks: zones in ``zone_order`` first, in that
+    order (letter case ignored), then the other zones; within a zone, natural order (A-2 before A-10,
+    B-1-9 before B-1-10). An empty shelf (unshelved stock) comes after every named one."""
+    rank = {z.strip().casefold(): i for i, z in reversed(list(enumerate(zone_order)))}
+
+    def key(shelf) -> tuple:
+        text = "" if shelf is None or shelf != shelf else str(shelf)
+        if not text.strip():
+            return (1, 0, ())
+        return (0, rank.get(shelf_zone(text).casefold(), len(rank)), _NATURAL(text))
+    return key
+
+
 def in_print_order(orders: pd.DataFrame, lines: pd.DataFrame, shelves: pd.DataFrame, how: PrintOrder
                    ) -> pd.DataFrame:
     """``orders`` sorted, with a ``wave`` column (1..). ``lines`` carry warehouse; ``shelves``:
     warehouse, sku, shelf."""
     key = ["shop", "order_id"]
     placed = lines.merge(shelves, on=["warehouse", "sku"], how="left").fillna({"shelf": ""})
+    walk = shelf_walk_key(how.zone_order)
     per_order = placed.groupby(key).agg(
         units=("quantity", "sum"),
-        first_shelf=("shelf", lambda s: min(s, key=_natural_key)),
+        first_shelf=("shelf", lambda s: min(s, key=walk)),
         first_sku=("sku", lambda s: min(s, key=_natural_key))).reset_index()
     o = orders.merge(per_order, on=key, how="left").fillna({"units": 0, "first_shelf": "", "first_sku": ""})
     o["multi"] = (o["units"] > 1).astype(int) if how.single_item_first else 0
     # Unshelved stock is picked last: an empty shelf sorts after every named one.
     o["shelf_missing"] = (o["first_shelf"] == "").astype(int)
-    by = {"paid": ["paid_at"], "shelf": ["shelf_missing", "first_shelf", "first_sku", "paid_at"],
+    rank = {shelf: n for n, shelf in enumerate(sorted(set(o["first_shelf"]), key=walk))}
+    o["shelf_rank"] = o["first_shelf"].map(rank)
+    by = {"paid": ["paid_at"], "shelf": ["shelf_missing", "shelf_rank", "first_sku", "paid_at"],
           "sku": ["first_sku", "paid_at"]}[how.sort]
     columns = ["warehouse", "multi", *by, "shop", "order_id"]
-    o = o.sort_values(columns, key=_NATURAL, kind="stable", ignore_index=True)
+    o = o.sort_values(columns, key=lambda c: c if c.name == "shelf_rank" else _NATURAL(c), kind="stable",
+                      ignore_index=True)
     size = how.max_orders_per_wave
     o["wave"] = (o.index // size + 1) if size else 1
-    return o.drop(columns=["units", "first_shelf", "first_sku", "multi", "shelf_missing"])
+    return o.drop(columns=["units", "first_shelf", "first_sku", "multi", "shelf_missing", "shelf_rank"])
 
 
 def _natural_key(text):

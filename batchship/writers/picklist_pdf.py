@@ -1,5 +1,9 @@
 """Pick-list PDF: A4 portrait table, grouped by warehouse, in the order the rows come.
 
+A row is one SKU and never grows past its name's and its orders' few lines: the orders column names
+the first orders and how many more there are (the workbook's lines sheet and the packing slips name
+them all), so a run of 20,000 order lines prints as many rows as it has SKUs.
+
 Pages are laid out first and drawn second, so every footer can say "page i of n".
 """
 from __future__ import annotations
@@ -28,6 +32,7 @@ COLUMNS = (("Shelf", 18.0, False), ("SKU", 34.0, False), ("Name", 50.0, False),
            ("Qty", 12.0, True), ("Orders", 64.0, False))      # 178 mm + 4 gaps = 186 mm
 GAP = 2.0
 MAX_NAME_LINES = 3
+MAX_ORDER_LINES = 2                     # the orders column: first orders, then "+N more"
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class PickRow:
     name: str
     quantity: int
     orders: tuple[str, ...]
+    order_count: int = 0                # orders served, when ``orders`` names only some; 0: len(orders)
 
 
 @dataclass
@@ -57,33 +63,36 @@ def _column_x() -> list[float]:
     return xs
 
 
-def _wrap_orders(pen: TextPen, orders: Sequence[str], width: float, max_lines: int) -> list[str]:
-    """Order ids packed into lines, never split inside an id; "+N more" when they don't fit."""
+def _wrap_orders(pen: TextPen, orders: Sequence[str], width: float, max_lines: int, total: int = 0
+                 ) -> list[str]:
+    """Order ids packed into lines, never split inside an id; "+N more" when they don't fit.
+    ``total``: how many orders there are when ``orders`` names only the first."""
     lines: list[list[str]] = []
     current: list[str] = []
+    total = max(total, len(orders))
     for order in orders:
+        if len(lines) > max_lines:
+            break
         if current and pen.width(", ".join(current + [order]) + ",", BODY_PT) > width:
             lines.append(current)
             current = []
         current.append(order)
     if current:
         lines.append(current)
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
+    if len(lines) > max_lines or sum(len(line) for line in lines) < total:
+        lines = lines[:max_lines] or [[]]
         last = lines[-1]
         shown = sum(len(line) for line in lines)
-        while last and pen.width(", ".join(last + [f"+{len(orders) - shown} more"]), BODY_PT) > width:
+        while last and pen.width(", ".join(last + [f"+{total - shown} more"]), BODY_PT) > width:
             last.pop()
             shown -= 1
-        last.append(f"+{len(orders) - shown} more")
+        last.append(f"+{total - shown} more")
     texts = [", ".join(line) + ("," if n < len(lines) - 1 else "") for n, line in enumerate(lines)]
     return [pen.truncate(text, width, BODY_PT) for text in texts]
 
 
 def _layout(rows: Sequence[PickRow], texts: list[tuple[str, ...]], pen: TextPen) -> list[list[_Block]]:
     widths = [w for _, w, _ in COLUMNS]
-    # A row may take a whole page, with its warehouse heading and total beside it.
-    max_lines = int((BOTTOM - TOP - 2 * (LINE + 2 * PAD) - 2 * PAD) // LINE)
     pages: list[list[_Block]] = [[]]
     y = TOP
 
@@ -109,7 +118,8 @@ def _layout(rows: Sequence[PickRow], texts: list[tuple[str, ...]], pen: TextPen)
                 [pen.truncate(sku, widths[1], BODY_PT)],
                 pen.wrap(name, widths[2], BODY_PT, MAX_NAME_LINES) if name else [""],
                 [str(rows[i].quantity)],
-                _wrap_orders(pen, orders.split("\x00") if orders else [], widths[4], max_lines) or [""],
+                _wrap_orders(pen, orders.split("\x00") if orders else [], widths[4], MAX_ORDER_LINES,
+                             max(rows[i].order_count, len(rows[i].orders))) or [""],
             )
             block = _Block("row", max(len(c) for c in cells) * LINE + 2 * PAD, cells)
             first = i == index
@@ -190,7 +200,8 @@ def render_picklist(rows: Sequence[PickRow], path: Path, *, title: str,
 
     for row in rows:
         sku = clean_text(row.sku)
-        orders = [show(sku, "order", o) for o in row.orders]
+        # Two lines of the column never hold more than a few dozen ids: only those are read.
+        orders = [show(sku, "order", o) for o in row.orders[:60]]
         texts.append((show(sku, "warehouse", row.warehouse), show(sku, "shelf", row.shelf),
                       show(sku, "sku", row.sku), show(sku, "name", row.name),
                       "\x00".join(o for o in orders if o)))
