@@ -81,7 +81,7 @@ class ReviewChecks:
     address: bool = True
     city: bool = True
     country: bool = True
-    postcode: bool = True        # where the destination's addresses carry one
+    postcode: bool = True        # present where the country needs one, and in its format
     known_country: bool = True
     lines: bool = True           # every line has a SKU and a quantity above 0
 

@@ -9,3 +9,8 @@ from pathlib import Path
 _CHECKOUT = Path(__file__).resolve().parent.parent / "templates"
 _INSTALLED = Path(sys.prefix) / "share" / "batchship" / "templates"
 TEMPLATES_DIR = _CHECKOUT if (_CHECKOUT / "formats").is_dir() else _INSTALLED
+
+# The canonical input schemas as data (batchship/schema_files.py writes them): the
+# repository's schemas/, or <prefix>/share/batchship/schemas in a wheel.
+_CHECKOUT_SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMAS_DIR = _CHECKOUT_SCHEMAS if _CHECKOUT_SCHEMAS.is_dir() else Path(sys.prefix) / "share" / "batchship" / "schemas"

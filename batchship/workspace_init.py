@@ -1,4 +1,5 @@
-"""`batchship init DIR`: a ready workspace with a commented config and blank input templates."""
+"""`batchship init DIR`: a ready workspace with a commented config and blank input templates
+(their headers read from schemas/<kind>.headers.yaml)."""
 from __future__ import annotations
 
 import shutil
@@ -7,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import CONFIG_NAME
-from .importers.templates import blank_headers
+from .schema_files import blank_headers
 from .paths import TEMPLATES_DIR
 from .workspace import Workspace
 from .writers.xlsx import write_workbook

@@ -4,19 +4,11 @@ from __future__ import annotations
 import pandas as pd
 
 from ..config import ReviewChecks
+from ..postcodes import postcode_reasons
 from ..rules.evaluate import apply_rules, with_tags_and_notes
 from ..rules.model import Rule
 from .events import concat_events, events_for
 from .merge import REQUESTED
-
-# Countries whose addresses carry no postcode; requiring one would hold every order there.
-NO_POSTCODE = frozenset({
-    "AE", "AG", "AO", "AW", "BF", "BI", "BJ", "BO", "BS", "BW", "BZ", "CD", "CF", "CG", "CI", "CK", "CM",
-    "DJ", "DM", "ER", "FJ", "GA", "GD", "GH", "GM", "GQ", "GY", "HK", "IE", "JM", "KI", "KM", "KN", "KP",
-    "LC", "ML", "MO", "MR", "MW", "NR", "NU", "QA", "RW", "SB", "SC", "SL", "SO", "SR", "SS", "ST", "SY",
-    "TD", "TF", "TG", "TK", "TL", "TO", "TV", "UG", "VU", "YE", "ZW",
-})
-
 
 def review(orders: pd.DataFrame, lines: pd.DataFrame, known_countries: frozenset[str], checks: ReviewChecks,
            rules: tuple[Rule, ...], facts_of) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -63,8 +55,8 @@ def builtin_reasons(o: pd.DataFrame, lines: pd.DataFrame, known_countries: froze
         if check:
             reasons[col] = o[col].str.strip().eq("").map({True: f"{words} missing", False: ""})
     if checks.postcode:
-        needs_postcode = ~o["country"].isin(NO_POSTCODE) & o["postcode"].str.strip().eq("")
-        reasons["postcode"] = needs_postcode.map({True: "postcode missing", False: ""})
+        # required or not, and the format, per country from Google's address data (batchship/postcodes.py)
+        reasons["postcode"] = postcode_reasons(o["country"], o["postcode"])
     if checks.known_country:
         unknown = o["country"].ne("") & ~o["country"].isin(known_countries)
         reasons["country_known"] = ("unknown country " + o["country"]).where(unknown, "")
