@@ -1,6 +1,6 @@
 """Command line: a thin layer over the library.
 
-Exit codes: 0 all files applied, 1 a file was rejected or a scan or staff decision refused, 2 usage or configuration error (or the
+Exit codes: 0 all files applied, 1 a file was rejected, a scan or staff decision refused, or a label could not be printed, 2 usage or configuration error (or the
 workspace is busy), 3 an unexpected error (or an output that could not be written), 4 the
 machine failed: disk full, a read-only or vanished folder, the database locked by another
 program. Nothing is lost on 3 or 4: run again once the cause is fixed.
@@ -61,7 +61,7 @@ def _environment_message(why: str) -> str:
 def _exit_code(report: RunReport) -> int:
     if report.output_problems:
         return EXIT_BUG
-    return EXIT_REJECTED if report.rejected or report.refused else EXIT_OK
+    return EXIT_REJECTED if report.rejected or report.refused or report.unprinted else EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:

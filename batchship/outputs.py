@@ -139,7 +139,8 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     checkpoint("settled")
     summary = store.run_summary(run_id)
     summary.update({
-        "labels": int(len(ready)), "label_problems": label_problems,
+        # A label whose text could not all be printed is not one written: it waits on the decisions sheet.
+        "labels": int(len(printed[printed["merged_into"] == ""])), "label_problems": label_problems,
         "upload_problems": {f"{shop}/{order}": why for (shop, order), why in upload_problems.items()},
         "outputs": [str(p.relative_to(ws.root)) for p in written],
         "error_reports": {**summary.get("error_reports", {}), **reports},

@@ -75,6 +75,11 @@ class RunReport:
                    for s in [self.summary, *self.recovered.values()])
 
     @property
+    def unprinted(self) -> int:
+        """Labels whose text no font could print: kept out of the printed set, so cron must see them."""
+        return sum(len(s.get("label_problems") or {}) for s in [self.summary, *self.recovered.values()])
+
+    @property
     def refused(self) -> int:
         """Handover scans and staff decisions that named no order they could apply to."""
         return sum(s.get("scan_problems", 0) + s.get("action_problems", 0)

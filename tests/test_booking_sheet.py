@@ -87,7 +87,8 @@ def test_the_result_sheet_completes_the_waybill_stage_and_refusals_become_reason
 def test_a_bad_result_sheet_is_rejected_whole(sheet_ws, bad_row, column, words):
     ws = sheet_ws
     ws.drop("pool.csv", ["channel", "tracking_number"], [["YW", s10(1)]])
-    ws.drop("other.csv", ORDER_HEADER, [order_row("X1", "MUG", 1, "2026-11-01 07:00", country="GB")])
+    ws.drop("other.csv", ORDER_HEADER, [order_row("X1", "MUG", 1, "2026-11-01 07:00", country="GB",
+                                                  postcode="SW1A 1AA")])
     with (ws.root / "batchship.toml").open("a", encoding="utf-8") as f:
         f.write('\n[[logistics]]\ncountries = ["GB"]\nchannel = "YW"\nwarehouse = "SZ"\n')
     config = (ws.root / "batchship.toml").read_text()

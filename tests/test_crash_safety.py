@@ -49,7 +49,7 @@ BEFORE_COMMIT = [
     "files-recorded", "before-commit",
 ]
 AFTER_COMMIT = [
-    "after-commit", "outputs-started", "wrote-labels#1", "wrote-labels#2", "wrote-uploads", "xlsx-written#1",
+    "after-commit", "outputs-started", "wrote-labels#1", "wrote-labels#2", "wrote-packing-slips", "wrote-uploads", "xlsx-written#1",
     "wrote-orders", "xlsx-written#2", "wrote-stock", "xlsx-written#3", "wrote-picklist-xlsx", "wrote-picklist",
     "xlsx-written#4", "wrote-manifest-xlsx", "wrote-manifest", "xlsx-written#5", "wrote-errors-report", "settled-file#1", "settled-file#5",
     "settled", "before-finish", "finished",
@@ -72,6 +72,10 @@ TEMPORARY = re.compile(r"(\.partial|\.tmp)$|^\.")
 def build_batch_workspace(root: Path) -> None:
     """A workspace after one earlier day, with the day's batch waiting in the inbox."""
     ws = Workspace(root)
+    config = ws.root / "batchship.toml"     # shop-a's packing slips are one more writer to kill
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'name = "shop-a"\nplatform = "batchship"', 'name = "shop-a"\nplatform = "batchship"\npacking_slips = true', 1),
+        encoding="utf-8")
     ws.drop("products.csv", PRODUCT_HEADER, [product_row(s) for s in "ABCD"])
     ws.drop("stock.csv", STOCK_HEADER, [["SZ", "A", 10, "A-01"], ["SZ", "B", 2, "B-01"], ["SZ", "D", 4, "D-01"]])
     ws.drop("pool.csv", POOL_HEADER, [["YW", s10(i)] for i in range(1, 7)] + [["SMALL", "SM0001"]])

@@ -24,6 +24,7 @@ def _products(ws) -> None:
     ws.drop("stock.csv", STOCK_HEADER, [["SZ", sku, 10_000, f"S-{sku}"] for sku in PRODUCTS])
 
 
+POSTCODES = {"US": "62704", "DE": "10115", "FR": "75001", "GB": "SW1A 1AA"}   # each in its country's format
 # order id: (country, [(sku, quantity)])
 ORDERS = {
     "Y1": ("US", [("A", 2), ("B", 1)]),
@@ -40,7 +41,7 @@ def _day_one(ws) -> pd.DataFrame:
     ws.drop("pool.csv", POOL_HEADER, [["YW", s10(i)] for i in range(1, 9)]
             + [["SMALL", f"SM{i:04d}"] for i in range(1, 5)])
     ws.drop("orders.csv", ORDER_HEADER, [
-        order_row(oid, sku, qty, f"2026-11-01 0{n}:00:00", country=country)
+        order_row(oid, sku, qty, f"2026-11-01 0{n}:00:00", country=country, postcode=POSTCODES[country])
         for n, (oid, (country, lines)) in enumerate(ORDERS.items()) for sku, qty in lines])
     assert ws.run() == 0
     orders = ws.orders().set_index("order_id")
