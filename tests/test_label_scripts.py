@@ -1,17 +1,21 @@
 """Labels for recipients in every script, with the bundled fonts only: every character drawn,
-Arabic and Hebrew shaped and laid right to left, every barcode scanning, customs complete."""
+Arabic and Hebrew shaped and laid right to left, every barcode scanning, customs complete; on
+thermal printers (ZPL) too, where what the printer's own font lacks is sent as a bitmap."""
 from __future__ import annotations
 
 import unicodedata
 from collections import Counter
 from decimal import Decimal
 
+import numpy as np
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
 from batchship.writers.fonts import TextPen, font_set
 from batchship.writers.labels import CustomsItem, LabelData, new_pdf, render_labels
+from batchship.writers.zpl import render_zpl
+from test_label_formats import check_zpl_label, parse_zpl
 
 SENDER = "Shenzhen Example Trading Co., Building 5, 88 Minzhi Avenue, Longhua District, Shenzhen 518000, CN"
 ARTICLE = CustomsItem("Cotton T-shirt", 1, 200, Decimal("9.90"), "USD", "610910", "CN")
@@ -157,3 +161,69 @@ def test_a_glyph_no_font_has_is_a_problem_for_that_label_only(tmp_path, bad):
     assert problems[labels[1].tracking_number][0].startswith(f"recipient_name: cannot print '{bad}'")
     pdf = pdfium.PdfDocument(path)
     assert [decode(page) for page in pdf] == [[data.tracking_number] for data in labels]
+
+
+# --- thermal printers ----------------------------------------------------------------------
+
+def zpl_bitmap(field) -> np.ndarray:
+    """A ^GFA field's dots (True = printed), as the printer reads them."""
+    kind, total, _, per_row, data = field.get("GF").split(",", 4)
+    assert kind == "A"
+    raw = bytes.fromhex(data)
+    assert len(raw) == int(total) and int(total) % int(per_row) == 0
+    return np.unpackbits(np.frombuffer(raw, np.uint8)).reshape(-1, int(per_row) * 8).astype(bool)
+
+
+def ink(page, dpi: int = 203) -> np.ndarray:
+    grey = page.render(scale=dpi / 72, grayscale=True, no_smoothtext=True).to_numpy()
+    return grey.reshape(grey.shape[0], grey.shape[1]) < 128
+
+
+def grown(dots: np.ndarray, by: int = 2) -> np.ndarray:
+    """Each printed dot and its neighbours up to ``by`` dots away: rounding to whole dots moves ink."""
+    padded = np.pad(dots, by)
+    out = np.zeros_like(dots)
+    h, w = dots.shape
+    for dy in range(2 * by + 1):
+        for dx in range(2 * by + 1):
+            out |= padded[dy:dy + h, dx:dx + w]
+    return out
+
+
+@pytest.mark.parametrize("dpi", [203, 300])
+def test_thermal_labels_print_every_script_as_the_pdf_label_draws_it(scripts, tmp_path, dpi):
+    labels, pdf_path, _ = scripts
+    path = tmp_path / "labels.zpl"
+    assert render_zpl(labels, path, dpi=dpi) == {}
+    zpl = parse_zpl(path.read_text(encoding="ascii"))
+    pdf = pdfium.PdfDocument(pdf_path)
+    assert len(zpl) == len(pdf) == len(labels)
+    for z, page, data in zip(zpl, pdf, labels):
+        check_zpl_label(z, "100x150", dpi, data.tracking_number)
+        for text in z.texts:     # the printer's font 0 gets only the Latin letters it has
+            text.encode("cp1252")
+        lacking = [t for t in (data.recipient_name, *data.address_lines, data.city) if not t.isascii()]
+        graphics = [f for f in z.fields if f.get("GF") is not None]
+        assert len(graphics) >= len(lacking) > 0
+        drawn = ink(page, dpi)
+        for f in graphics:
+            dots = zpl_bitmap(f)
+            x, y = f.origin
+            h, w = dots.shape
+            assert dots.any() and y + h <= drawn.shape[0] and x + w <= drawn.shape[1] + 8
+            pdf_part = drawn[y:y + h, x:x + w]
+            dots = dots[:, :pdf_part.shape[1]]
+            # The bitmap's dots are where the PDF label has ink, and the PDF label's ink there is in it.
+            assert (dots & grown(pdf_part)).sum() >= 0.97 * dots.sum(), f"label {data.recipient_name}"
+            assert (pdf_part & grown(dots)).sum() >= 0.97 * pdf_part.sum(), f"label {data.recipient_name}"
+
+
+def test_latin_text_stays_printer_text_on_thermal_labels(tmp_path):
+    """Names in code page 1252 use the printer's font (sharp at any size); the barcode is a barcode."""
+    latin = make(1, ("François Müller", ("12 rue de l'Église",), "Saint-Étienne", "42000", "FR"),
+                 items=(("TS-RED-M", 1, "Cotton T-shirt"),))
+    path = tmp_path / "latin.zpl"
+    assert render_zpl([latin], path) == {}
+    [z] = parse_zpl(path.read_text(encoding="ascii"))
+    assert [f for f in z.fields if f.get("GF") is not None] == []
+    assert {"François Müller", "12 rue de l'Église", "42000 Saint-Étienne", "FRANCE"} <= set(z.texts)

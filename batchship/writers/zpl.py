@@ -6,6 +6,10 @@ The layout in ``labels.py`` measures text with the PDF fonts and draws through
 the printer's resolution (203 or 300 dpi). Text uses the printer's scalable
 font 0, which is narrower than Noto Sans, so what fits on the PDF label fits here.
 
+Text the printer's font 0 cannot print (anything beyond the Latin letters of its code
+pages: Arabic, Chinese, Cyrillic, Polish ...) goes as a bitmap drawn with the PDF labels'
+fonts instead (``zpl_graphics``), so no recipient prints blank on a thermal printer.
+
 Field data is never written as is: ``^CI28`` makes the printer read field data as
 UTF-8 and ``^FH_`` lets every byte outside printable ASCII, and the characters
 ``^``, ``~`` and ``_`` themselves, be written as ``_xx`` hex, so no name or address
@@ -24,6 +28,7 @@ from pathlib import Path
 from . import barcode128
 from .fonts import TextPen
 from .labels import LAYOUTS, PT_MM, SHEETS, LabelData, _LabelPage, continuation_parts, new_pdf, prepare_labels
+from .zpl_graphics import printer_font_can_show, render_text_bitmaps
 
 DPIS = (203, 300)
 LINE_MM = 0.25          # rules and boxes, as on the PDF label
@@ -74,13 +79,19 @@ class ZplCanvas:
         self.pen = pen
         self.dot_mm = 25.4 / dpi
         self.line_dots = max(1, round(LINE_MM / self.dot_mm))
-        self.fields: list[str] = []
+        # ZPL fields, and (x, baseline, text, size, bold) of lines to draw as bitmaps once rendered
+        self.fields: list[str | tuple[int, int, str, float, bool]] = []
 
     def _d(self, mm: float) -> int:
         return max(0, round(mm / self.dot_mm))
 
-    def _text(self, x: float, baseline: float, text: str, size: float, block: tuple[float, str] | None) -> None:
+    def _text(self, x: float, baseline: float, text: str, size: float, block: tuple[float, str] | None,
+              bold: bool = False) -> None:
         if not text:
+            return
+        if not printer_font_can_show(text):
+            # ``x`` is already the line's left edge for right-aligned and centred text.
+            self.fields.append((self._d(x), self._d(baseline), text, size, bold))
             return
         h = max(10, self._d(size * PT_MM))
         top = max(0, self._d(baseline) - round(h * ASCENT))
@@ -91,15 +102,15 @@ class ZplCanvas:
         self.fields.append(f"{where}^A0N,{h},{h}^FH_^FD{field_data(text, block=bool(block))}^FS")
 
     def draw(self, x: float, baseline: float, text: str, size: float, bold: bool = False) -> None:
-        self._text(x, baseline, text, size, None)
+        self._text(x, baseline, text, size, None, bold)
 
     def draw_right(self, x_right: float, baseline: float, text: str, size: float, bold: bool = False) -> None:
         width = self.pen.width(text, size, bold)
-        self._text(x_right - width, baseline, text, size, (width, "R"))
+        self._text(x_right - width, baseline, text, size, (width, "R"), bold)
 
     def draw_centered(self, x_center: float, baseline: float, text: str, size: float, bold: bool = False) -> None:
         width = self.pen.width(text, size, bold)
-        self._text(x_center - width / 2, baseline, text, size, (width, "C"))
+        self._text(x_center - width / 2, baseline, text, size, (width, "C"), bold)
 
     def line(self, x0: float, y0: float, x1: float, y1: float) -> None:
         t = self.line_dots
@@ -136,21 +147,26 @@ def render_zpl(labels: Sequence[LabelData], path: Path, *, size: str = "100x150"
     dot = 25.4 / dpi
     head = (f"^XA\n^CI28\n^PW{round(layout.width / dot)}\n^LL{round(layout.height / dot)}\n"
             "^LH0,0\n^PON\n")
-    blocks: list[str] = []
+    blocks: list[list] = []
     with tempfile.TemporaryDirectory(prefix="batchship-fonts-") as workdir:
-        pdf = new_pdf(layout.width, layout.height, fonts, chars, Path(workdir), cjk_font)   # measures only
+        # Measures the layout, then draws the lines font 0 cannot print.
+        pdf = new_pdf(layout.width, layout.height, fonts, chars, Path(workdir), cjk_font)
         pen = TextPen(pdf, fonts)
         for texts in prepared:
             canvas = ZplCanvas(pen, dpi)
             page = _LabelPage(canvas, pen, layout)
             page.draw(texts)
-            blocks.append(head + "\n".join(canvas.fields) + "\n^XZ\n")
+            blocks.append(canvas.fields)
             # A CN 23 continuation is one more label block right after the parcel's label.
             for start, part in continuation_parts(page, texts):
                 page.c = canvas = ZplCanvas(pen, dpi)
                 page.draw_continuation(texts, 0.0, 0.0, start, part, page.items_overflow(texts))
-                blocks.append(head + "\n".join(canvas.fields) + "\n^XZ\n")
-    save_text(path, "".join(blocks))
+                blocks.append(canvas.fields)
+        bitmaps = render_text_bitmaps(pen, {f[2:] for fields in blocks for f in fields if isinstance(f, tuple)},
+                                      dpi)
+    save_text(path, "".join(
+        head + "\n".join(f if isinstance(f, str) else bitmaps[f[2:]].field(f[0], f[1]) for f in fields) + "\n^XZ\n"
+        for fields in blocks))
     return problems
 
 
