@@ -151,6 +151,7 @@ class Config:
     customs_category: str = "Sale of goods"   # a CN 22 box; the old "Other", "Gift" ... still work
     cjk_font: str = ""               # path to a TTF/OTF for CJK recipients
     print_order: PrintOrder = PrintOrder()
+    database: str = ""               # the store's URL (postgresql://...); BATCHSHIP_DATABASE wins
 
 
 def load_config(workspace: Path) -> Config:
@@ -308,4 +309,5 @@ def parse_config(data: dict, where: str = CONFIG_NAME, text: str = "") -> Config
                              max_orders_per_wave=labels.max_orders_per_wave,
                              zone_order=tuple(z.strip() for z in labels.zone_order if z.strip()))
     return Config(shops=shops, channels=channels, logistics=logistics, review_rules=review_rules, **sections,
-                  customs_category=labels.customs_category, cjk_font=labels.cjk_font, print_order=print_order)
+                  customs_category=labels.customs_category, cjk_font=labels.cjk_font, print_order=print_order,
+                  database=checked.database.strip())

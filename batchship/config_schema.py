@@ -93,6 +93,8 @@ def config_table(sections: dict[str, type]) -> type[BaseModel]:
         "logistics": (list[dict[str, Any]], []),
         "review_rules": (list[dict[str, Any]], []),
         "labels": (LabelsTable, LabelsTable()),
+        # The store's database URL (batchship/database.py); the workspace's SQLite file when unset.
+        "database": (StrictStr, ""),
     }
     for name, cls in sections.items():
         table = settings_table(cls)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .importers.templates import FORMATS_DIR, load_templates, workspace_formats_dir
+from .database import database_url, has_state
 from .store import Store
 from .workspace import Workspace
 
@@ -25,9 +26,9 @@ def format_formats(root: Path) -> str:
 
 def _last_run(root: Path) -> list[str]:
     ws = Workspace(root)
-    if not ws.database.exists():
+    if not has_state(database_url(root)):
         return ["no runs yet"]
-    store = Store(ws.database)
+    store = Store(database_url(root))
     try:
         runs = store.recent_runs(1)
         if not runs:

@@ -37,6 +37,7 @@ from .stages.events import concat_events
 from .stages.sequence import run_stages
 from .stages.stock import count_adjustments
 from .stages.sync import BATCH_FILE
+from .database import database_url
 from .store import Store
 from .workspace import Workspace, WorkspaceLock
 from .writers.upload_carriers import check_upload_carriers
@@ -95,7 +96,7 @@ def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wai
     ws.ensure()
     with WorkspaceLock(ws, wait_seconds):
         checkpoint("locked")
-        store = Store(ws.database, config.store.busy_timeout_seconds)
+        store = Store(database_url(ws.root, config.database), config.store.busy_timeout_seconds)
         try:
             recovered = {}
             for unfinished in store.unfinished_runs():
@@ -145,6 +146,7 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
         return RunReport("", None, {}, waiting=waiting)
     run_id = _new_run_id(store, now)
     with store.batch():
+        _applied_meanwhile(store, outcomes)
         store.start_run(run_id, now.isoformat(timespec="seconds"))
         checkpoint("run-started")
         summary = _apply(store, config, run_id, now, outcomes, lap)
@@ -161,6 +163,15 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
     lap("commit")
     outbox = _complete(ws, store, config, run_id, lap, timings)
     return RunReport(run_id, outbox, store.run_summary(run_id), timings, waiting=waiting)
+
+
+def _applied_meanwhile(store: Store, outcomes: list[FileOutcome]) -> None:
+    """Files another site sharing the store applied while this one read them: checked again inside
+    the batch's transaction, where no other batch can commit, they become duplicates here."""
+    for o in outcomes:
+        earlier = store.applied_file(o.sha256) if o.outcome == "applied" else None
+        if earlier:
+            o.outcome, o.detail, o.imported = "duplicate", f"same content already applied in run {earlier}", None
 
 
 def _complete(ws: Workspace, store: Store, config: Config, run_id: str, lap=None,

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from .pipeline import RunReport
 from .schemas import ORDER_STAGES
+from .database import database_url, has_state
 from .store import Store
 from .workspace import Workspace
 
@@ -33,7 +34,7 @@ def format_summary(report: RunReport, root: Path) -> str:
     for note in s.get("notes", []):
         out.append(f"  note: {note}")
     out.append(f"  orders touched: {s.get('touched_orders', 0)}")
-    store = Store(Workspace(root).database)
+    store = Store(database_url(root))
     try:
         out += ["  " + line for line in _stage_lines(store)]
     finally:
@@ -90,9 +91,9 @@ def _stage_lines(store: Store) -> list[str]:
 
 def format_status(root: Path) -> str:
     ws = Workspace(root)
-    if not ws.database.exists():
+    if not has_state(database_url(root)):
         return f"no runs yet in {root}"
-    store = Store(ws.database)
+    store = Store(database_url(root))
     try:
         out = _stage_lines(store)
         holds = store.hold_reasons()

@@ -1,20 +1,25 @@
-"""The system of record across runs, in SQLite.
+"""The system of record across runs, in SQLite or PostgreSQL (batchship/database.py says which).
 
 Everything a batch changes is written inside one transaction (``Store.batch``);
-a crash before COMMIT leaves the previous state untouched. Stock on hand is
-never stored: it is the sum of ledger movements.
+a crash or a lost connection before COMMIT leaves the previous state untouched.
+Stock on hand is never stored: it is the sum of ledger movements.
+
+Statements are written in the sqlite3 style (``self.db.execute("... ?", params)``) and must run
+on both backends: upserts as ``INSERT ... ON CONFLICT``, lists as ``self.each`` (not json_each).
+The schema changes only through a new migration in batchship/migrations/versions/.
 """
 from __future__ import annotations
 
 import json
-import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import pandas as pd
 
+from .database import Connection, make_engine
 from .faults import checkpoint
+from .schema_version import upgrade as upgrade_schema
 from .schemas import ACTIVE_STAGES, PoolNumber, Product
 
 # Order-level state columns (one row per order). Stage values follow DESIGN.md.
@@ -36,97 +41,73 @@ LINE_COLUMNS = ["shop", "order_id", "line_no", "item_id", "platform_sku", "sku",
                 "source_row"] + CUSTOMS_COLUMNS
 INT_COLUMNS = {"source_row", "line_no", "quantity", "weight_g", "platform_line", "platform_quantity"}
 
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS orders ({", ".join(c + (" INTEGER" if c in INT_COLUMNS else " TEXT NOT NULL DEFAULT ''") for c in ORDER_COLUMNS)},
-    PRIMARY KEY (shop, order_id));
-CREATE INDEX IF NOT EXISTS orders_stage ON orders(stage);
-CREATE INDEX IF NOT EXISTS orders_tracking ON orders(tracking_number);
-CREATE TABLE IF NOT EXISTS lines ({", ".join(c + (" INTEGER" if c in INT_COLUMNS else " TEXT NOT NULL DEFAULT ''") for c in LINE_COLUMNS)},
-    PRIMARY KEY (shop, order_id, line_no));
-CREATE TABLE IF NOT EXISTS products ({", ".join(c + (" INTEGER" if c in INT_COLUMNS else " TEXT NOT NULL DEFAULT ''") for c in Product.columns)},
-    PRIMARY KEY (sku));
-CREATE TABLE IF NOT EXISTS pairing (shop TEXT NOT NULL, platform_sku TEXT NOT NULL, sku TEXT NOT NULL,
-    quantity INTEGER NOT NULL, source_file TEXT, source_row INTEGER, PRIMARY KEY (shop, platform_sku, sku));
-CREATE TABLE IF NOT EXISTS stock_places (warehouse TEXT NOT NULL, sku TEXT NOT NULL, shelf TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (warehouse, sku));
-CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
-    warehouse TEXT NOT NULL, sku TEXT NOT NULL, delta INTEGER NOT NULL, cause TEXT NOT NULL,
-    reference TEXT NOT NULL, source_file TEXT NOT NULL DEFAULT '', source_row INTEGER);
-CREATE INDEX IF NOT EXISTS ledger_place ON ledger(warehouse, sku);
-CREATE UNIQUE INDEX IF NOT EXISTS ledger_once ON ledger(cause, reference, warehouse, sku)
-    WHERE cause = 'ship';
-CREATE TABLE IF NOT EXISTS pool (tracking_number TEXT PRIMARY KEY, channel TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'free', shop TEXT NOT NULL DEFAULT '', order_id TEXT NOT NULL DEFAULT '',
-    issued_run TEXT NOT NULL DEFAULT '', source_file TEXT NOT NULL DEFAULT '', source_row INTEGER);
-CREATE INDEX IF NOT EXISTS pool_free ON pool(channel, status);
-CREATE TABLE IF NOT EXISTS files (sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL,
-    platform TEXT NOT NULL, run_id TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL,
-    committed_at TEXT NOT NULL DEFAULT '', finished_at TEXT NOT NULL DEFAULT '', summary TEXT NOT NULL DEFAULT '{{}}');
-CREATE TABLE IF NOT EXISTS run_files (run_id TEXT NOT NULL, claimed_path TEXT NOT NULL, name TEXT NOT NULL,
-    outcome TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', problems TEXT NOT NULL DEFAULT '[]',
-    sha256 TEXT NOT NULL DEFAULT '', PRIMARY KEY (run_id, claimed_path));
-CREATE TABLE IF NOT EXISTS bookings (reference TEXT PRIMARY KEY, shop TEXT NOT NULL, order_id TEXT NOT NULL,
-    channel TEXT NOT NULL, forwarder TEXT NOT NULL, state TEXT NOT NULL, tracking_number TEXT NOT NULL DEFAULT '',
-    shipment_id TEXT NOT NULL DEFAULT '', label_path TEXT NOT NULL DEFAULT '', label_problem TEXT NOT NULL DEFAULT '',
-    reason TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0, run_id TEXT NOT NULL DEFAULT '',
-    updated_at TEXT NOT NULL DEFAULT '');
-CREATE INDEX IF NOT EXISTS bookings_order ON bookings(shop, order_id);
-CREATE TABLE IF NOT EXISTS rule_sets (kind TEXT NOT NULL, run_id TEXT NOT NULL, source_file TEXT NOT NULL,
-    rules TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (kind, run_id));
-CREATE TABLE IF NOT EXISTS decisions (run_id TEXT NOT NULL, source_file TEXT NOT NULL, source_row INTEGER,
-    shop TEXT NOT NULL, order_id TEXT NOT NULL, action TEXT NOT NULL, argument TEXT NOT NULL DEFAULT '',
-    note TEXT NOT NULL DEFAULT '', result TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', decision_key TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS decisions_run ON decisions(run_id);
-CREATE INDEX IF NOT EXISTS decisions_order ON decisions(shop, order_id);
-CREATE TABLE IF NOT EXISTS blacklist (field TEXT NOT NULL, value TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
-    source_file TEXT NOT NULL DEFAULT '', source_row INTEGER, PRIMARY KEY (field, value));
-CREATE TABLE IF NOT EXISTS events (run_id TEXT NOT NULL, shop TEXT NOT NULL, order_id TEXT NOT NULL,
-    event TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
-CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
-CREATE TABLE IF NOT EXISTS uploads (shop TEXT NOT NULL, order_id TEXT NOT NULL, tracking_number TEXT NOT NULL,
-    run_id TEXT NOT NULL, PRIMARY KEY (shop, order_id, tracking_number));
-"""
+# Primary keys, for upserts (INSERT ... ON CONFLICT (key) DO UPDATE: portable to PostgreSQL).
+KEYS = {"orders": ["shop", "order_id"], "lines": ["shop", "order_id", "line_no"], "products": ["sku"],
+        "pairing": ["shop", "platform_sku", "sku"], "blacklist": ["field", "value"]}
+# Every table, parents before children, for copying a store (migrations/versions/ make them).
+TABLES = ["orders", "lines", "products", "pairing", "stock_places", "ledger", "pool", "files", "runs",
+          "run_files", "bookings", "rule_sets", "decisions", "blacklist", "events", "uploads"]
 
 
 def _placeholders(n: int) -> str:
     return ", ".join("?" * n)
 
 
-class Store:
-    def __init__(self, path: Path, busy_timeout_seconds: float = 60.0):
-        self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_seconds)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
-        self._add_missing_columns()
+class StoreConflict(Exception):
+    """Another site changed what this batch relies on; the batch rolls back and the next run retries."""
 
-    def _add_missing_columns(self) -> None:
-        """A workspace made by an earlier version gets the columns added since (empty or 0)."""
-        for table, columns in (("orders", ORDER_COLUMNS), ("lines", LINE_COLUMNS), ("products", Product.columns),
-                               ("run_files", ["sha256"])):
-            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
-            for column in columns:
-                if column not in have:
-                    kind = "INTEGER NOT NULL DEFAULT 0" if column in INT_COLUMNS else "TEXT NOT NULL DEFAULT ''"
-                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-                    if (table, column) == ("orders", "printed"):
-                        # Before print state was kept, every in-stock order in print had its label.
-                        self.db.execute("UPDATE orders SET printed = 'yes' WHERE stage IN ('print', 'shipped') "
-                                        "AND stock_status = 'in_stock' AND tracking_number != ''")
+
+class Store:
+    def __init__(self, location: Path | str, busy_timeout_seconds: float = 60.0):
+        """``location``: a SQLite file, or a database URL (sqlite:///..., postgresql://...)."""
+        url = location if isinstance(location, str) else "sqlite:///" + str(Path(location))
+        self.url = url
+        engine = make_engine(url, busy_timeout_seconds)
+        try:
+            upgrade_schema(engine)
+            self.db = Connection(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        self.postgresql = self.db.postgresql
+        # A list of values as rows of one column ``value``, from one JSON-array parameter.
+        self.each = ("SELECT json_array_elements_text(CAST(? AS json)) AS value" if self.postgresql
+                     else "SELECT value FROM json_each(?)")
+
+    @property
+    def path(self) -> Path | None:
+        from .database import sqlite_path
+        return sqlite_path(self.url)
 
     def close(self) -> None:
         self.db.close()
 
+    def execute(self, sql: str, params: Iterable = ()):
+        return self.db.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable):
+        return self.db.executemany(sql, rows)
+
     @contextmanager
-    def _short_transaction(self, commit_points: bool = False) -> Iterator[sqlite3.Connection]:
-        """One transaction; ``commit_points``: the batch's kill points around its commit."""
-        self.db.execute("BEGIN IMMEDIATE")
+    def _short_transaction(self, commit_points: bool = False, serialized: bool = False) -> Iterator[Connection]:
+        """One transaction; ``commit_points``: the batch's kill points around its commit.
+        ``serialized``: no other site's serialized transaction runs at the same time (PostgreSQL;
+        SQLite's BEGIN IMMEDIATE already lets one writer in at a time)."""
+        self.db.execute("BEGIN" if self.postgresql else "BEGIN IMMEDIATE")
         try:
+            if serialized and self.postgresql:
+                # Allocation reads on hand and what other orders hold, then writes; two sites doing
+                # that at once would each see the other's stock as free. Row locks cannot cover rows
+                # the other site has not written yet, so batches take turns on one transaction-level
+                # advisory lock (released by COMMIT or ROLLBACK, also when the connection drops);
+                # SERIALIZABLE would instead fail and redo whole batches under contention.
+                self.db.execute("SELECT pg_advisory_xact_lock(7310013)")
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            try:
+                self.db.execute("ROLLBACK")
+            except Exception:   # the connection is gone: the server has rolled back already
+                pass
             raise
         if commit_points:
             checkpoint("before-commit")
@@ -135,16 +116,16 @@ class Store:
             checkpoint("after-commit")
 
     @contextmanager
-    def batch(self) -> Iterator[sqlite3.Connection]:
-        """One transaction: everything or nothing."""
-        with self._short_transaction(commit_points=True) as db:
+    def batch(self) -> Iterator[Connection]:
+        """One transaction: everything or nothing, one site's batch at a time."""
+        with self._short_transaction(commit_points=True, serialized=True) as db:
             yield db
 
     # ---- reading -------------------------------------------------------------------------
     def frame(self, sql: str, params: Iterable = ()) -> pd.DataFrame:
-        cur = self.db.execute(sql, tuple(params))
-        cols = [d[0] for d in cur.description]
-        return pd.DataFrame.from_records(cur.fetchall(), columns=cols)
+        result = self.db.execute(sql, params)
+        cols = list(result.keys())
+        return pd.DataFrame.from_records([tuple(r) for r in result.fetchall()], columns=cols)
 
     def _orders_where(self, where: str, params: Iterable = ()) -> pd.DataFrame:
         df = self.frame(f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders WHERE {where}", params)
@@ -165,8 +146,8 @@ class Store:
         if not refs:
             return set()
         wanted = json.dumps(sorted(refs))
-        rows = self.db.execute("SELECT shop, order_id FROM orders WHERE tracking_number IN (SELECT value FROM "
-                               "json_each(?)) OR order_id IN (SELECT value FROM json_each(?))", (wanted, wanted))
+        rows = self.db.execute(f"SELECT shop, order_id FROM orders WHERE tracking_number IN ({self.each}) "
+                               f"OR order_id IN ({self.each})", (wanted, wanted))
         return {(shop, oid) for shop, oid in rows}
 
     def lines_of(self, orders: pd.DataFrame) -> pd.DataFrame:
@@ -221,7 +202,7 @@ class Store:
 
     def free_pool(self) -> pd.DataFrame:
         return self.frame("SELECT channel, tracking_number FROM pool WHERE status = 'free' "
-                          "ORDER BY channel, rowid")
+                          "ORDER BY channel, seq")
 
     def known_pool_numbers(self, numbers: list[str]) -> dict[str, str]:
         """tracking number -> channel for numbers already in the pool."""
@@ -235,8 +216,8 @@ class Store:
         return out
 
     def voided_numbers(self, numbers: set[str]) -> set[str]:
-        rows = self.db.execute("SELECT tracking_number FROM pool WHERE status = 'void' AND tracking_number IN "
-                               "(SELECT value FROM json_each(?))", (json.dumps(sorted(numbers)),))
+        rows = self.db.execute(f"SELECT tracking_number FROM pool WHERE status = 'void' AND tracking_number IN "
+                               f"({self.each})", (json.dumps(sorted(numbers)),))
         return {r[0] for r in rows}
 
     def rules_in_force(self, kind: str) -> tuple[str, list[dict]] | None:
@@ -341,8 +322,8 @@ class Store:
     def mark_uploaded(self, run_id: str, rows: Iterable[tuple[str, str, str]]) -> None:
         """(shop, order_id, tracking_number) this run's upload files carry. The first run to upload a
         number keeps it, so outputs redone after a crash change nothing."""
-        self.db.executemany("INSERT OR IGNORE INTO uploads (shop, order_id, tracking_number, run_id) "
-                            "VALUES (?, ?, ?, ?)", ((s, o, t, run_id) for s, o, t in rows))
+        self.db.executemany("INSERT INTO uploads (shop, order_id, tracking_number, run_id) "
+                            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", ((s, o, t, run_id) for s, o, t in rows))
 
     def uploaded_before(self, run_id: str, rows: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
         """Of these (shop, order_id, tracking_number), those an earlier run uploaded: -> that run."""
@@ -371,13 +352,30 @@ class Store:
               None if pd.isna(r.source_row) else int(r.source_row)) for r in moves.itertuples(index=False)))
 
     def add_pool_numbers(self, numbers: pd.DataFrame) -> None:
+        """Numbers are drawn in the order they arrived (``seq``); a number already known is kept as it is."""
+        if numbers.empty:
+            return
+        last = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM pool").fetchone()[0]
         self.db.executemany(
-            "INSERT OR IGNORE INTO pool (tracking_number, channel, source_file, source_row) VALUES (?, ?, ?, ?)",
-            numbers[[PoolNumber.tracking_number, PoolNumber.channel, PoolNumber.file, PoolNumber.row]]
-            .itertuples(index=False))
+            "INSERT INTO pool (tracking_number, channel, source_file, source_row, seq) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            ((t, c, str(f), None if pd.isna(r) else int(r), last + i) for i, (t, c, f, r) in enumerate(
+                numbers[[PoolNumber.tracking_number, PoolNumber.channel, PoolNumber.file, PoolNumber.row]]
+                .itertuples(index=False), start=1)))
 
     def mark_pool(self, run_id: str, issued: pd.DataFrame, voided: list[str]) -> None:
-        """issued: tracking_number, shop, order_id. A number leaves 'free' once and never returns to it."""
+        """issued: tracking_number, shop, order_id. A number leaves 'free' once and never returns to it:
+        each is claimed with a row lock that another site's batch skips, and a number that is no
+        longer free (taken by another site) rolls the whole batch back."""
+        numbers = issued["tracking_number"].tolist() if len(issued) else []
+        for i in range(0, len(numbers), 5000):
+            chunk = json.dumps(numbers[i:i + 5000])
+            claimed = self.db.execute(
+                f"SELECT COUNT(*) FROM (SELECT tracking_number FROM pool WHERE status = 'free' AND tracking_number "
+                f"IN ({self.each}){' FOR UPDATE SKIP LOCKED' if self.postgresql else ''}) AS free_now",
+                (chunk,)).fetchone()[0]
+            if claimed != len(set(numbers[i:i + 5000])):
+                raise StoreConflict("a tracking number this batch drew was issued by another run meanwhile")
         self.db.executemany(
             "UPDATE pool SET status = 'issued', shop = ?, order_id = ?, issued_run = ? "
             "WHERE tracking_number = ? AND status = 'free'",
@@ -393,12 +391,15 @@ class Store:
     def record_file(self, run_id: str, claimed: str, name: str, outcome: str, detail: str = "",
                     problems: list[dict] | None = None, sha256: str = "", kind: str = "",
                     platform: str = "") -> None:
-        self.db.execute("INSERT OR REPLACE INTO run_files (run_id, claimed_path, name, outcome, detail, problems, "
-                        "sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        self.db.execute("INSERT INTO run_files (run_id, claimed_path, name, outcome, detail, problems, "
+                        "sha256) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, claimed_path) DO UPDATE SET "
+                        "name = excluded.name, outcome = excluded.outcome, detail = excluded.detail, "
+                        "problems = excluded.problems, sha256 = excluded.sha256",
                         (run_id, claimed, name, outcome, detail, json.dumps(problems or [], ensure_ascii=False),
                          sha256))
         if outcome == "applied" and sha256:
-            self.db.execute("INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?, ?)",
+            # No ON CONFLICT: a file another site applied meanwhile makes this batch roll back.
+            self.db.execute("INSERT INTO files (sha256, name, kind, platform, run_id) VALUES (?, ?, ?, ?, ?)",
                             (sha256, name, kind, platform, run_id))
 
     # ---- runs ----------------------------------------------------------------------------
@@ -514,7 +515,7 @@ class Store:
     def sheet_bookings(self, references: Iterable[str]) -> dict[str, dict]:
         """reference -> booking, for references a result sheet names."""
         rows = self.frame(f"SELECT {', '.join(self.BOOKING_COLUMNS)} FROM bookings WHERE reference IN "
-                          "(SELECT value FROM json_each(?))", (json.dumps(sorted(set(references))),))
+                          f"({self.each})", (json.dumps(sorted(set(references))),))
         return {r["reference"]: r for r in rows.to_dict("records")}
 
     def listed_in_sheet(self, run_id: str) -> pd.DataFrame:
@@ -526,10 +527,10 @@ class Store:
         """number -> where it is already used (an order's waybill or the tracking pool)."""
         wanted = json.dumps(sorted(set(numbers)))
         used = {t: f"order {s}/{o}" for t, s, o in self.db.execute(
-            "SELECT tracking_number, shop, order_id FROM orders WHERE tracking_number IN "
-            "(SELECT value FROM json_each(?))", (wanted,))}
-        for (t,) in self.db.execute("SELECT tracking_number FROM pool WHERE tracking_number IN "
-                                    "(SELECT value FROM json_each(?))", (wanted,)):
+            f"SELECT tracking_number, shop, order_id FROM orders WHERE tracking_number IN ({self.each})",
+            (wanted,))}
+        for (t,) in self.db.execute(f"SELECT tracking_number FROM pool WHERE tracking_number IN ({self.each})",
+                                    (wanted,)):
             used.setdefault(t, "the tracking pool")
         return used
 
@@ -543,7 +544,8 @@ class Store:
         """tracking number -> (label file, problem) for parcels whose forwarder prints the label."""
         rows = self.db.execute(
             "SELECT tracking_number, label_path, label_problem FROM bookings WHERE state = 'booked' AND "
-            "(label_path != '' OR label_problem != '') AND tracking_number IN (SELECT value FROM json_each(?))", (json.dumps(sorted(set(tracking_numbers))),))
+            f"(label_path != '' OR label_problem != '') AND tracking_number IN ({self.each})",
+            (json.dumps(sorted(set(tracking_numbers))),))
         return {t: (path, problem) for t, path, problem in rows}
 
 
@@ -559,10 +561,13 @@ def _typed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return df
 
 
-def _upsert(db: sqlite3.Connection, table: str, columns: list[str], frame: pd.DataFrame) -> None:
+def _upsert(db: Connection, table: str, columns: list[str], frame: pd.DataFrame) -> None:
     if frame.empty:
         return
-    sql = f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({_placeholders(len(columns))})"
+    key = KEYS[table]
+    sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_placeholders(len(columns))}) "
+           f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+           + ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key))
     db.executemany(sql, _rows(frame, columns))
 
 
@@ -570,6 +575,7 @@ def _rows(frame: pd.DataFrame, columns: list[str]):
     cols = [frame[c].tolist() for c in columns]
     ints = [c in INT_COLUMNS for c in columns]
     for values in zip(*cols):
+        # Text columns get text: PostgreSQL, unlike SQLite, refuses a number for a TEXT column.
         yield tuple((None if v is None or (isinstance(v, float) and v != v) else int(v)) if is_int else
-                    ("" if v is None or (isinstance(v, float) and v != v) else v)
+                    ("" if v is None or (isinstance(v, float) and v != v) else v if isinstance(v, str) else str(v))
                     for v, is_int in zip(values, ints))

@@ -7,6 +7,7 @@ from pathlib import Path
 from ..config import Config
 from ..countries import ISO2_CODES
 from ..stages.review import builtin_reasons
+from ..database import database_url, has_state
 from ..store import Store
 from ..workspace import Workspace
 from .check import Known, check_rules
@@ -17,7 +18,8 @@ from .in_force import RulesInForce, blacklist_in_force, rules_in_force
 
 def _open(root: Path) -> Store | None:
     ws = Workspace(root)
-    return Store(ws.database) if ws.database.exists() else None
+    url = database_url(root)
+    return Store(url) if has_state(url) else None
 
 
 def _in_force(store: Store | None, config: Config) -> RulesInForce:

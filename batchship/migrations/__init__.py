@@ -1,0 +1,1 @@
+"""Versioned schema migrations (Alembic), applied the same way to SQLite and PostgreSQL."""
