@@ -338,7 +338,7 @@ class Store:
     def set_shelves(self, places: pd.DataFrame) -> None:
         self.db.executemany(
             "INSERT INTO stock_places (warehouse, sku, shelf) VALUES (?, ?, ?) ON CONFLICT (warehouse, sku) "
-            "DO UPDATE SET shelf = CASE WHEN excluded.shelf != '' THEN excluded.shelf ELSE shelf END",
+            "DO UPDATE SET shelf = CASE WHEN excluded.shelf != '' THEN excluded.shelf ELSE stock_places.shelf END",
             places[["warehouse", "sku", "shelf"]].itertuples(index=False))
 
     def add_movements(self, run_id: str, moves: pd.DataFrame) -> None:

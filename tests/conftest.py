@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from batchship.cli import main
+from batchship.database import Connection, make_engine
 from batchship.s10 import s10_check_digit
+from postgres_fixture import postgres_db, postgres_server  # noqa: F401  (fixtures)
 
 SHARED_FORMATS = Path(__file__).resolve().parents[2] / "shared" / "formats"
 
@@ -90,10 +92,13 @@ def product_row(sku: str, grams: int = 200, hs: str = "691200") -> list:
 
 
 class Workspace:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, database: str = ""):
+        """``database``: a PostgreSQL URL for the store; the workspace's SQLite file when empty."""
         self.root = root
+        self.database = database
         assert main(["init", str(root)]) == 0
-        (root / "batchship.toml").write_text(TEST_CONFIG, encoding="utf-8")
+        setting = f'database = "{database}"\n' if database else ""
+        (root / "batchship.toml").write_text(setting + TEST_CONFIG, encoding="utf-8")
         self._n = 0
 
     def drop(self, name: str, header: list[str], rows: list[list], shop: str = "") -> Path:
@@ -110,7 +115,11 @@ class Workspace:
     def orders(self) -> pd.DataFrame:
         return pd.read_excel(self.last_outbox() / "orders.xlsx", sheet_name="orders", dtype=str, engine="calamine").fillna("")
 
-    def db(self) -> sqlite3.Connection:
+    def db(self):
+        """The store's database for reading state: sqlite3 on SQLite; on PostgreSQL a connection
+        with sqlite3's ``execute`` (``?`` placeholders) and rows that compare equal to tuples."""
+        if self.database:
+            return Connection(make_engine(self.database))
         return sqlite3.connect(self.root / ".batchship" / "state.sqlite")
 
     def errors_report(self, name: str) -> pd.DataFrame:
@@ -126,3 +135,10 @@ class Workspace:
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path / "ws")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_ws(request, tmp_path: Path) -> Workspace:
+    """The same workspace on each backend: for the tests that must hold on both."""
+    database = request.getfixturevalue("postgres_db") if request.param == "postgresql" else ""
+    return Workspace(tmp_path / "ws", database)

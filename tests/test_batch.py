@@ -31,7 +31,8 @@ def _by_order(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.set_index("order_id")
 
 
-def test_allocation_oldest_paid_first_all_lines_or_none(ws):
+def test_allocation_oldest_paid_first_all_lines_or_none(any_ws):
+    ws = any_ws
     _setup_day_one(ws)
     assert ws.run() == 0
     orders = _by_order(ws.orders())
@@ -68,7 +69,8 @@ def test_stock_sheet_releases_waiting_orders(ws):
     assert ws.stock().loc[("SZ", "A"), ["on_hand", "allocated", "available"]].tolist() == [9, 6, 3]
 
 
-def test_handover_scan_ships_and_deducts_exactly_once(ws):
+def test_handover_scan_ships_and_deducts_exactly_once(any_ws):
+    ws = any_ws
     _setup_day_one(ws)
     ws.run()
     o1 = _by_order(ws.orders()).loc["O1"]
@@ -83,28 +85,28 @@ def test_handover_scan_ships_and_deducts_exactly_once(ws):
     exceptions = pd.read_excel(ws.last_outbox() / "orders.xlsx", sheet_name="exceptions", dtype=str, engine="calamine")
     details = " | ".join(exceptions["detail"])
     assert "already shipped" in details and "unknown tracking number or order id" in details
-    db = sqlite3.connect(ws.root / ".batchship" / "state.sqlite")
+    db = ws.db()
     assert db.execute("SELECT COUNT(*), SUM(delta) FROM ledger WHERE cause = 'ship'").fetchone() == (1, -2)
 
 
-def test_duplicate_file_changes_nothing(ws):
+def test_duplicate_file_changes_nothing(any_ws):
+    ws = any_ws
     _setup_day_one(ws)
     ws.run()
-    db_path = ws.root / ".batchship" / "state.sqlite"
-    before = _snapshot(db_path)
+    before = _snapshot(ws)
     _setup_day_one(ws)        # the very same files again
     assert ws.run() == 0
-    assert _snapshot(db_path) == before
+    assert _snapshot(ws) == before
     archived = sorted(p.name for p in (ws.root / "archive").rglob("*.csv"))
     assert archived.count("orders.csv") == 1 and archived.count("orders (2).csv") == 1
 
 
-def _snapshot(db_path):
-    db = sqlite3.connect(db_path)
+def _snapshot(ws):
+    db = ws.db()
     try:
         return (db.execute("SELECT shop, order_id, stage, stock_status, tracking_number FROM orders ORDER BY 1, 2")
-                .fetchall(), db.execute("SELECT warehouse, sku, SUM(delta) FROM ledger GROUP BY 1, 2").fetchall(),
-                db.execute("SELECT status, COUNT(*) FROM pool GROUP BY 1").fetchall())
+                .fetchall(), db.execute("SELECT warehouse, sku, SUM(delta) FROM ledger GROUP BY 1, 2 ORDER BY 1, 2")
+                .fetchall(), db.execute("SELECT status, COUNT(*) FROM pool GROUP BY 1 ORDER BY 1").fetchall())
     finally:
         db.close()
 
@@ -125,7 +127,8 @@ def test_malformed_file_rejected_with_report_while_others_apply(ws):
     assert (ws.root / "archive").rglob("products.csv")
 
 
-def test_holds_with_reasons_and_exhausted_pool(ws):
+def test_holds_with_reasons_and_exhausted_pool(any_ws):
+    ws = any_ws
     ws.drop("products.csv", PRODUCT_HEADER, [product_row("A"), product_row("NOHS", hs="")])
     ws.drop("pool.csv", ["channel", "tracking_number"], [["SMALL", "SM0001"]])
     ws.drop("orders.csv", ORDER_HEADER, [

@@ -27,7 +27,7 @@ def _declare_shopify(ws) -> None:
 
 
 def _db(ws):
-    return sqlite3.connect(ws.root / ".batchship" / "state.sqlite")
+    return ws.db()
 
 
 def _order(ws, order_id: str) -> pd.Series:
@@ -36,7 +36,8 @@ def _order(ws, order_id: str) -> pd.Series:
     return pd.Series(row, index=["stage", "hold_reason", "tracking_number", "stock_status", "notes", "goods_value"])
 
 
-def test_a_staff_hold_survives_the_fix_of_the_rule_that_held_it(ws):
+def test_a_staff_hold_survives_the_fix_of_the_rule_that_held_it(any_ws):
+    ws = any_ws
     ws.drop("products.csv", PRODUCT_HEADER, [product_row("A", hs="")])
     ws.drop("pool.csv", POOL_HEADER, [["YW", s10(1)]])
     ws.drop("orders.csv", ORDER_HEADER, [order_row("O1", "A", 1, "2026-11-01 08:00:00")])
@@ -50,7 +51,8 @@ def test_a_staff_hold_survives_the_fix_of_the_rule_that_held_it(ws):
     assert (o1["stage"], o1["hold_reason"], o1["tracking_number"]) == ("hold", "held by staff (fraud check)", "")
 
 
-def test_a_refund_in_a_later_file_of_the_same_batch_cancels_the_order(ws):
+def test_a_refund_in_a_later_file_of_the_same_batch_cancels_the_order(any_ws):
+    ws = any_ws
     _declare_shopify(ws)
     ws.drop("products.csv", PRODUCT_HEADER, [product_row("A")])
     ws.drop("pool.csv", POOL_HEADER, [["YW", s10(1)]])
@@ -79,7 +81,8 @@ def test_shipped_on_the_platform_without_our_waybill_is_recorded_as_an_exception
     assert exceptions[exceptions["order_id"] == "#2"]["detail"].str.contains("without a batchship waybill").all()
 
 
-def test_shipping_deducts_only_where_the_sku_is_counted(ws):
+def test_shipping_deducts_only_where_the_sku_is_counted(any_ws):
+    ws = any_ws
     ws.drop("products.csv", PRODUCT_HEADER, [product_row("A")])
     ws.drop("pool.csv", POOL_HEADER, [["YW", s10(1)]])
     ws.drop("orders.csv", ORDER_HEADER, [order_row("O1", "A", 1, "2026-11-01 08:00:00")])
@@ -115,7 +118,8 @@ def test_orders_without_a_paid_time_wait_behind_paid_ones(ws):
     assert _order(ws, "PAID")["tracking_number"] == s10(1)
 
 
-def test_a_pairing_sheet_releases_and_changes_orders_still_waiting(ws):
+def test_a_pairing_sheet_releases_and_changes_orders_still_waiting(any_ws):
+    ws = any_ws
     ws.drop("products.csv", PRODUCT_HEADER, [product_row("MUG"), product_row("TEE")])
     ws.drop("pairing.csv", ["shop", "platform_sku", "sku", "quantity"],
             [["", "GIFT", "MUG", 2], ["", "GIFT", "TEE", 1]])
@@ -150,7 +154,8 @@ def test_one_number_for_two_channels_in_one_batch_rejects_the_second_file(ws):
     assert report["problem"].tolist() == ["already in the pool of channel YW"]
 
 
-def test_a_cancelled_order_keeps_no_stale_reasons_and_its_number_scans_as_voided(ws):
+def test_a_cancelled_order_keeps_no_stale_reasons_and_its_number_scans_as_voided(any_ws):
+    ws = any_ws
     _declare_shopify(ws)
     ws.drop("products.csv", PRODUCT_HEADER, [product_row("A")])
     ws.drop("pool.csv", POOL_HEADER, [["YW", s10(1)]])
@@ -169,7 +174,10 @@ def test_a_workspace_from_an_earlier_version_gets_the_new_columns(ws):
     ws.drop("products.csv", PRODUCT_HEADER, [product_row("A")])
     ws.drop("orders.csv", ORDER_HEADER, [order_row("O1", "A", 1, "2026-11-01 08:00:00")])
     ws.run()
-    db = _db(ws)
+    db = sqlite3.connect(ws.root / ".batchship" / "state.sqlite")
+    for undo in ("DROP TABLE alembic_version", "DROP INDEX pool_arrival", "DROP INDEX orders_tracking_once",
+                 "ALTER TABLE pool DROP COLUMN seq"):   # as made before versioned migrations
+        db.execute(undo)
     db.execute("ALTER TABLE lines DROP COLUMN platform_quantity")
     db.commit()
     db.close()
