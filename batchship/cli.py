@@ -113,6 +113,18 @@ def _parser() -> argparse.ArgumentParser:
     workspace_arg(sp)
     sp.set_defaults(func=_cmd_formats)
 
+    sp = sub.add_parser("db", help="the store's database: upgrade its schema, copy a workspace onto PostgreSQL")
+    db = sp.add_subparsers(dest="db_command", required=True)
+    dp = db.add_parser("upgrade", help="bring the database (batchship.toml's database, or the workspace's "
+                                       "SQLite file) to the current schema")
+    workspace_arg(dp)
+    dp.set_defaults(func=_cmd_db_upgrade)
+    dp = db.add_parser("copy", help="copy the workspace's SQLite store onto an empty PostgreSQL database, "
+                                    "then check the copy's ledger (exit 1 when a check fails)")
+    dp.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/dbname")
+    workspace_arg(dp)
+    dp.set_defaults(func=_cmd_db_copy)
+
     sp = sub.add_parser("forwarder-sim", help="serve a simulated YunExpress-style forwarder API on 127.0.0.1")
     from .forwarder_sim.runner import add_arguments, run_from_args
     add_arguments(sp)
@@ -229,6 +241,19 @@ def _cmd_formats(args) -> int:
     from .formats_report import format_formats
     print(format_formats(args.workspace))
     return EXIT_OK
+
+
+def _cmd_db_upgrade(args) -> int:
+    from .db_commands import db_upgrade
+    print("\n".join(db_upgrade(args.workspace)))
+    return EXIT_OK
+
+
+def _cmd_db_copy(args) -> int:
+    from .db_commands import db_copy
+    lines, ok = db_copy(args.workspace, args.to)
+    print("\n".join(lines))
+    return EXIT_OK if ok else EXIT_REJECTED
 
 
 if __name__ == "__main__":

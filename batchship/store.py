@@ -549,6 +549,35 @@ class Store:
         return {t: (path, problem) for t, path, problem in rows}
 
 
+    # ---- the whole store (batchship db copy) ------------------------------------------------
+    def row_counts(self) -> dict[str, int]:
+        return {t: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in TABLES}
+
+    def copy_from(self, source: "Store", chunk: int = 20_000) -> None:
+        """Every row of every table of ``source``, in one transaction: all of it or nothing."""
+        with self._short_transaction():
+            for table in TABLES:
+                result = source.db.execute(f"SELECT * FROM {table}")
+                columns = list(result.keys())
+                insert = (f"INSERT INTO {table} ({', '.join(columns)}) "
+                          f"VALUES ({_placeholders(len(columns))})")
+                while True:
+                    rows = result.fetchmany(chunk)
+                    if not rows:
+                        break
+                    self.db.executemany(insert, rows)
+            if self.postgresql:   # ledger ids were copied: new movements continue after them
+                self.db.execute("SELECT setval(pg_get_serial_sequence('ledger', 'id'), "
+                                "COALESCE((SELECT MAX(id) FROM ledger), 0) + 1, false)")
+
+    def ledger_frames(self) -> dict[str, pd.DataFrame]:
+        """What batchship/ledger_checks.py checks: on hand, movements, tracking numbers, allocations."""
+        return {"on_hand": self.on_hand(),
+                "movements": self.frame("SELECT warehouse, sku, delta FROM ledger"),
+                "orders": self.frame("SELECT shop, order_id, tracking_number, merged_into FROM orders"),
+                "allocated": self.allocated()}
+
+
 def _typed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Empty frames keep their columns; integers stay integers, text stays text."""
     if df.empty:

@@ -1,0 +1,68 @@
+"""`batchship db upgrade` and `batchship db copy`: the store's database, as an operator handles it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .database import database_url, display_url, has_state, is_sqlite, make_engine, sqlite_path
+from .errors import ConfigError
+from .ledger_checks import checks
+from .schema_version import HEAD, upgrade
+from .store import TABLES, Store
+from .workspace import Workspace, WorkspaceLock
+
+
+def db_upgrade(root: Path) -> list[str]:
+    url = database_url(root)
+    engine = make_engine(url)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    where = display_url(url)
+    if before == after:
+        return [f"{where}: already at the current schema ({HEAD})"]
+    return [f"{where}: schema {before or 'none'} -> {after}"]
+
+
+def db_copy(root: Path, target: str) -> tuple[list[str], bool]:
+    """The workspace's SQLite store copied onto ``target``; report lines and whether the copy's
+    ledger checks all hold."""
+    ws = Workspace(root.resolve())
+    source_url = "sqlite:///" + str(ws.database)
+    if not has_state(source_url):
+        raise ConfigError(f"{ws.database} does not exist: there is no SQLite store to copy in {root}")
+    if is_sqlite(target) and sqlite_path(target) and sqlite_path(target).resolve() == ws.database:
+        raise ConfigError("the target is the workspace's own SQLite file")
+    with WorkspaceLock(ws, 0):   # no run changes the source while it is copied
+        source = Store(source_url)
+        try:
+            destination = Store(target)
+            try:
+                held = {t: n for t, n in destination.row_counts().items() if n}
+                if held:
+                    raise ConfigError(f"{display_url(target)} already holds data ("
+                                      + ", ".join(f"{t}: {n} rows" for t, n in held.items())
+                                      + "): copy only into an empty database")
+                destination.copy_from(source)
+                before, after = source.row_counts(), destination.row_counts()
+                frames = destination.ledger_frames()
+                frames["on_hand"] = source.on_hand()   # what the workspace stated, against the copy's ledger
+                results = checks(frames)
+            finally:
+                destination.close()
+        finally:
+            source.close()
+    lines = [f"copied {ws.database} to {display_url(target)} (one transaction):",
+             f"  {'table':<14} {'rows':>9} {'copied':>9}"]
+    lines += [f"  {t:<14} {before[t]:>9} {after[t]:>9}" + ("" if before[t] == after[t] else "  DIFFERENT")
+              for t in TABLES]
+    ok = all(before[t] == after[t] for t in TABLES)
+    lines.append("ledger checks of the copy:")
+    for name, holds, differences in results:
+        ok = ok and holds
+        lines.append(f"  {'holds' if holds else 'DOES NOT HOLD'}: {name}")
+        if not holds:
+            lines += ["    " + line for line in differences.head(20).to_string(index=False).splitlines()]
+    if ok:
+        lines.append(f'to work on it: database = "{display_url(target)}" in batchship.toml, or BATCHSHIP_DATABASE')
+    return lines, ok

@@ -1,0 +1,103 @@
+"""The store's database: versioned migrations, `batchship db upgrade`, `batchship db copy` onto PostgreSQL."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+
+from batchship.cli import main
+from batchship.ledger_checks import checks
+from batchship.schema_version import HEAD, known_revisions
+from conftest import ORDER_HEADER, PRODUCT_HEADER, Workspace, order_row, product_row, s10
+
+STOCK_HEADER = ["warehouse", "sku", "on_hand", "shelf"]
+POOL_HEADER = ["channel", "tracking_number"]
+OLD_SCHEMA = Path(__file__).parent / "data" / "schema-before-migrations.sql"
+
+
+def _day_one(ws: Workspace) -> None:
+    ws.drop("products.csv", PRODUCT_HEADER, [product_row("A"), product_row("B")])
+    ws.drop("stock.csv", STOCK_HEADER, [["SZ", "A", 5, "A-01"], ["SZ", "B", 1, "B-01"]])
+    ws.drop("pool.csv", POOL_HEADER, [["YW", s10(i)] for i in range(1, 6)])
+    ws.drop("orders.csv", ORDER_HEADER, [order_row("O1", "A", 3, "2026-11-01 08:00:00"),
+                                         order_row("O2", "B", 2, "2026-11-01 09:00:00"),
+                                         order_row("O3", "A", 1, "2026-11-01 10:00:00")])
+
+
+def test_head_is_the_newest_migration():
+    assert HEAD in known_revisions()
+    assert max(known_revisions()) == HEAD
+
+
+def test_copy_moves_a_workspace_onto_postgresql_and_work_goes_on_there(tmp_path, postgres_db, capsys):
+    ws = Workspace(tmp_path / "ws")
+    _day_one(ws)
+    assert ws.run() == 0
+    capsys.readouterr()
+    assert main(["db", "copy", "--to", postgres_db, "-w", str(ws.root)]) == 0
+    out = capsys.readouterr().out
+    counts = {line.split()[0]: line.split()[1:3] for line in out.splitlines() if line.startswith("  ")
+              and len(line.split()) == 3 and line.split()[1].isdigit()}
+    assert counts["orders"] == ["3", "3"] and counts["pool"] == ["5", "5"] and counts["ledger"] == ["2", "2"]
+    assert "holds: on hand = sum of movements" in out
+    assert "holds: no tracking number on two orders" in out
+    assert "holds: no SKU allocated beyond its stock" in out
+    # A second copy onto the same database is refused: it is not empty any more.
+    assert main(["db", "copy", "--to", postgres_db, "-w", str(ws.root)]) == 2
+    assert "already holds data" in capsys.readouterr().err
+
+    pg = Workspace(tmp_path / "site", postgres_db)   # the same store, from a workspace on the server
+    o1 = ws.db().execute("SELECT tracking_number FROM orders WHERE order_id = 'O1'").fetchone()[0]
+    pg.drop("scan.csv", ["tracking_number"], [[o1]])
+    pg.drop("stock-2.csv", STOCK_HEADER, [["SZ", "B", 2, ""]])
+    assert pg.run() == 0
+    db = pg.db()
+    assert db.execute("SELECT stage FROM orders WHERE order_id = 'O1'").fetchone() == ("shipped",)
+    assert db.execute("SELECT stock_status FROM orders WHERE order_id = 'O2'").fetchone() == ("in_stock",)
+    assert dict(db.execute("SELECT sku, SUM(delta) FROM ledger GROUP BY sku").fetchall()) == {"A": 2, "B": 2}
+    # New movements follow the copied ones.
+    assert [r[0] for r in db.execute("SELECT id FROM ledger ORDER BY id")] == [1, 2, 3, 4]
+    assert pg.stock().loc[("SZ", "A"), ["on_hand", "allocated"]].tolist() == [2, 1]
+
+
+def test_upgrade_adopts_a_workspace_made_before_versioned_migrations(tmp_path, capsys):
+    ws = Workspace(tmp_path / "ws")
+    path = ws.root / ".batchship" / "state.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path)
+    db.executescript(OLD_SCHEMA.read_text(encoding="utf-8"))
+    # Numbers arrived Z first, then A: they are issued in that order, not alphabetically.
+    db.executemany("INSERT INTO pool (tracking_number, channel) VALUES (?, 'YW')", [(s10(9),), (s10(3),)])
+    db.commit()
+    db.close()
+    capsys.readouterr()
+    assert main(["db", "upgrade", "-w", str(ws.root)]) == 0
+    assert f"schema none -> {HEAD}" in capsys.readouterr().out
+    assert main(["db", "upgrade", "-w", str(ws.root)]) == 0
+    assert "already at the current schema" in capsys.readouterr().out
+    ws.drop("products.csv", PRODUCT_HEADER, [product_row("A")])
+    ws.drop("orders.csv", ORDER_HEADER, [order_row("O1", "A", 1, "2026-11-01 08:00:00"),
+                                         order_row("O2", "A", 1, "2026-11-01 09:00:00")])
+    assert ws.run() == 0
+    issued = dict(ws.db().execute("SELECT order_id, tracking_number FROM orders").fetchall())
+    assert issued == {"O1": s10(9), "O2": s10(3)}
+
+
+def test_ledger_checks_name_what_breaks_them():
+    frames = {
+        "on_hand": pd.DataFrame({"warehouse": ["SZ", "SZ"], "sku": ["A", "B"], "on_hand": [5, 2]}),
+        "movements": pd.DataFrame({"warehouse": ["SZ", "SZ", "SZ"], "sku": ["A", "A", "B"], "delta": [6, -1, 1]}),
+        "orders": pd.DataFrame({"shop": ["s", "s", "s", "s"], "order_id": ["1", "2", "3", "4"],
+                                "tracking_number": ["T1", "T1", "T2", "T2"], "merged_into": ["", "", "", "3"]}),
+        "allocated": pd.DataFrame({"warehouse": ["SZ", "SZ"], "sku": ["A", "X"], "allocated": [6, 9]}),
+    }
+    found = {name: (holds, diff) for name, holds, diff in checks(frames)}
+    holds, diff = found["on hand = sum of movements"]
+    assert not holds and diff.values.tolist() == [["SZ", "B", 2, 1]]
+    holds, diff = found["no tracking number on two orders"]
+    assert not holds and diff["order_id"].tolist() == ["1", "2"]     # T2's second order is merged into 3
+    holds, diff = found["no SKU allocated beyond its stock"]
+    assert not holds and diff.values.tolist() == [["SZ", "A", 6, 5]]  # X is not counted in stock
+    frames["orders"] = frames["orders"].iloc[2:]
+    assert found and dict((n, h) for n, h, _ in checks(frames))["no tracking number on two orders"]
