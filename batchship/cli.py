@@ -3,7 +3,8 @@
 Exit codes: 0 all files applied, 1 a file was rejected, a scan or staff decision refused, or a label could not be printed, 2 usage or configuration error (or the
 workspace is busy), 3 an unexpected error (or an output that could not be written), 4 the
 machine failed: disk full, a read-only or vanished folder, the database locked by another
-program. Nothing is lost on 3 or 4: run again once the cause is fixed.
+program. Nothing is lost on 3 or 4: run again once the cause is fixed. 5 the connection to the
+PostgreSQL store was lost or could not be made: nothing changed, the next run retries.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import threading
 from pathlib import Path
 
 from .config import CONFIG_NAME, load_config
-from .environment import environment_problem
+from .environment import connection_lost, environment_problem
 from .errors import BatchshipError, ConfigError, WorkspaceBusy
 from .io.xlsx_guard import verify_xml_safety
 from .pipeline import RunReport, run_batch
@@ -23,6 +24,7 @@ from .report import format_status, format_summary
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_BUG, EXIT_ENVIRONMENT = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130   # the shell's code for Ctrl-C
+EXIT_CONNECTION_LOST = 5   # the shared database went away: nothing changed, the next run retries
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:  # cron mail must tell a bug from a rejected file, and both from a full disk
+        lost = connection_lost(exc)
+        if lost:
+            print(f"{lost}. Files taken from inbox/ wait in .batchship/claimed/.", file=sys.stderr)
+            return EXIT_CONNECTION_LOST
         why = environment_problem(exc)
         if why:
             print(_environment_message(why), file=sys.stderr)
