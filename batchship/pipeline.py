@@ -144,8 +144,9 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
     # Cron calls often find nothing: no run, no empty outbox folder, unless parcels wait for a forwarder.
     if not outcomes and not has_booking_work(store, config):
         return RunReport("", None, {}, waiting=waiting)
-    run_id = _new_run_id(store, now)
     with store.batch():
+        # Inside the batch: another site sharing the store may have taken this second's id.
+        run_id = _new_run_id(store, now)
         _applied_meanwhile(store, outcomes)
         store.start_run(run_id, now.isoformat(timespec="seconds"))
         checkpoint("run-started")
