@@ -31,8 +31,10 @@ import pytest
 import zxingcpp
 
 from batchship.cli import main
+from batchship.database import Connection, make_engine
 from batchship.faults import ENV
 from conftest import ORDER_HEADER, PRODUCT_HEADER, Workspace, order_row, product_row, s10, write_csv
+from postgres_fixture import create_database, drop_database
 
 REPO = Path(__file__).resolve().parents[1]
 STOCK_HEADER = ["warehouse", "sku", "on_hand", "shelf"]
@@ -61,6 +63,10 @@ BOOKING_POINTS = {"booking-intents", "booking-results", "booked", "wrote-carrier
 DAY_TWO_POINTS = ["claimed-file#5", "before-commit", "after-commit", "settled-file#5"]
 # The rerun that recovers a killed run is itself killed.
 DOUBLE_KILLS = [("after-commit", "xlsx-written#1"), ("settled-file#1", "unfinished-done")]
+# The same batch on a PostgreSQL store, killed at a few points either side of its commit.
+POSTGRES_POINTS = ["claimed", "applied-stock", "stored-orders", "before-commit", "after-commit", "wrote-labels#1",
+                   "settled"]
+PG = "pg-"   # task kinds on PostgreSQL
 
 RUN_ID = re.compile(r"\d{8}-\d{6}(?:-\d+)?")
 DAY_DIR = re.compile(r"^archive/\d{4}-\d{2}-\d{2}/")
@@ -69,9 +75,9 @@ TEMPORARY = re.compile(r"(\.partial|\.tmp)$|^\.")
 
 # ---- the batch ---------------------------------------------------------------------------
 
-def build_batch_workspace(root: Path) -> None:
+def build_batch_workspace(root: Path, database: str = "") -> None:
     """A workspace after one earlier day, with the day's batch waiting in the inbox."""
-    ws = Workspace(root)
+    ws = Workspace(root, database)
     config = ws.root / "batchship.toml"     # shop-a's packing slips are one more writer to kill
     config.write_text(config.read_text(encoding="utf-8").replace(
         'name = "shop-a"\nplatform = "batchship"', 'name = "shop-a"\nplatform = "batchship"\npacking_slips = true', 1),
@@ -176,10 +182,19 @@ def _clock_a_day_ahead():
 
 def _case(task: tuple) -> tuple[tuple, dict | str]:
     """One scenario in a fresh copy of the template; returns its snapshot or the error text."""
-    kind, arg, template, work = task
+    kind, arg, template, work, server, pg_template = task
     root = Path(work) / re.sub(r"\W", "_", f"{kind}-{arg}")
+    database = ""
     try:
+        if kind.startswith(PG):   # a copy of the template's database too, named in the copy's config
+            kind = kind[len(PG):]
+            template = pg_template[0]
+            database = create_database(server, template=pg_template[1])
         shutil.copytree(template, root)
+        if database:
+            config = root / "batchship.toml"
+            lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
+            config.write_text(f'database = "{database}"\n' + "".join(lines[1:]), encoding="utf-8")
         if kind == "reference":
             _rerun(root)
         elif kind == "reference-split":
@@ -206,11 +221,13 @@ def _case(task: tuple) -> tuple[tuple, dict | str]:
             _plant_unfinished_writes(root)
             with _clock_a_day_ahead():
                 _rerun(root)
-        return (kind, arg), snapshot(root)
+        return (task[0], arg), snapshot(root, database)
     except BaseException:
-        return (kind, arg), traceback.format_exc()
+        return (task[0], arg), traceback.format_exc()
     finally:
         shutil.rmtree(root, ignore_errors=True)
+        if database:
+            drop_database(server, database)
 
 
 # ---- what is compared -----------------------------------------------------------------------
@@ -219,12 +236,17 @@ def _mask(value):
     return RUN_ID.sub("<run>", value) if isinstance(value, str) else value
 
 
-def _rows(db: sqlite3.Connection, sql: str) -> list[tuple]:
+def _rows(db, sql: str) -> list[tuple]:
     return [tuple(_mask(v) for v in row) for row in db.execute(sql)]
 
 
-def _store_state(root: Path) -> dict:
-    db = sqlite3.connect(f"file:{root / '.batchship' / 'state.sqlite'}?mode=ro", uri=True)
+def _store_state(root: Path, database: str = "") -> dict:
+    if database:
+        db = Connection(make_engine(database))
+        arrival = "claimed_path"                   # PostgreSQL has no rowid: a stable order instead
+    else:
+        db = sqlite3.connect(f"file:{root / '.batchship' / 'state.sqlite'}?mode=ro", uri=True)
+        arrival = "rowid"
     try:
         return {
             "runs not finished": _rows(db, "SELECT run_id FROM runs WHERE committed_at = '' OR finished_at = ''"),
@@ -237,8 +259,9 @@ def _store_state(root: Path) -> dict:
             "pool": _rows(db, "SELECT * FROM pool ORDER BY tracking_number"),
             "files": _rows(db, "SELECT * FROM files ORDER BY sha256"),
             "run files": _rows(db, "SELECT claimed_path, name, outcome, detail, problems FROM run_files "
-                                   "ORDER BY run_id, rowid"),
-            "events": _rows(db, "SELECT shop, order_id, event, detail FROM events ORDER BY run_id, rowid"),
+                                   f"ORDER BY run_id, {arrival}"),
+            "events": _rows(db, "SELECT shop, order_id, event, detail FROM events ORDER BY run_id, " +
+                            ("rowid" if arrival == "rowid" else "shop, order_id, event, detail")),
             "products": _rows(db, "SELECT * FROM products ORDER BY sku"),
             "pairing": _rows(db, "SELECT * FROM pairing ORDER BY 1, 2, 3"),
             "stock places": _rows(db, "SELECT * FROM stock_places ORDER BY 1, 2"),
@@ -293,14 +316,14 @@ def _settled_files(root: Path) -> dict:
     return out
 
 
-def snapshot(root: Path) -> dict:
+def snapshot(root: Path, database: str = "") -> dict:
     leftovers = sorted(p.relative_to(root).as_posix() for top in ("outbox", "archive", "failed")
                        for p in (root / top).rglob("*") if p.is_file() and TEMPORARY.search(p.name))
     return {
         "left in inbox": sorted(p.relative_to(root).as_posix() for p in (root / "inbox").rglob("*") if p.is_file()),
         "left claimed": sorted(p.name for p in (root / ".batchship" / "claimed").rglob("*") if p.is_file()),
         "temporary files": leftovers,
-        **_store_state(root),
+        **_store_state(root, database),
         "archive and failed": _settled_files(root),
         "outbox": _outbox_runs(root),
     }
@@ -313,6 +336,8 @@ def _tasks_for(item: pytest.Item) -> list[tuple]:
     if params is None or item.module.__name__ != __name__:
         return []
     p = params.params
+    if "pg_point" in p:
+        return [(PG + "kill", p["pg_point"]), (PG + "reference", "")]
     if "point" in p:
         return [("kill", p["point"]), ("reference", "")]
     if "day_two_point" in p:
@@ -331,9 +356,22 @@ def results(request, tmp_path_factory) -> dict:
     work = tmp_path_factory.mktemp("cases")
     wanted = list(dict.fromkeys([("reference", "")] + [t for item in request.session.items
                                                         for t in _tasks_for(item)]))
-    tasks = [(kind, arg, str(template), str(work)) for kind, arg in wanted]
-    with multiprocessing.get_context("fork").Pool(2) as pool:
-        return dict(pool.imap_unordered(_case, tasks))
+    server = os.environ.get("BATCHSHIP_TEST_POSTGRES", "")
+    pg_template = None
+    if server and any(kind.startswith(PG) for kind, _ in wanted):
+        pg_root = tmp_path_factory.mktemp("template-pg") / "ws"
+        pg_url = create_database(server)
+        build_batch_workspace(pg_root, pg_url)
+        pg_template = (str(pg_root), pg_url.rsplit("/", 1)[1])
+    else:
+        wanted = [t for t in wanted if not t[0].startswith(PG)]
+    tasks = [(kind, arg, str(template), str(work), server, pg_template) for kind, arg in wanted]
+    try:
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            return dict(pool.imap_unordered(_case, tasks))
+    finally:
+        if pg_template:
+            drop_database(server, pg_url)
 
 
 def _same(got: dict | str, expected: dict | str) -> None:
@@ -349,6 +387,13 @@ def _same(got: dict | str, expected: dict | str) -> None:
 @pytest.mark.parametrize("point", KILL_POINTS)
 def test_killed_run_then_rerun_equals_uninterrupted_run(results, point):
     _same(results[("kill", point)], results[("reference", "")])
+
+
+@pytest.mark.parametrize("pg_point", POSTGRES_POINTS)
+def test_on_postgresql_killed_run_then_rerun_equals_uninterrupted_run(postgres_server, results, pg_point):
+    """SIGKILL mid-batch on a PostgreSQL store: the server rolls the open transaction back (and
+    releases the batch lock) when the connection drops, and the rerun completes as on SQLite."""
+    _same(results[(PG + "kill", pg_point)], results[(PG + "reference", "")])
 
 
 @pytest.mark.parametrize("day_two_point", DAY_TWO_POINTS)
