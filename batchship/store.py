@@ -308,8 +308,9 @@ class Store:
 
     def mark_printed(self, run_id: str, keys: Iterable[tuple[str, str]]) -> None:
         """Orders whose label this run's outputs wrote. Redone after a crash, it changes nothing more."""
-        self.db.executemany("UPDATE orders SET printed = 'yes', printed_run = ? WHERE shop = ? AND order_id = ? "
-                            "AND printed = ''", ((run_id, s, o) for s, o in keys))
+        with self._short_transaction():   # one commit, not one per row
+            self.db.executemany("UPDATE orders SET printed = 'yes', printed_run = ? WHERE shop = ? AND order_id = ? "
+                                "AND printed = ''", ((run_id, s, o) for s, o in keys))
 
     def replace_blacklist(self, entries: pd.DataFrame) -> None:
         self.db.execute("DELETE FROM blacklist")
@@ -322,8 +323,9 @@ class Store:
     def mark_uploaded(self, run_id: str, rows: Iterable[tuple[str, str, str]]) -> None:
         """(shop, order_id, tracking_number) this run's upload files carry. The first run to upload a
         number keeps it, so outputs redone after a crash change nothing."""
-        self.db.executemany("INSERT INTO uploads (shop, order_id, tracking_number, run_id) "
-                            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", ((s, o, t, run_id) for s, o, t in rows))
+        with self._short_transaction():   # one commit, not one per row
+            self.db.executemany("INSERT INTO uploads (shop, order_id, tracking_number, run_id) "
+                                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", ((s, o, t, run_id) for s, o, t in rows))
 
     def uploaded_before(self, run_id: str, rows: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
         """Of these (shop, order_id, tracking_number), those an earlier run uploaded: -> that run."""

@@ -1,8 +1,11 @@
 """Time a full batch on generated data: N order lines with matching stock, products and number pools.
 
     python benchmarks/full_batch.py --lines 100000
+    python benchmarks/full_batch.py --lines 100000 --database sqlite --database postgresql://u@host/empty_db
 
-Prints wall time per stage and the peak resident memory of the process.
+Prints wall time per stage and the peak resident memory of the process. With several --database
+values the same generated batch runs on each store in turn (a PostgreSQL database must be empty),
+and a last line compares their totals.
 """
 from __future__ import annotations
 
@@ -48,6 +51,11 @@ warehouse = "SZ"
 [[logistics]]
 channel = "YW"
 warehouse = "SZ"
+
+# The generated files are complete when written: taken at once.
+[watch]
+settle_seconds = 0
+min_age_seconds = 0
 """
 
 
@@ -90,25 +98,44 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true", help="keep the workspace and print its path")
+    parser.add_argument("--database", action="append", metavar="URL",
+                        help="the store: 'sqlite' (the workspace's file, the default) or the URL of an empty "
+                             "PostgreSQL database; repeat to compare")
     args = parser.parse_args()
+    totals = {}
+    for database in args.database or ["sqlite"]:
+        totals[database] = _one_batch(args.lines, "" if database == "sqlite" else database, args.keep)
+    if len(totals) > 1:
+        first = next(iter(totals.values()))
+        print("compared: " + ", ".join(f"{_name(d)} {t:.1f} s ({t / first:.2f}x)" for d, t in totals.items()))
+    return 0
+
+
+def _name(database: str) -> str:
+    return database if database == "sqlite" else database.split("://", 1)[0]
+
+
+def _one_batch(lines: int, database: str, keep: bool) -> float:
     root = Path(tempfile.mkdtemp(prefix="batchship-bench-"))
     init_workspace(root)
-    (root / "batchship.toml").write_text(CONFIG, encoding="utf-8")
+    (root / "batchship.toml").write_text((f'database = "{database}"\n' if database else "") + CONFIG,
+                                         encoding="utf-8")
     t = time.perf_counter()
-    generate(root, args.lines)
-    print(f"generated {args.lines} order lines in {time.perf_counter() - t:.1f} s ({root})")
+    generate(root, lines)
+    print(f"generated {lines} order lines in {time.perf_counter() - t:.1f} s ({root})")
     t = time.perf_counter()
     report = run_batch(root, load_config(root))
     total = time.perf_counter() - t
+    print(f"store: {_name(database or 'sqlite')}")
     print(f"{'stage':<24}{'seconds':>9}")
     for stage, seconds in report.timings.items():
         print(f"{stage:<24}{seconds:>9.2f}")
     print(f"{'total':<24}{total:>9.2f}")
     print(f"labels: {report.summary.get('labels')}, touched orders: {report.summary.get('touched_orders')}")
     print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
-    if not args.keep:
+    if not keep:
         shutil.rmtree(root)
-    return 0
+    return total
 
 
 if __name__ == "__main__":
