@@ -70,6 +70,30 @@ class Stock(Source):
     columns = ["warehouse", "sku", "on_hand", "shelf", "source_file", "source_row"]
 
 
+class Receipt(Source):
+    """Goods received into a warehouse (入库): booked in the ledger as they are."""
+    warehouse = "warehouse"
+    sku = "sku"
+    quantity = "quantity"        # int, at least 1
+    reference = "reference"      # a purchase order number or delivery note, "" if none
+    received_on = "received_on"  # ISO date "YYYY-MM-DD" or ""
+    columns = ["warehouse", "sku", "quantity", "reference", "received_on", "source_file", "source_row"]
+
+
+# Why stock was adjusted by hand (损坏, 丢失, 找到, 退货).
+ADJUSTMENT_REASONS = ("damaged", "lost", "found", "returned")
+
+
+class Adjustment(Source):
+    """A correction of stock by a signed quantity, with its reason."""
+    warehouse = "warehouse"
+    sku = "sku"
+    quantity = "quantity"        # int, + or -, never 0
+    reason = "reason"            # one of ADJUSTMENT_REASONS
+    note = "note"
+    columns = ["warehouse", "sku", "quantity", "reason", "note", "source_file", "source_row"]
+
+
 class Product(Source):
     sku = "sku"
     name = "name"
@@ -147,6 +171,8 @@ KINDS = {
     "booking_result": BookingResult,
     "rules": RuleRow,
     "blacklist": BlacklistEntry,
+    "receipts": Receipt,
+    "adjustments": Adjustment,
 }
 
 _text = pa.Column(str, nullable=False)
@@ -159,7 +185,7 @@ def _source_columns() -> dict:
 def frame_schema(kind: str) -> pa.DataFrameSchema:
     """The pandera schema of one canonical frame; validation is lazy so every problem is listed.
     The upper bounds repeat the importers' range checks (importers/limits.py) as a backstop."""
-    from .importers.limits import ON_HAND, PAIRED_UNITS, QUANTITY, WEIGHT_G
+    from .importers.limits import ADJUSTED, ON_HAND, PAIRED_UNITS, QUANTITY, RECEIVED, WEIGHT_G
 
     def within(limit) -> list[pa.Check]:
         return [pa.Check.ge(limit.minimum), pa.Check.le(limit.maximum)]
@@ -199,6 +225,19 @@ def frame_schema(kind: str) -> pa.DataFrameSchema:
     elif kind == "blacklist":
         cols = {c: _text for c in BlacklistEntry.columns}
         cols[BlacklistEntry.field] = pa.Column(str, pa.Check.isin(("name", "email", "phone", "address")))
+    elif kind == "receipts":
+        cols = {c: _text for c in Receipt.columns}
+        cols[Receipt.quantity] = pa.Column(int, within(RECEIVED))
+        cols[Receipt.sku] = pa.Column(str, pa.Check.str_length(min_value=1))
+        cols[Receipt.warehouse] = pa.Column(str, pa.Check.str_length(min_value=1))
+        cols[Receipt.received_on] = pa.Column(str, pa.Check.str_matches(r"^(\d{4}-\d{2}-\d{2})?$"))
+    elif kind == "adjustments":
+        cols = {c: _text for c in Adjustment.columns}
+        cols[Adjustment.quantity] = pa.Column(int, [pa.Check.ge(-ADJUSTED.maximum), pa.Check.le(ADJUSTED.maximum),
+                                                    pa.Check.ne(0)])
+        cols[Adjustment.sku] = pa.Column(str, pa.Check.str_length(min_value=1))
+        cols[Adjustment.warehouse] = pa.Column(str, pa.Check.str_length(min_value=1))
+        cols[Adjustment.reason] = pa.Column(str, pa.Check.isin(ADJUSTMENT_REASONS))
     elif kind == "actions":
         cols = {c: _text for c in Action.columns}
         cols[Action.action] = pa.Column(str, pa.Check.isin(tuple(VERBS)))

@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS stock_places (warehouse TEXT NOT NULL, sku TEXT NOT N
     PRIMARY KEY (warehouse, sku));
 CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
     warehouse TEXT NOT NULL, sku TEXT NOT NULL, delta INTEGER NOT NULL, cause TEXT NOT NULL,
-    reference TEXT NOT NULL, source_file TEXT NOT NULL DEFAULT '', source_row INTEGER);
+    reference TEXT NOT NULL, source_file TEXT NOT NULL DEFAULT '', source_row INTEGER,
+    note TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS ledger_place ON ledger(warehouse, sku);
 CREATE UNIQUE INDEX IF NOT EXISTS ledger_once ON ledger(cause, reference, warehouse, sku)
     WHERE cause = 'ship';
@@ -105,7 +106,7 @@ class Store:
     def _add_missing_columns(self) -> None:
         """A workspace made by an earlier version gets the columns added since (empty or 0)."""
         for table, columns in (("orders", ORDER_COLUMNS), ("lines", LINE_COLUMNS), ("products", Product.columns),
-                               ("run_files", ["sha256"])):
+                               ("run_files", ["sha256"]), ("ledger", ["note"])):
             have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             for column in columns:
                 if column not in have:
@@ -361,14 +362,17 @@ class Store:
             places[["warehouse", "sku", "shelf"]].itertuples(index=False))
 
     def add_movements(self, run_id: str, moves: pd.DataFrame) -> None:
-        """moves: warehouse, sku, delta, cause, reference, source_file, source_row."""
+        """moves: warehouse, sku, delta, cause, reference, source_file, source_row, and optionally note
+        (an adjustment's reason, a receipt's date)."""
         if moves.empty:
             return
+        notes = moves["note"].fillna("").astype(str) if "note" in moves else pd.Series("", index=moves.index)
         self.db.executemany(
-            "INSERT INTO ledger (run_id, warehouse, sku, delta, cause, reference, source_file, source_row) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ledger (run_id, warehouse, sku, delta, cause, reference, source_file, source_row, note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             ((run_id, r.warehouse, r.sku, int(r.delta), r.cause, r.reference, r.source_file,
-              None if pd.isna(r.source_row) else int(r.source_row)) for r in moves.itertuples(index=False)))
+              None if pd.isna(r.source_row) else int(r.source_row), note)
+             for r, note in zip(moves.itertuples(index=False), notes)))
 
     def add_pool_numbers(self, numbers: pd.DataFrame) -> None:
         self.db.executemany(

@@ -8,11 +8,12 @@ from ..errors import Problem
 from ..errors import ConfigError
 from ..rules.model import SETTINGS, TYPE_WORDS, rule_from_table, setting_error
 from ..verbs import all_shown, word_table
-from ..schemas import KINDS, Action, BlacklistEntry, BookingResult, Pairing, PoolNumber, Product, RuleRow, ShipScan, Source, Stock
-from .limits import ON_HAND, PAIRED_UNITS, WEIGHT_G
+from ..schemas import (ADJUSTMENT_REASONS, KINDS, Action, Adjustment, BlacklistEntry, BookingResult, Pairing,
+                       PoolNumber, Product, Receipt, RuleRow, ShipScan, Source, Stock)
+from .limits import ADJUSTED, ON_HAND, PAIRED_UNITS, RECEIVED, WEIGHT_G
 from .mapping import MappedSheet, apply_fallbacks, distinct_map, header_of, problems_where
 from .normalize import header_key
-from .values import currencies, money, whole_numbers
+from .values import currencies, datetimes, money, whole_numbers
 
 # Values without which a row means nothing, per kind (column -> words for the message).
 REQUIRED_VALUES = {
@@ -26,6 +27,9 @@ REQUIRED_VALUES = {
     "rules": {RuleRow.rule_type: "rule type (review or logistics)"},
     "blacklist": {BlacklistEntry.field: "what it is (name, email, phone or address)",
                   BlacklistEntry.value: "value"},
+    "receipts": {Receipt.warehouse: "warehouse", Receipt.sku: "SKU"},
+    "adjustments": {Adjustment.warehouse: "warehouse", Adjustment.sku: "SKU",
+                    Adjustment.reason: "reason (damaged, lost, found or returned)"},
 }
 # Kinds that state one value per key: a key listed twice would count twice, or let one row win unseen.
 UNIQUE_KEYS = {
@@ -45,6 +49,11 @@ BLANK_MEANS_ANY = {Pairing.shop}
 BLACKLIST_WORDS = {"name": "name", "buyer": "name", "姓名": "name", "买家": "name", "email": "email",
                    "e-mail": "email", "邮箱": "email", "phone": "phone", "电话": "phone", "address": "address",
                    "地址": "address"}
+REASON_WORDS = {"damaged": "damaged", "damage": "damaged", "broken": "damaged", "损坏": "damaged", "破损": "damaged",
+                "报损": "damaged", "lost": "lost", "missing": "lost", "丢失": "lost", "丢件": "lost",
+                "found": "found", "找到": "found", "盘盈": "found", "returned": "returned", "return": "returned",
+                "退货": "returned", "退回": "returned"}
+assert set(REASON_WORDS.values()) == set(ADJUSTMENT_REASONS)
 # Words staff write in an action sheet, after header_key folding (lower case, single spaces).
 ACTION_WORDS = word_table(header_key)
 
@@ -81,6 +90,21 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
                                                    blank_ok=True)
         problems += p
         frame[Product.origin_country] = distinct_map(frame[Product.origin_country], to_iso2)
+    elif kind == "receipts":
+        frame[Receipt.quantity], p = whole_numbers(mapped, frame, Receipt.quantity, RECEIVED)
+        problems += p
+        days, p = datetimes(mapped, frame, Receipt.received_on,
+                            pd.Series(mapped.template.timezone or "UTC", index=frame.index))
+        problems += p
+        frame[Receipt.received_on] = days.str[:10]
+    elif kind == "adjustments":
+        frame[Adjustment.quantity], p = signed_numbers(mapped, frame, Adjustment.quantity, ADJUSTED)
+        problems += p
+        reasons = frame[Adjustment.reason].map(lambda text: REASON_WORDS.get(header_key(text), ""))
+        problems += problems_where(mapped, frame, (reasons == "") & (frame[Adjustment.reason] != ""),
+                                   Adjustment.reason, "reason must be damaged, lost, found or returned "
+                                                      "(损坏, 丢失, 找到, 退货)")
+        frame[Adjustment.reason] = reasons
     elif kind == "pairing":
         frame[Pairing.quantity], p = whole_numbers(mapped, frame, Pairing.quantity, PAIRED_UNITS)
         problems += p
@@ -103,6 +127,15 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
         frame[BlacklistEntry.field] = fields
     problems += _repeated_keys(mapped, frame, kind)
     return frame, problems, notes
+
+
+def signed_numbers(mapped: MappedSheet, frame: pd.DataFrame, target: str, limit) -> tuple[pd.Series, list[Problem]]:
+    """A whole number with its sign (+3, -2, 5), never 0: the sign is read here, the size by whole_numbers."""
+    text = frame[target].str.strip()
+    negative = text.str.startswith("-") | text.str.startswith("\u2212")
+    sized = frame.assign(**{target: text.str.lstrip("+-\u2212").str.strip()})
+    size, problems = whole_numbers(mapped, sized, target, limit)
+    return size.where(~negative, -size), problems
 
 
 def _rule_problems(mapped: MappedSheet, frame: pd.DataFrame) -> list[Problem]:
