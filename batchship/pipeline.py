@@ -400,7 +400,7 @@ def _apply(store: Store, config: Config, run_id: str, now: datetime, outcomes: l
     for o in outcomes:
         if o.imported and o.imported.kind in stock_moves:
             moves, places = stock_moves[o.imported.kind](o.imported.frame)
-            store.set_shelves(places)
+            store.set_shelves(places, run_id)
             store.add_movements(run_id, moves)
             checkpoint("applied-stock")
     blacklist = _frames(outcomes, "blacklist")

@@ -48,12 +48,13 @@ CREATE TABLE IF NOT EXISTS products ({", ".join(c + (" INTEGER" if c in INT_COLU
 CREATE TABLE IF NOT EXISTS pairing (shop TEXT NOT NULL, platform_sku TEXT NOT NULL, sku TEXT NOT NULL,
     quantity INTEGER NOT NULL, source_file TEXT, source_row INTEGER, PRIMARY KEY (shop, platform_sku, sku));
 CREATE TABLE IF NOT EXISTS stock_places (warehouse TEXT NOT NULL, sku TEXT NOT NULL, shelf TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (warehouse, sku));
+    since_run TEXT NOT NULL DEFAULT '', PRIMARY KEY (warehouse, sku));
 CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
     warehouse TEXT NOT NULL, sku TEXT NOT NULL, delta INTEGER NOT NULL, cause TEXT NOT NULL,
     reference TEXT NOT NULL, source_file TEXT NOT NULL DEFAULT '', source_row INTEGER,
     note TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS ledger_place ON ledger(warehouse, sku);
+CREATE INDEX IF NOT EXISTS ledger_run ON ledger(run_id);
 CREATE UNIQUE INDEX IF NOT EXISTS ledger_once ON ledger(cause, reference, warehouse, sku)
     WHERE cause = 'ship';
 CREATE TABLE IF NOT EXISTS pool (tracking_number TEXT PRIMARY KEY, channel TEXT NOT NULL,
@@ -85,6 +86,7 @@ CREATE TABLE IF NOT EXISTS blacklist (field TEXT NOT NULL, value TEXT NOT NULL, 
 CREATE TABLE IF NOT EXISTS events (run_id TEXT NOT NULL, shop TEXT NOT NULL, order_id TEXT NOT NULL,
     event TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
+CREATE INDEX IF NOT EXISTS events_event ON events(event);
 CREATE TABLE IF NOT EXISTS uploads (shop TEXT NOT NULL, order_id TEXT NOT NULL, tracking_number TEXT NOT NULL,
     run_id TEXT NOT NULL, PRIMARY KEY (shop, order_id, tracking_number));
 """
@@ -106,7 +108,8 @@ class Store:
     def _add_missing_columns(self) -> None:
         """A workspace made by an earlier version gets the columns added since (empty or 0)."""
         for table, columns in (("orders", ORDER_COLUMNS), ("lines", LINE_COLUMNS), ("products", Product.columns),
-                               ("run_files", ["sha256"]), ("ledger", ["note"])):
+                               ("run_files", ["sha256"]), ("ledger", ["note"]),
+                               ("stock_places", ["since_run"])):
             have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             for column in columns:
                 if column not in have:
@@ -355,11 +358,12 @@ class Store:
                 found[(s, o, t)] = hit[0]
         return found
 
-    def set_shelves(self, places: pd.DataFrame) -> None:
+    def set_shelves(self, places: pd.DataFrame, run_id: str = "") -> None:
+        """Places whose stock is kept from ``run_id`` on (a place keeps the run it was first counted in)."""
         self.db.executemany(
-            "INSERT INTO stock_places (warehouse, sku, shelf) VALUES (?, ?, ?) ON CONFLICT (warehouse, sku) "
-            "DO UPDATE SET shelf = CASE WHEN excluded.shelf != '' THEN excluded.shelf ELSE shelf END",
-            places[["warehouse", "sku", "shelf"]].itertuples(index=False))
+            "INSERT INTO stock_places (warehouse, sku, shelf, since_run) VALUES (?, ?, ?, ?) ON CONFLICT (warehouse, sku) "
+            "DO UPDATE SET shelf = CASE WHEN excluded.shelf != '' THEN excluded.shelf ELSE stock_places.shelf END",
+            ((w, s, shelf, run_id) for w, s, shelf in places[["warehouse", "sku", "shelf"]].itertuples(index=False)))
 
     def add_movements(self, run_id: str, moves: pd.DataFrame) -> None:
         """moves: warehouse, sku, delta, cause, reference, source_file, source_row, and optionally note
@@ -549,6 +553,114 @@ class Store:
             "SELECT tracking_number, label_path, label_problem FROM bookings WHERE state = 'booked' AND "
             "(label_path != '' OR label_problem != '') AND tracking_number IN (SELECT value FROM json_each(?))", (json.dumps(sorted(set(tracking_numbers))),))
         return {t: (path, problem) for t, path, problem in rows}
+
+    # ---- reconciliation: periods are run days, [start, end) as run id prefixes ("YYYYMMDD") -----------
+    # A run id starts with the seller's local date and time of the run, so a movement belongs to the day
+    # its run started, and a range of days is the sum of its days.
+    def stock_figures(self, start: str = "", end: str = "99999999") -> pd.DataFrame:
+        """Per warehouse and SKU moved before ``end``: opening (before ``start``), received, shipped,
+        adjustments and counts (in the period) and closing (every movement before ``end``)."""
+        def moved(cause: str) -> str:
+            return f"SUM(CASE WHEN run_id >= ? AND run_id < ? AND cause = '{cause}' THEN delta ELSE 0 END)"
+        df = self.frame(
+            "SELECT warehouse, sku, SUM(CASE WHEN run_id < ? THEN delta ELSE 0 END) AS opening, "
+            f"{moved('receipt')} AS received, -{moved('ship')} AS shipped, {moved('adjustment')} AS adjustments, "
+            f"{moved('count')} AS counts, SUM(delta) AS closing FROM ledger WHERE run_id < ? "
+            "GROUP BY warehouse, sku ORDER BY warehouse, sku",
+            (start, start, end, start, end, start, end, start, end, end))
+        figures = ["opening", "received", "shipped", "adjustments", "counts", "closing"]
+        df[figures] = df[figures].fillna(0).astype("int64")
+        moved_now = (df[figures[1:5]] != 0).any(axis=1)
+        return df[(df["opening"] != 0) | moved_now | (df["closing"] != 0)].reset_index(drop=True)
+
+    def ledger_place_totals(self) -> pd.DataFrame:
+        return self.frame("SELECT warehouse, sku, SUM(delta) AS total FROM ledger GROUP BY warehouse, sku")
+
+    def ledger_rows(self, start: str = "", end: str = "99999999") -> pd.DataFrame:
+        """Every movement of runs in [start, end), with the run's time."""
+        return self.frame(
+            "SELECT l.id AS movement, l.run_id, COALESCE(r.started_at, '') AS run_started, l.warehouse, l.sku, "
+            "l.delta, l.cause, l.reference, l.note, l.source_file, l.source_row FROM ledger l "
+            "LEFT JOIN runs r ON r.run_id = l.run_id WHERE l.run_id >= ? AND l.run_id < ? ORDER BY l.id",
+            (start, end))
+
+    def deduction_differences(self, limit: int = 1000) -> pd.DataFrame:
+        """reference (shop/order_id), warehouse, sku, expected, deducted: where the units a handover
+        shipped (on places kept when it shipped) and the ship movements disagree."""
+        return self.frame(
+            "WITH shipped AS (SELECT DISTINCT shop, order_id, run_id FROM events WHERE event = 'shipped'), "
+            "expected AS (SELECT s.shop || '/' || s.order_id AS reference, o.warehouse, l.sku, "
+            "SUM(l.quantity) AS qty FROM shipped s JOIN orders o ON o.shop = s.shop AND o.order_id = s.order_id "
+            "JOIN lines l ON l.shop = s.shop AND l.order_id = s.order_id JOIN stock_places p "
+            "ON p.warehouse = o.warehouse AND p.sku = l.sku AND p.since_run <= s.run_id "
+            "GROUP BY s.shop, s.order_id, o.warehouse, l.sku), "
+            "deducted AS (SELECT reference, warehouse, sku, -SUM(delta) AS qty FROM ledger WHERE cause = 'ship' "
+            "GROUP BY reference, warehouse, sku) "
+            "SELECT e.reference, e.warehouse, e.sku, e.qty AS expected, COALESCE(d.qty, 0) AS deducted "
+            "FROM expected e LEFT JOIN deducted d ON d.reference = e.reference AND d.warehouse = e.warehouse "
+            "AND d.sku = e.sku WHERE d.qty IS NULL OR d.qty != e.qty "
+            "UNION ALL SELECT d.reference, d.warehouse, d.sku, 0 AS expected, d.qty AS deducted FROM deducted d "
+            "LEFT JOIN expected e ON e.reference = d.reference AND e.warehouse = d.warehouse AND e.sku = d.sku "
+            "WHERE e.reference IS NULL LIMIT ?", (limit,))
+
+    def tracking_differences(self, limit: int = 1000) -> pd.DataFrame:
+        """tracking_number, orders, issued_to, carried_by: numbers on more than one parcel, and numbers
+        drawn from a pool or booked that are not on the order they went to (cancelled orders aside)."""
+        twice = self.frame(
+            "SELECT tracking_number, COUNT(*) AS orders, '' AS issued_to, "
+            "MIN(shop || '/' || order_id) || ', ' || MAX(shop || '/' || order_id) AS carried_by FROM orders "
+            "WHERE tracking_number != '' AND merged_into = '' GROUP BY tracking_number HAVING COUNT(*) > 1 "
+            "LIMIT ?", (limit,))
+        astray = self.frame(
+            "SELECT i.tracking_number, i.issued_to FROM (SELECT p.tracking_number, p.shop, p.order_id, "
+            "p.shop || '/' || p.order_id AS issued_to FROM pool p WHERE p.status = 'issued' "
+            "UNION SELECT b.tracking_number, b.shop, b.order_id, b.shop || '/' || b.order_id FROM bookings b "
+            "WHERE b.state = 'booked' AND b.tracking_number != '') i "
+            "LEFT JOIN orders o ON o.shop = i.shop AND o.order_id = i.order_id "
+            "WHERE (o.tracking_number IS NULL OR o.tracking_number != i.tracking_number) "
+            "AND COALESCE(o.stage, '') NOT IN ('cancelled', 'waybill') LIMIT ?", (limit,))
+        carriers = self.frame(
+            "SELECT tracking_number, COUNT(*) AS orders, MIN(shop || '/' || order_id) AS carried_by FROM orders "
+            "WHERE merged_into = '' AND tracking_number IN (SELECT value FROM json_each(?)) "
+            "GROUP BY tracking_number", (json.dumps(sorted(set(astray["tracking_number"]))),))
+        astray = astray.merge(carriers, on="tracking_number", how="left")
+        astray["orders"] = astray["orders"].fillna(0).astype("int64")
+        astray["carried_by"] = astray["carried_by"].fillna("")
+        return pd.concat([twice, astray[twice.columns]], ignore_index=True)
+
+    _SHIPPED_IN = ("(SELECT shop, order_id, MIN(run_id) AS run_id FROM events WHERE event = 'shipped' "
+                   "AND run_id >= ? AND run_id < ? GROUP BY shop, order_id)")
+
+    def shipped_orders(self, start: str = "", end: str = "99999999") -> pd.DataFrame:
+        """Orders a handover shipped in runs of [start, end), with the run that shipped them."""
+        return self.frame(
+            "SELECT e.run_id, o.shop, o.order_id, o.merged_into, o.channel, o.warehouse, o.tracking_number, "
+            "o.country, o.currency, o.goods_value, o.source_file, o.source_row FROM " + self._SHIPPED_IN + " e "
+            "JOIN orders o ON o.shop = e.shop AND o.order_id = e.order_id ORDER BY e.run_id, o.shop, o.order_id",
+            (start, end))
+
+    def shipped_lines(self, start: str = "", end: str = "99999999") -> pd.DataFrame:
+        """The lines of those orders: quantity, declared value (per unit) and currency, weight (per unit)."""
+        return self.frame(
+            "SELECT l.shop, l.order_id, l.sku, l.quantity, l.declared_value, l.declared_currency, l.weight_g "
+            "FROM " + self._SHIPPED_IN + " e JOIN lines l ON l.shop = e.shop AND l.order_id = e.order_id",
+            (start, end))
+
+    def runs_between(self, start: str = "", end: str = "99999999") -> list[tuple[str, str, dict]]:
+        """(run_id, started_at, summary) of the runs in [start, end)."""
+        rows = self.db.execute("SELECT run_id, started_at, summary FROM runs WHERE run_id >= ? AND run_id < ? "
+                               "ORDER BY run_id", (start, end)).fetchall()
+        return [(r[0], r[1], json.loads(r[2])) for r in rows]
+
+    def out_of_stock_orders(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM orders WHERE stage = 'print' AND stock_status = 'out_of_stock' "
+                               "AND merged_into = ''").fetchone()[0]
+
+    def ledger_check_frames(self, start: str = "", end: str = "99999999") -> dict[str, pd.DataFrame]:
+        """What ``batchship.ledger_checks.checks`` takes, for the period [start, end)."""
+        return {"stock": self.stock_figures(start, end), "on_hand": self.on_hand()[["warehouse", "sku", "on_hand"]],
+                "ledger_places": self.ledger_place_totals(), "deductions": self.deduction_differences(),
+                "tracking": self.tracking_differences()}
 
 
 def _typed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
