@@ -403,6 +403,10 @@ def _apply(store: Store, config: Config, run_id: str, now: datetime, outcomes: l
             store.set_shelves(places, run_id)
             store.add_movements(run_id, moves)
             checkpoint("applied-stock")
+    purchase_orders = _frames(outcomes, "purchase_orders")
+    if purchase_orders is not None:
+        store.record_purchase_orders(run_id, purchase_orders.drop_duplicates(
+            ["po_number", "warehouse", "sku"], keep="last"))
     blacklist = _frames(outcomes, "blacklist")
     if blacklist is not None:
         store.replace_blacklist(blacklist)

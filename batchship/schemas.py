@@ -94,6 +94,16 @@ class Adjustment(Source):
     columns = ["warehouse", "sku", "quantity", "reason", "note", "source_file", "source_row"]
 
 
+class PurchaseOrderLine(Source):
+    """One line of a purchase order (采购单): purchase-suggestions.xlsx dropped back with its quantities."""
+    po_number = "po_number"
+    supplier = "supplier"
+    warehouse = "warehouse"      # where the goods are to be received
+    sku = "sku"
+    quantity = "quantity"        # int, units ordered
+    columns = ["po_number", "supplier", "warehouse", "sku", "quantity", "source_file", "source_row"]
+
+
 class Product(Source):
     sku = "sku"
     name = "name"
@@ -104,9 +114,18 @@ class Product(Source):
     weight_g = "weight_g"                    # int grams
     hs_code = "hs_code"
     origin_country = "origin_country"        # ISO-2
+    # Purchasing (采购): where the SKU is bought, at what cost, and how long it takes to arrive.
+    supplier = "supplier"
+    supplier_sku = "supplier_sku"
+    unit_cost = "unit_cost"                  # decimal string or ""
+    cost_currency = "cost_currency"
+    source_url = "source_url"                # e.g. a 1688 offer page
+    lead_time_days = "lead_time_days"        # whole number as text, "" = the [purchasing] default
+    sales_window_days = "sales_window_days"  # whole number as text, "" = the [purchasing] default
     columns = ["sku", "name", "declared_name_en", "declared_name_cn", "declared_value",
                "declared_currency", "weight_g", "hs_code", "origin_country",
-               "source_file", "source_row"]
+               "supplier", "supplier_sku", "unit_cost", "cost_currency", "source_url", "lead_time_days",
+               "sales_window_days", "source_file", "source_row"]
 
 
 class PoolNumber(Source):
@@ -173,6 +192,7 @@ KINDS = {
     "blacklist": BlacklistEntry,
     "receipts": Receipt,
     "adjustments": Adjustment,
+    "purchase_orders": PurchaseOrderLine,
 }
 
 _text = pa.Column(str, nullable=False)
@@ -238,6 +258,11 @@ def frame_schema(kind: str) -> pa.DataFrameSchema:
         cols[Adjustment.sku] = pa.Column(str, pa.Check.str_length(min_value=1))
         cols[Adjustment.warehouse] = pa.Column(str, pa.Check.str_length(min_value=1))
         cols[Adjustment.reason] = pa.Column(str, pa.Check.isin(ADJUSTMENT_REASONS))
+    elif kind == "purchase_orders":
+        cols = {c: _text for c in PurchaseOrderLine.columns}
+        cols[PurchaseOrderLine.quantity] = pa.Column(int, within(RECEIVED))
+        for c in (PurchaseOrderLine.po_number, PurchaseOrderLine.warehouse, PurchaseOrderLine.sku):
+            cols[c] = pa.Column(str, pa.Check.str_length(min_value=1))
     elif kind == "actions":
         cols = {c: _text for c in Action.columns}
         cols[Action.action] = pa.Column(str, pa.Check.isin(tuple(VERBS)))

@@ -87,6 +87,9 @@ CREATE TABLE IF NOT EXISTS events (run_id TEXT NOT NULL, shop TEXT NOT NULL, ord
     event TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
 CREATE INDEX IF NOT EXISTS events_event ON events(event);
+CREATE TABLE IF NOT EXISTS purchase_orders (po_number TEXT NOT NULL, warehouse TEXT NOT NULL, sku TEXT NOT NULL,
+    supplier TEXT NOT NULL DEFAULT '', quantity INTEGER NOT NULL, run_id TEXT NOT NULL,
+    source_file TEXT NOT NULL DEFAULT '', source_row INTEGER, PRIMARY KEY (po_number, warehouse, sku));
 CREATE TABLE IF NOT EXISTS uploads (shop TEXT NOT NULL, order_id TEXT NOT NULL, tracking_number TEXT NOT NULL,
     run_id TEXT NOT NULL, PRIMARY KEY (shop, order_id, tracking_number));
 """
@@ -627,6 +630,39 @@ class Store:
         astray["orders"] = astray["orders"].fillna(0).astype("int64")
         astray["carried_by"] = astray["carried_by"].fillna("")
         return pd.concat([twice, astray[twice.columns]], ignore_index=True)
+
+    # ---- purchasing ----------------------------------------------------------------------------
+    def record_purchase_orders(self, run_id: str, lines: pd.DataFrame) -> None:
+        """A purchase order sheet states its lines: one dropped again replaces their quantities."""
+        self.db.executemany(
+            "INSERT INTO purchase_orders (po_number, warehouse, sku, supplier, quantity, run_id, source_file, "
+            "source_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (po_number, warehouse, sku) DO UPDATE SET "
+            "supplier = excluded.supplier, quantity = excluded.quantity, run_id = excluded.run_id, "
+            "source_file = excluded.source_file, source_row = excluded.source_row",
+            ((r.po_number, r.warehouse, r.sku, r.supplier, int(r.quantity), run_id, r.source_file,
+              int(r.source_row)) for r in lines.itertuples(index=False)))
+
+    def purchase_order_lines(self) -> pd.DataFrame:
+        """Every purchase order line with what receipts naming its number brought in so far."""
+        return self.frame(
+            "SELECT p.po_number, p.supplier, p.warehouse, p.sku, p.quantity AS ordered, "
+            "COALESCE(r.received, 0) AS received, p.run_id, p.source_file, p.source_row FROM purchase_orders p "
+            "LEFT JOIN (SELECT reference, warehouse, sku, SUM(delta) AS received FROM ledger WHERE cause = 'receipt' "
+            "GROUP BY reference, warehouse, sku) r ON r.reference = p.po_number AND r.warehouse = p.warehouse "
+            "AND r.sku = p.sku ORDER BY p.po_number, p.warehouse, p.sku")
+
+    def sales_since(self, paid_from: str) -> pd.DataFrame:
+        """warehouse, sku, day (UTC date paid), units: order lines paid at or after ``paid_from``
+        (UTC "YYYY-MM-DDTHH:MM:SSZ"), cancelled orders aside."""
+        return self.frame(
+            "SELECT o.warehouse, l.sku, SUBSTR(o.paid_at, 1, 10) AS day, SUM(l.quantity) AS units FROM orders o "
+            "JOIN lines l ON l.shop = o.shop AND l.order_id = o.order_id WHERE o.paid_at >= ? AND o.paid_at != '' "
+            "AND o.stage != 'cancelled' AND o.warehouse != '' GROUP BY o.warehouse, l.sku, SUBSTR(o.paid_at, 1, 10)",
+            (paid_from,))
+
+    def run_started(self, run_id: str) -> str:
+        row = self.db.execute("SELECT started_at FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return row[0] if row else ""
 
     _SHIPPED_IN = ("(SELECT shop, order_id, MIN(run_id) AS run_id FROM events WHERE event = 'shipped' "
                    "AND run_id >= ? AND run_id < ? GROUP BY shop, order_id)")

@@ -50,6 +50,8 @@ PAIRED_UNITS = WholeLimit("quantity", 1, 1_000_000, "the most warehouse units on
 ON_HAND = WholeLimit("on hand", 0, 1_000_000_000, "the most one stock count can hold")
 RECEIVED = WholeLimit("quantity", 1, 1_000_000_000, "the most one stock count can hold")
 ADJUSTED = WholeLimit("quantity", 1, 1_000_000_000, "the most one stock count can hold")
+LEAD_DAYS = WholeLimit("lead time days", 0, 3650, "ten years")
+WINDOW_DAYS = WholeLimit("sales window days", 1, 3650, "ten years")
 WEIGHT_G = WholeLimit("weight in grams", 0, 1_000_000, "one tonne, the heaviest product batchship accepts")
 
 MONEY_MAX = Decimal(1_000_000_000)

@@ -37,6 +37,7 @@ SHEET_KEYS: dict[str, tuple[list[str], str, dict[str, str]]] = {
     # A receipt or adjustment copied onto a second sheet would be booked twice.
     "receipts": (["warehouse", "sku", "reference"], "receipt", {"sku": "SKU"}),
     "adjustments": (["warehouse", "sku", "reason"], "adjustment", {"sku": "SKU"}),
+    "purchase_orders": (["po_number", "warehouse", "sku"], "purchase order line", {"sku": "SKU"}),
 }
 assert set(SHEET_KEYS) == set(KINDS)
 

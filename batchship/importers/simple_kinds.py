@@ -9,8 +9,8 @@ from ..errors import ConfigError
 from ..rules.model import SETTINGS, TYPE_WORDS, rule_from_table, setting_error
 from ..verbs import all_shown, word_table
 from ..schemas import (ADJUSTMENT_REASONS, KINDS, Action, Adjustment, BlacklistEntry, BookingResult, Pairing,
-                       PoolNumber, Product, Receipt, RuleRow, ShipScan, Source, Stock)
-from .limits import ADJUSTED, ON_HAND, PAIRED_UNITS, RECEIVED, WEIGHT_G
+                       PoolNumber, Product, PurchaseOrderLine, Receipt, RuleRow, ShipScan, Source, Stock)
+from .limits import ADJUSTED, LEAD_DAYS, ON_HAND, WINDOW_DAYS, PAIRED_UNITS, RECEIVED, WEIGHT_G
 from .mapping import MappedSheet, apply_fallbacks, distinct_map, header_of, problems_where
 from .normalize import header_key
 from .values import currencies, datetimes, money, whole_numbers
@@ -28,6 +28,8 @@ REQUIRED_VALUES = {
     "blacklist": {BlacklistEntry.field: "what it is (name, email, phone or address)",
                   BlacklistEntry.value: "value"},
     "receipts": {Receipt.warehouse: "warehouse", Receipt.sku: "SKU"},
+    "purchase_orders": {PurchaseOrderLine.po_number: "purchase order number", PurchaseOrderLine.warehouse: "warehouse",
+                        PurchaseOrderLine.sku: "SKU"},
     "adjustments": {Adjustment.warehouse: "warehouse", Adjustment.sku: "SKU",
                     Adjustment.reason: "reason (damaged, lost, found or returned)"},
 }
@@ -42,6 +44,8 @@ UNIQUE_KEYS = {
     "actions": ([Action.shop, Action.order_id], "a decision sheet names each order once, or two decisions "
                                                 "would contradict each other"),
     "booking_result": ([BookingResult.reference], "a result sheet answers for each parcel once"),
+    "purchase_orders": ([PurchaseOrderLine.po_number, PurchaseOrderLine.warehouse, PurchaseOrderLine.sku],
+                        "a purchase order names each SKU for a warehouse once, with its quantity"),
 }
 # Key columns a sheet may leave blank: no shop means every shop (pairing) or the only shop
 # holding that order id (actions).
@@ -90,6 +94,7 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
                                                    blank_ok=True)
         problems += p
         frame[Product.origin_country] = distinct_map(frame[Product.origin_country], to_iso2)
+        problems += _purchasing_columns(mapped, frame)
     elif kind == "receipts":
         frame[Receipt.quantity], p = whole_numbers(mapped, frame, Receipt.quantity, RECEIVED)
         problems += p
@@ -97,6 +102,16 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
                             pd.Series(mapped.template.timezone or "UTC", index=frame.index))
         problems += p
         frame[Receipt.received_on] = days.str[:10]
+    elif kind == "purchase_orders":
+        # A suggestions sheet comes back with the lines not to buy left blank or 0: they are no order.
+        quantity = frame[PurchaseOrderLine.quantity].str.strip()
+        unordered = quantity.isin(["", "0", "0.0"])
+        if unordered.any():
+            notes.append(f"{mapped.sheet_name or 'sheet'}: {int(unordered.sum())} rows without a quantity to order "
+                         "left out")
+            frame = frame[~unordered]
+        frame[PurchaseOrderLine.quantity], p = whole_numbers(mapped, frame, PurchaseOrderLine.quantity, RECEIVED)
+        problems += p
     elif kind == "adjustments":
         frame[Adjustment.quantity], p = signed_numbers(mapped, frame, Adjustment.quantity, ADJUSTED)
         problems += p
@@ -127,6 +142,24 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
         frame[BlacklistEntry.field] = fields
     problems += _repeated_keys(mapped, frame, kind)
     return frame, problems, notes
+
+
+def _purchasing_columns(mapped: MappedSheet, frame: pd.DataFrame) -> list[Problem]:
+    """Unit cost as a decimal with its currency; lead time and sales window as whole days (blank: the default)."""
+    problems: list[Problem] = []
+    # Goods are mostly bought in China (1688, Taobao): a cost without a currency, or with ¥, is in yuan.
+    default = mapped.template.currency or "CNY"
+    column = frame[Product.cost_currency].str.strip().str.upper()
+    amounts, markers, p = money(mapped, frame, Product.unit_cost, column.where(column != "", default))
+    problems += p
+    currency = currencies([markers], column.where(column != "", default), default, frame.index)
+    frame[Product.cost_currency] = currency.where(amounts != "", column)
+    frame[Product.unit_cost] = amounts
+    for days, limit in ((Product.lead_time_days, LEAD_DAYS), (Product.sales_window_days, WINDOW_DAYS)):
+        values, p = whole_numbers(mapped, frame, days, limit, blank_ok=True)
+        problems += p
+        frame[days] = values.astype("string").fillna("").astype(str)
+    return problems
 
 
 def signed_numbers(mapped: MappedSheet, frame: pd.DataFrame, target: str, limit) -> tuple[pd.Series, list[Problem]]:
