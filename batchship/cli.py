@@ -102,6 +102,14 @@ def _parser() -> argparse.ArgumentParser:
     workspace_arg(sp)
     sp.set_defaults(func=_cmd_status)
 
+    sp = sub.add_parser("report", help="write reconciliation.xlsx for a range of days (exit 1 when a ledger "
+                                       "check does not hold)")
+    workspace_arg(sp)
+    sp.add_argument("--from", dest="start", type=_day, required=True, metavar="DATE", help="first day, YYYY-MM-DD")
+    sp.add_argument("--to", dest="end", type=_day, required=True, metavar="DATE", help="last day, YYYY-MM-DD")
+    sp.add_argument("--out", type=Path, help="file to write (default: outbox/reconciliation-FROM-TO.xlsx)")
+    sp.set_defaults(func=_cmd_report)
+
     sp = sub.add_parser("rules", help="check the review and logistics rules in force, or explain one order")
     rules = sp.add_subparsers(dest="rules_command", required=True)
     rp = rules.add_parser("check", help="rules that never fire, are shadowed, or name unknown channels, "
@@ -228,6 +236,23 @@ def _cmd_status(args) -> int:
                           f"run `batchship init {args.workspace}` to make one")
     print(format_status(args.workspace))
     return EXIT_OK
+
+
+def _day(text: str):
+    from datetime import date
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2026-11-30") from None
+
+
+def _cmd_report(args) -> int:
+    from .reconciliation import write_report
+    if args.end < args.start:
+        raise ConfigError(f"--to {args.end} is before --from {args.start}")
+    path, line = write_report(args.workspace, load_config(args.workspace), args.start, args.end, args.out)
+    print(f"wrote {path}\n{line}")
+    return EXIT_OK if "DO NOT HOLD" not in line else EXIT_REJECTED
 
 
 def _cmd_rules_check(args) -> int:

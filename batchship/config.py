@@ -137,6 +137,14 @@ class PrintOrder:
 
 
 @dataclass(frozen=True)
+class Purchasing:
+    """Purchase suggestions (采购建议): safety stock = average daily sales over the window × lead time.
+    A product list's lead_time_days and sales_window_days columns win for their SKU."""
+    sales_window_days: int = 30
+    lead_time_days: int = 7
+
+
+@dataclass(frozen=True)
 class Config:
     shops: dict[str, Shop] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
@@ -152,6 +160,8 @@ class Config:
     cjk_font: str = ""               # path to a TTF/OTF for CJK recipients
     print_order: PrintOrder = PrintOrder()
     database: str = ""               # the store's URL (postgresql://...); BATCHSHIP_DATABASE wins
+    rate_cards: dict = field(default_factory=dict)    # channel -> rate_cards.RateCard
+    purchasing: Purchasing = Purchasing()
 
 
 def load_config(workspace: Path) -> Config:
@@ -263,7 +273,7 @@ def _rules(entries, kind: str, where: str) -> tuple[Rule, ...]:
     return tuple(out)
 
 
-SECTIONS = {"limits": Limits, "watch": WatchSettings, "store": StoreSettings, "sender": Sender,
+SECTIONS = {"purchasing": Purchasing, "limits": Limits, "watch": WatchSettings, "store": StoreSettings, "sender": Sender,
             "review_checks": ReviewChecks, "blacklist": Blacklist}
 
 
@@ -308,6 +318,38 @@ def parse_config(data: dict, where: str = CONFIG_NAME, text: str = "") -> Config
     print_order = PrintOrder(sort=labels.sort, single_item_first=labels.single_item_first,
                              max_orders_per_wave=labels.max_orders_per_wave,
                              zone_order=tuple(z.strip() for z in labels.zone_order if z.strip()))
+    rate_cards = _rate_cards(checked.rate_cards, channels, where)
     return Config(shops=shops, channels=channels, logistics=logistics, review_rules=review_rules, **sections,
                   customs_category=labels.customs_category, cjk_font=labels.cjk_font, print_order=print_order,
-                  database=checked.database.strip())
+                  database=checked.database.strip(),
+                  rate_cards=rate_cards)
+
+
+def _rate_cards(tables, channels: dict, where: str) -> dict:
+    """[[rate_cards]]: one per channel, prices as exact decimals."""
+    from decimal import Decimal, InvalidOperation
+
+    from .rate_cards import RateCard, RateZone
+
+    def price(value, what: str) -> Decimal:
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            amount = Decimal("NaN")
+        if not amount.is_finite() or amount < 0:
+            raise ConfigError(f"{where}: {what} must be an amount of 0 or more, such as \"12.50\", not {value!r}")
+        return amount
+    cards = {}
+    for t in tables:
+        at = f"rate card of channel {t.channel!r}"
+        if t.channel not in channels:
+            raise ConfigError(f"{where}: {at}: no such channel under [[channels]] "
+                              f"(channels: {', '.join(channels) or 'none'})")
+        if t.channel in cards:
+            raise ConfigError(f"{where}: {at} is given twice")
+        zones = tuple(RateZone(z.name, tuple(c.strip().upper() for c in z.countries),
+                               price(z.first, f"{at}, zone {z.name!r}: first"),
+                               price(z.additional, f"{at}, zone {z.name!r}: additional")) for z in t.zones)
+        cards[t.channel] = RateCard(t.channel, t.currency.strip().upper(), t.first_weight_g, t.step_g, zones,
+                                    price(t.per_parcel, f"{at}: per_parcel"))
+    return cards

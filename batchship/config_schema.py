@@ -63,6 +63,22 @@ class LabelsTable(_Table):
     zone_order: list[StrictStr] = []
 
 
+class RateZoneTable(_Table):
+    name: StrictStr
+    countries: list[StrictStr] = []
+    first: StrictStr | StrictInt | StrictFloat
+    additional: StrictStr | StrictInt | StrictFloat = 0
+
+
+class RateCardTable(_Table):
+    channel: StrictStr
+    currency: StrictStr
+    first_weight_g: StrictInt = Field(ge=1)
+    step_g: StrictInt = Field(ge=1)
+    per_parcel: StrictStr | StrictInt | StrictFloat = 0
+    zones: list[RateZoneTable] = Field(min_length=1)
+
+
 def settings_table(cls) -> type[BaseModel]:
     """A model for a settings dataclass: each value of the type of its default, numbers 0 or more."""
     fields = {}
@@ -95,6 +111,7 @@ def config_table(sections: dict[str, type]) -> type[BaseModel]:
         "labels": (LabelsTable, LabelsTable()),
         # The store's database URL (batchship/database.py); the workspace's SQLite file when unset.
         "database": (StrictStr, ""),
+        "rate_cards": (list[RateCardTable], []),
     }
     for name, cls in sections.items():
         table = settings_table(cls)

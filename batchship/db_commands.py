@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .database import database_url, display_url, has_state, is_sqlite, make_engine, sqlite_path
 from .errors import ConfigError
-from .ledger_checks import checks
+from .ledger_checks import allocated_within, checks
 from .schema_version import HEAD, upgrade
 from .store import TABLES, Store
 from .workspace import Workspace, WorkspaceLock
@@ -45,9 +45,10 @@ def db_copy(root: Path, target: str) -> tuple[list[str], bool]:
                                       + "): copy only into an empty database")
                 destination.copy_from(source)
                 before, after = source.row_counts(), destination.row_counts()
-                frames = destination.ledger_frames()
-                frames["on_hand"] = source.on_hand()   # what the workspace stated, against the copy's ledger
-                results = checks(frames)
+                frames = destination.ledger_check_frames()
+                # What the workspace stated, against the copy's ledger.
+                frames["on_hand"] = source.on_hand()[["warehouse", "sku", "on_hand"]]
+                results = checks(**frames) + [allocated_within(**destination.allocation_frames())]
             finally:
                 destination.close()
         finally:
@@ -58,11 +59,10 @@ def db_copy(root: Path, target: str) -> tuple[list[str], bool]:
               for t in TABLES]
     ok = all(before[t] == after[t] for t in TABLES)
     lines.append("ledger checks of the copy:")
-    for name, holds, differences in results:
-        ok = ok and holds
-        lines.append(f"  {'holds' if holds else 'DOES NOT HOLD'}: {name}")
-        if not holds:
-            lines += ["    " + line for line in differences.head(20).to_string(index=False).splitlines()]
+    for check in results:
+        ok = ok and check.holds
+        lines.append(f"  {'holds' if check.holds else 'DOES NOT HOLD'}: {check.name}")
+        lines += [f"    {difference}" for difference in check.differences[:20]]
     if ok:
         lines.append(f'to work on it: database = "{display_url(target)}" in batchship.toml, or BATCHSHIP_DATABASE')
     return lines, ok

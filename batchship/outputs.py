@@ -25,6 +25,8 @@ from .faults import checkpoint
 from .store import Store
 from .file_names import fitting_name
 from .manifests import write_manifests
+from .purchase_sheets import write_purchase_suggestions
+from .reconciliation import write_run_reconciliation
 from .print_order import in_print_order, shelf_walk_key
 from .workspace import Workspace
 from .forwarders.mapping import load_mapping
@@ -126,6 +128,9 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     written += [p for p in [step("orders.xlsx", _orders_workbook, out, orders, lines, events,
                                  store.run_files(run_id))] if p]
     written += [p for p in [step("stock.xlsx", _stock_workbook, out, store, run_id)] if p]
+    written += [p for p in [step("reconciliation.xlsx", write_run_reconciliation, out, store, config, run_id)] if p]
+    written += [p for p in [step("purchase-suggestions.xlsx", write_purchase_suggestions, out, store, config,
+                                 run_id)] if p]
     written += [p for p in [step("decisions.xlsx", write_decisions, out, store)] if p]
     written += [p for p in [step("decisions-result.xlsx", write_decision_results, out, store, run_id)] if p]
     for wave, batch in ready.groupby("wave", sort=True):

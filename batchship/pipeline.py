@@ -35,7 +35,7 @@ from .schemas import Action, BookingResult, Line, PoolNumber, ShipScan
 from .stages.bookings import sheet_answers
 from .stages.events import concat_events
 from .stages.sequence import run_stages
-from .stages.stock import count_adjustments
+from .stages.stock import adjustment_movements, below_zero, count_adjustments, receipt_movements
 from .stages.sync import BATCH_FILE
 from .database import database_url
 from .store import Store
@@ -260,6 +260,7 @@ def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: Bat
         _check_pool(store, config, imported, name, so_far.pool)
         _check_booking_results(store, imported, name)
         _check_rules(config, imported, name)
+        _check_adjustments(store, imported, name)
         outcome = FileOutcome(path, name, "applied",
                               f"{imported.kind} ({imported.platform}), {len(imported.frame)} rows",
                               imported=imported, sha256=sha)
@@ -292,6 +293,19 @@ def _check_rules(config: Config, imported: Imported, name: str) -> None:
                                           f"(channels: {', '.join(sorted(config.channels)) or 'none'})",
                                           row=int(r), column="channel", value=c)
                                   for c, r in zip(unknown["channel"], unknown["source_row"])])
+
+
+def _check_adjustments(store: Store, imported: Imported, name: str) -> None:
+    """An adjustment may not take a place below nothing: more lost than is there is a miscount."""
+    if imported.kind != "adjustments":
+        return
+    bad = below_zero(imported.frame, store.on_hand())
+    if len(bad):
+        raise FileRejected(name, [Problem(f"{sku} in {wh} would go below zero ({left}): more taken out than "
+                                          "the ledger holds; count it instead", row=int(row), column="quantity",
+                                          value=str(q))
+                                  for wh, sku, q, row, left in zip(bad["warehouse"], bad["sku"], bad["quantity"],
+                                                                   bad["source_row"], bad["left"])])
 
 
 def _signature(path: Path) -> tuple[int, int, int]:
@@ -391,12 +405,20 @@ def _apply(store: Store, config: Config, run_id: str, now: datetime, outcomes: l
     if pairing is not None:
         store.replace_pairing(pairing)
         checkpoint("applied-pairing")
+    # Counts, receipts and adjustments in the order their files came: a count states what the shelf
+    # held after whatever came before it.
+    stock_moves = {"stock": lambda f: count_adjustments(f, store.on_hand()), "receipts": receipt_movements,
+                   "adjustments": adjustment_movements}
     for o in outcomes:
-        if o.imported and o.imported.kind == "stock":
-            moves, places = count_adjustments(o.imported.frame, store.on_hand())
-            store.set_shelves(places)
+        if o.imported and o.imported.kind in stock_moves:
+            moves, places = stock_moves[o.imported.kind](o.imported.frame)
+            store.set_shelves(places, run_id)
             store.add_movements(run_id, moves)
             checkpoint("applied-stock")
+    purchase_orders = _frames(outcomes, "purchase_orders")
+    if purchase_orders is not None:
+        store.record_purchase_orders(run_id, purchase_orders.drop_duplicates(
+            ["po_number", "warehouse", "sku"], keep="last"))
     blacklist = _frames(outcomes, "blacklist")
     if blacklist is not None:
         store.replace_blacklist(blacklist)

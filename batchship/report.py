@@ -40,6 +40,8 @@ def format_summary(report: RunReport, root: Path) -> str:
     finally:
         store.close()
     out.append(f"  labels written: {s.get('labels', 0)}")
+    if s.get("ledger_checks"):
+        out.append(f"  {s['ledger_checks']}")
     for tracking, problems in (s.get("label_problems") or {}).items():
         out.append(f"    label {tracking}: {'; '.join(problems)}")
     if s.get("scan_problems"):
@@ -89,6 +91,12 @@ def _stage_lines(store: Store) -> list[str]:
     return lines
 
 
+def _ledger_check_line(store: Store) -> str:
+    from .ledger_checks import summary_line
+    from .reconciliation import run_checks
+    return summary_line(run_checks(store))
+
+
 def format_status(root: Path) -> str:
     ws = Workspace(root)
     if not has_state(database_url(root)):
@@ -96,6 +104,7 @@ def format_status(root: Path) -> str:
     store = Store(database_url(root))
     try:
         out = _stage_lines(store)
+        out.append(_ledger_check_line(store))
         holds = store.hold_reasons()
         if len(holds):
             out.append("hold reasons:")

@@ -70,6 +70,40 @@ class Stock(Source):
     columns = ["warehouse", "sku", "on_hand", "shelf", "source_file", "source_row"]
 
 
+class Receipt(Source):
+    """Goods received into a warehouse (入库): booked in the ledger as they are."""
+    warehouse = "warehouse"
+    sku = "sku"
+    quantity = "quantity"        # int, at least 1
+    reference = "reference"      # a purchase order number or delivery note, "" if none
+    received_on = "received_on"  # ISO date "YYYY-MM-DD" or ""
+    columns = ["warehouse", "sku", "quantity", "reference", "received_on", "source_file", "source_row"]
+
+
+# Why stock was adjusted by hand (损坏, 丢失, 找到, 退货).
+ADJUSTMENT_REASONS = ("damaged", "lost", "found", "returned")
+
+
+class Adjustment(Source):
+    """A correction of stock by a signed quantity, with its reason."""
+    warehouse = "warehouse"
+    sku = "sku"
+    quantity = "quantity"        # int, + or -, never 0
+    reason = "reason"            # one of ADJUSTMENT_REASONS
+    note = "note"
+    columns = ["warehouse", "sku", "quantity", "reason", "note", "source_file", "source_row"]
+
+
+class PurchaseOrderLine(Source):
+    """One line of a purchase order (采购单): purchase-suggestions.xlsx dropped back with its quantities."""
+    po_number = "po_number"
+    supplier = "supplier"
+    warehouse = "warehouse"      # where the goods are to be received
+    sku = "sku"
+    quantity = "quantity"        # int, units ordered
+    columns = ["po_number", "supplier", "warehouse", "sku", "quantity", "source_file", "source_row"]
+
+
 class Product(Source):
     sku = "sku"
     name = "name"
@@ -80,9 +114,18 @@ class Product(Source):
     weight_g = "weight_g"                    # int grams
     hs_code = "hs_code"
     origin_country = "origin_country"        # ISO-2
+    # Purchasing (采购): where the SKU is bought, at what cost, and how long it takes to arrive.
+    supplier = "supplier"
+    supplier_sku = "supplier_sku"
+    unit_cost = "unit_cost"                  # decimal string or ""
+    cost_currency = "cost_currency"
+    source_url = "source_url"                # e.g. a 1688 offer page
+    lead_time_days = "lead_time_days"        # whole number as text, "" = the [purchasing] default
+    sales_window_days = "sales_window_days"  # whole number as text, "" = the [purchasing] default
     columns = ["sku", "name", "declared_name_en", "declared_name_cn", "declared_value",
                "declared_currency", "weight_g", "hs_code", "origin_country",
-               "source_file", "source_row"]
+               "supplier", "supplier_sku", "unit_cost", "cost_currency", "source_url", "lead_time_days",
+               "sales_window_days", "source_file", "source_row"]
 
 
 class PoolNumber(Source):
@@ -147,6 +190,9 @@ KINDS = {
     "booking_result": BookingResult,
     "rules": RuleRow,
     "blacklist": BlacklistEntry,
+    "receipts": Receipt,
+    "adjustments": Adjustment,
+    "purchase_orders": PurchaseOrderLine,
 }
 
 _text = pa.Column(str, nullable=False)
@@ -159,7 +205,7 @@ def _source_columns() -> dict:
 def frame_schema(kind: str) -> pa.DataFrameSchema:
     """The pandera schema of one canonical frame; validation is lazy so every problem is listed.
     The upper bounds repeat the importers' range checks (importers/limits.py) as a backstop."""
-    from .importers.limits import ON_HAND, PAIRED_UNITS, QUANTITY, WEIGHT_G
+    from .importers.limits import ADJUSTED, ON_HAND, PAIRED_UNITS, QUANTITY, RECEIVED, WEIGHT_G
 
     def within(limit) -> list[pa.Check]:
         return [pa.Check.ge(limit.minimum), pa.Check.le(limit.maximum)]
@@ -199,6 +245,24 @@ def frame_schema(kind: str) -> pa.DataFrameSchema:
     elif kind == "blacklist":
         cols = {c: _text for c in BlacklistEntry.columns}
         cols[BlacklistEntry.field] = pa.Column(str, pa.Check.isin(("name", "email", "phone", "address")))
+    elif kind == "receipts":
+        cols = {c: _text for c in Receipt.columns}
+        cols[Receipt.quantity] = pa.Column(int, within(RECEIVED))
+        cols[Receipt.sku] = pa.Column(str, pa.Check.str_length(min_value=1))
+        cols[Receipt.warehouse] = pa.Column(str, pa.Check.str_length(min_value=1))
+        cols[Receipt.received_on] = pa.Column(str, pa.Check.str_matches(r"^(\d{4}-\d{2}-\d{2})?$"))
+    elif kind == "adjustments":
+        cols = {c: _text for c in Adjustment.columns}
+        cols[Adjustment.quantity] = pa.Column(int, [pa.Check.ge(-ADJUSTED.maximum), pa.Check.le(ADJUSTED.maximum),
+                                                    pa.Check.ne(0)])
+        cols[Adjustment.sku] = pa.Column(str, pa.Check.str_length(min_value=1))
+        cols[Adjustment.warehouse] = pa.Column(str, pa.Check.str_length(min_value=1))
+        cols[Adjustment.reason] = pa.Column(str, pa.Check.isin(ADJUSTMENT_REASONS))
+    elif kind == "purchase_orders":
+        cols = {c: _text for c in PurchaseOrderLine.columns}
+        cols[PurchaseOrderLine.quantity] = pa.Column(int, within(RECEIVED))
+        for c in (PurchaseOrderLine.po_number, PurchaseOrderLine.warehouse, PurchaseOrderLine.sku):
+            cols[c] = pa.Column(str, pa.Check.str_length(min_value=1))
     elif kind == "actions":
         cols = {c: _text for c in Action.columns}
         cols[Action.action] = pa.Column(str, pa.Check.isin(tuple(VERBS)))

@@ -46,7 +46,7 @@ KEYS = {"orders": ["shop", "order_id"], "lines": ["shop", "order_id", "line_no"]
         "pairing": ["shop", "platform_sku", "sku"], "blacklist": ["field", "value"]}
 # Every table, parents before children, for copying a store (migrations/versions/ make them).
 TABLES = ["orders", "lines", "products", "pairing", "stock_places", "ledger", "pool", "files", "runs",
-          "run_files", "bookings", "rule_sets", "decisions", "blacklist", "events", "uploads"]
+          "run_files", "bookings", "rule_sets", "decisions", "blacklist", "events", "uploads", "purchase_orders"]
 
 
 def _placeholders(n: int) -> str:
@@ -337,21 +337,25 @@ class Store:
                 found[(s, o, t)] = hit[0]
         return found
 
-    def set_shelves(self, places: pd.DataFrame) -> None:
+    def set_shelves(self, places: pd.DataFrame, run_id: str = "") -> None:
+        """Places whose stock is kept from ``run_id`` on (a place keeps the run it was first counted in)."""
         self.db.executemany(
-            "INSERT INTO stock_places (warehouse, sku, shelf) VALUES (?, ?, ?) ON CONFLICT (warehouse, sku) "
+            "INSERT INTO stock_places (warehouse, sku, shelf, since_run) VALUES (?, ?, ?, ?) ON CONFLICT (warehouse, sku) "
             "DO UPDATE SET shelf = CASE WHEN excluded.shelf != '' THEN excluded.shelf ELSE stock_places.shelf END",
-            places[["warehouse", "sku", "shelf"]].itertuples(index=False))
+            ((w, s, shelf, run_id) for w, s, shelf in places[["warehouse", "sku", "shelf"]].itertuples(index=False)))
 
     def add_movements(self, run_id: str, moves: pd.DataFrame) -> None:
-        """moves: warehouse, sku, delta, cause, reference, source_file, source_row."""
+        """moves: warehouse, sku, delta, cause, reference, source_file, source_row, and optionally note
+        (an adjustment's reason, a receipt's date)."""
         if moves.empty:
             return
+        notes = moves["note"].fillna("").astype(str) if "note" in moves else pd.Series("", index=moves.index)
         self.db.executemany(
-            "INSERT INTO ledger (run_id, warehouse, sku, delta, cause, reference, source_file, source_row) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ledger (run_id, warehouse, sku, delta, cause, reference, source_file, source_row, note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             ((run_id, r.warehouse, r.sku, int(r.delta), r.cause, r.reference, r.source_file,
-              None if pd.isna(r.source_row) else int(r.source_row)) for r in moves.itertuples(index=False)))
+              None if pd.isna(r.source_row) else int(r.source_row), note)
+             for r, note in zip(moves.itertuples(index=False), notes)))
 
     def add_pool_numbers(self, numbers: pd.DataFrame) -> None:
         """Numbers are drawn in the order they arrived (``seq``); a number already known is kept as it is."""
@@ -550,6 +554,147 @@ class Store:
             (json.dumps(sorted(set(tracking_numbers))),))
         return {t: (path, problem) for t, path, problem in rows}
 
+    # ---- reconciliation: periods are run days, [start, end) as run id prefixes ("YYYYMMDD") -----------
+    # A run id starts with the seller's local date and time of the run, so a movement belongs to the day
+    # its run started, and a range of days is the sum of its days.
+    def stock_figures(self, start: str = "", end: str = "99999999") -> pd.DataFrame:
+        """Per warehouse and SKU moved before ``end``: opening (before ``start``), received, shipped,
+        adjustments and counts (in the period) and closing (every movement before ``end``)."""
+        def moved(cause: str) -> str:
+            return f"SUM(CASE WHEN run_id >= ? AND run_id < ? AND cause = '{cause}' THEN delta ELSE 0 END)"
+        df = self.frame(
+            "SELECT warehouse, sku, SUM(CASE WHEN run_id < ? THEN delta ELSE 0 END) AS opening, "
+            f"{moved('receipt')} AS received, -{moved('ship')} AS shipped, {moved('adjustment')} AS adjustments, "
+            f"{moved('count')} AS counts, SUM(delta) AS closing FROM ledger WHERE run_id < ? "
+            "GROUP BY warehouse, sku ORDER BY warehouse, sku",
+            (start, start, end, start, end, start, end, start, end, end))
+        figures = ["opening", "received", "shipped", "adjustments", "counts", "closing"]
+        df[figures] = df[figures].fillna(0).astype("int64")
+        moved_now = (df[figures[1:5]] != 0).any(axis=1)
+        return df[(df["opening"] != 0) | moved_now | (df["closing"] != 0)].reset_index(drop=True)
+
+    def ledger_place_totals(self) -> pd.DataFrame:
+        return self.frame("SELECT warehouse, sku, SUM(delta) AS total FROM ledger GROUP BY warehouse, sku")
+
+    def ledger_rows(self, start: str = "", end: str = "99999999") -> pd.DataFrame:
+        """Every movement of runs in [start, end), with the run's time."""
+        return self.frame(
+            "SELECT l.id AS movement, l.run_id, COALESCE(r.started_at, '') AS run_started, l.warehouse, l.sku, "
+            "l.delta, l.cause, l.reference, l.note, l.source_file, l.source_row FROM ledger l "
+            "LEFT JOIN runs r ON r.run_id = l.run_id WHERE l.run_id >= ? AND l.run_id < ? ORDER BY l.id",
+            (start, end))
+
+    def deduction_differences(self, limit: int = 1000) -> pd.DataFrame:
+        """reference (shop/order_id), warehouse, sku, expected, deducted: where the units a handover
+        shipped (on places kept when it shipped) and the ship movements disagree."""
+        return self.frame(
+            "WITH shipped AS (SELECT DISTINCT shop, order_id, run_id FROM events WHERE event = 'shipped'), "
+            "expected AS (SELECT s.shop || '/' || s.order_id AS reference, o.warehouse, l.sku, "
+            "SUM(l.quantity) AS qty FROM shipped s JOIN orders o ON o.shop = s.shop AND o.order_id = s.order_id "
+            "JOIN lines l ON l.shop = s.shop AND l.order_id = s.order_id JOIN stock_places p "
+            "ON p.warehouse = o.warehouse AND p.sku = l.sku AND p.since_run <= s.run_id "
+            "GROUP BY s.shop, s.order_id, o.warehouse, l.sku), "
+            "deducted AS (SELECT reference, warehouse, sku, -SUM(delta) AS qty FROM ledger WHERE cause = 'ship' "
+            "GROUP BY reference, warehouse, sku) "
+            "SELECT e.reference, e.warehouse, e.sku, e.qty AS expected, COALESCE(d.qty, 0) AS deducted "
+            "FROM expected e LEFT JOIN deducted d ON d.reference = e.reference AND d.warehouse = e.warehouse "
+            "AND d.sku = e.sku WHERE d.qty IS NULL OR d.qty != e.qty "
+            "UNION ALL SELECT d.reference, d.warehouse, d.sku, 0 AS expected, d.qty AS deducted FROM deducted d "
+            "LEFT JOIN expected e ON e.reference = d.reference AND e.warehouse = d.warehouse AND e.sku = d.sku "
+            "WHERE e.reference IS NULL LIMIT ?", (limit,))
+
+    def tracking_differences(self, limit: int = 1000) -> pd.DataFrame:
+        """tracking_number, orders, issued_to, carried_by: numbers on more than one parcel, and numbers
+        drawn from a pool or booked that are not on the order they went to (cancelled orders aside)."""
+        twice = self.frame(
+            "SELECT tracking_number, COUNT(*) AS orders, '' AS issued_to, "
+            "MIN(shop || '/' || order_id) || ', ' || MAX(shop || '/' || order_id) AS carried_by FROM orders "
+            "WHERE tracking_number != '' AND merged_into = '' GROUP BY tracking_number HAVING COUNT(*) > 1 "
+            "LIMIT ?", (limit,))
+        astray = self.frame(
+            "SELECT i.tracking_number, i.issued_to FROM (SELECT p.tracking_number, p.shop, p.order_id, "
+            "p.shop || '/' || p.order_id AS issued_to FROM pool p WHERE p.status = 'issued' "
+            "UNION SELECT b.tracking_number, b.shop, b.order_id, b.shop || '/' || b.order_id FROM bookings b "
+            "WHERE b.state = 'booked' AND b.tracking_number != '') i "
+            "LEFT JOIN orders o ON o.shop = i.shop AND o.order_id = i.order_id "
+            "WHERE (o.tracking_number IS NULL OR o.tracking_number != i.tracking_number) "
+            "AND COALESCE(o.stage, '') NOT IN ('cancelled', 'waybill') LIMIT ?", (limit,))
+        carriers = self.frame(
+            "SELECT tracking_number, COUNT(*) AS orders, MIN(shop || '/' || order_id) AS carried_by FROM orders "
+            "WHERE merged_into = '' AND tracking_number IN (" + self.each + ") "
+            "GROUP BY tracking_number", (json.dumps(sorted(set(astray["tracking_number"]))),))
+        astray = astray.merge(carriers, on="tracking_number", how="left")
+        astray["orders"] = astray["orders"].fillna(0).astype("int64")
+        astray["carried_by"] = astray["carried_by"].fillna("")
+        return pd.concat([twice, astray[twice.columns]], ignore_index=True)
+
+    # ---- purchasing ----------------------------------------------------------------------------
+    def record_purchase_orders(self, run_id: str, lines: pd.DataFrame) -> None:
+        """A purchase order sheet states its lines: one dropped again replaces their quantities."""
+        self.db.executemany(
+            "INSERT INTO purchase_orders (po_number, warehouse, sku, supplier, quantity, run_id, source_file, "
+            "source_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (po_number, warehouse, sku) DO UPDATE SET "
+            "supplier = excluded.supplier, quantity = excluded.quantity, run_id = excluded.run_id, "
+            "source_file = excluded.source_file, source_row = excluded.source_row",
+            ((r.po_number, r.warehouse, r.sku, r.supplier, int(r.quantity), run_id, r.source_file,
+              int(r.source_row)) for r in lines.itertuples(index=False)))
+
+    def purchase_order_lines(self) -> pd.DataFrame:
+        """Every purchase order line with what receipts naming its number brought in so far."""
+        return self.frame(
+            "SELECT p.po_number, p.supplier, p.warehouse, p.sku, p.quantity AS ordered, "
+            "COALESCE(r.received, 0) AS received, p.run_id, p.source_file, p.source_row FROM purchase_orders p "
+            "LEFT JOIN (SELECT reference, warehouse, sku, SUM(delta) AS received FROM ledger WHERE cause = 'receipt' "
+            "GROUP BY reference, warehouse, sku) r ON r.reference = p.po_number AND r.warehouse = p.warehouse "
+            "AND r.sku = p.sku ORDER BY p.po_number, p.warehouse, p.sku")
+
+    def sales_since(self, paid_from: str) -> pd.DataFrame:
+        """warehouse, sku, day (UTC date paid), units: order lines paid at or after ``paid_from``
+        (UTC "YYYY-MM-DDTHH:MM:SSZ"), cancelled orders aside."""
+        return self.frame(
+            "SELECT o.warehouse, l.sku, SUBSTR(o.paid_at, 1, 10) AS day, SUM(l.quantity) AS units FROM orders o "
+            "JOIN lines l ON l.shop = o.shop AND l.order_id = o.order_id WHERE o.paid_at >= ? AND o.paid_at != '' "
+            "AND o.stage != 'cancelled' AND o.warehouse != '' GROUP BY o.warehouse, l.sku, SUBSTR(o.paid_at, 1, 10)",
+            (paid_from,))
+
+    def run_started(self, run_id: str) -> str:
+        row = self.db.execute("SELECT started_at FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return row[0] if row else ""
+
+    _SHIPPED_IN = ("(SELECT shop, order_id, MIN(run_id) AS run_id FROM events WHERE event = 'shipped' "
+                   "AND run_id >= ? AND run_id < ? GROUP BY shop, order_id)")
+
+    def shipped_orders(self, start: str = "", end: str = "99999999") -> pd.DataFrame:
+        """Orders a handover shipped in runs of [start, end), with the run that shipped them."""
+        return self.frame(
+            "SELECT e.run_id, o.shop, o.order_id, o.merged_into, o.channel, o.warehouse, o.tracking_number, "
+            "o.country, o.currency, o.goods_value, o.source_file, o.source_row FROM " + self._SHIPPED_IN + " e "
+            "JOIN orders o ON o.shop = e.shop AND o.order_id = e.order_id ORDER BY e.run_id, o.shop, o.order_id",
+            (start, end))
+
+    def shipped_lines(self, start: str = "", end: str = "99999999") -> pd.DataFrame:
+        """The lines of those orders: quantity, declared value (per unit) and currency, weight (per unit)."""
+        return self.frame(
+            "SELECT l.shop, l.order_id, l.sku, l.quantity, l.declared_value, l.declared_currency, l.weight_g "
+            "FROM " + self._SHIPPED_IN + " e JOIN lines l ON l.shop = e.shop AND l.order_id = e.order_id",
+            (start, end))
+
+    def runs_between(self, start: str = "", end: str = "99999999") -> list[tuple[str, str, dict]]:
+        """(run_id, started_at, summary) of the runs in [start, end)."""
+        rows = self.db.execute("SELECT run_id, started_at, summary FROM runs WHERE run_id >= ? AND run_id < ? "
+                               "ORDER BY run_id", (start, end)).fetchall()
+        return [(r[0], r[1], json.loads(r[2])) for r in rows]
+
+    def out_of_stock_orders(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM orders WHERE stage = 'print' AND stock_status = 'out_of_stock' "
+                               "AND merged_into = ''").fetchone()[0]
+
+    def ledger_check_frames(self, start: str = "", end: str = "99999999") -> dict[str, pd.DataFrame]:
+        """What ``batchship.ledger_checks.checks`` takes, for the period [start, end)."""
+        return {"stock": self.stock_figures(start, end), "on_hand": self.on_hand()[["warehouse", "sku", "on_hand"]],
+                "ledger_places": self.ledger_place_totals(), "deductions": self.deduction_differences(),
+                "tracking": self.tracking_differences()}
+
 
     # ---- the whole store (batchship db copy) ------------------------------------------------
     def row_counts(self) -> dict[str, int]:
@@ -572,12 +717,9 @@ class Store:
                 self.db.execute("SELECT setval(pg_get_serial_sequence('ledger', 'id'), "
                                 "COALESCE((SELECT MAX(id) FROM ledger), 0) + 1, false)")
 
-    def ledger_frames(self) -> dict[str, pd.DataFrame]:
-        """What batchship/ledger_checks.py checks: on hand, movements, tracking numbers, allocations."""
-        return {"on_hand": self.on_hand(),
-                "movements": self.frame("SELECT warehouse, sku, delta FROM ledger"),
-                "orders": self.frame("SELECT shop, order_id, tracking_number, merged_into FROM orders"),
-                "allocated": self.allocated()}
+    def allocation_frames(self) -> dict[str, pd.DataFrame]:
+        """What batchship.ledger_checks.allocated_within takes."""
+        return {"allocated": self.allocated(), "on_hand": self.on_hand()}
 
 
 def _typed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from .workspace import Workspace
 from .writers.xlsx import write_workbook
 
 INPUT_KINDS = ("orders", "stock", "products", "tracking_pool", "ship_confirm", "pairing", "actions", "rules",
-               "blacklist")
+               "blacklist", "receipts", "adjustments", "purchase_orders")
 
 
 def init_workspace(root: Path) -> list[Path]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from batchship.cli import main
-from batchship.ledger_checks import checks
+from batchship.ledger_checks import allocated_within
 from batchship.schema_version import HEAD, known_revisions
 from conftest import ORDER_HEADER, PRODUCT_HEADER, Workspace, order_row, product_row, s10
 
@@ -84,20 +84,11 @@ def test_upgrade_adopts_a_workspace_made_before_versioned_migrations(tmp_path, c
     assert issued == {"O1": s10(9), "O2": s10(3)}
 
 
-def test_ledger_checks_name_what_breaks_them():
-    frames = {
-        "on_hand": pd.DataFrame({"warehouse": ["SZ", "SZ"], "sku": ["A", "B"], "on_hand": [5, 2]}),
-        "movements": pd.DataFrame({"warehouse": ["SZ", "SZ", "SZ"], "sku": ["A", "A", "B"], "delta": [6, -1, 1]}),
-        "orders": pd.DataFrame({"shop": ["s", "s", "s", "s"], "order_id": ["1", "2", "3", "4"],
-                                "tracking_number": ["T1", "T1", "T2", "T2"], "merged_into": ["", "", "", "3"]}),
-        "allocated": pd.DataFrame({"warehouse": ["SZ", "SZ"], "sku": ["A", "X"], "allocated": [6, 9]}),
-    }
-    found = {name: (holds, diff) for name, holds, diff in checks(frames)}
-    holds, diff = found["on hand = sum of movements"]
-    assert not holds and diff.values.tolist() == [["SZ", "B", 2, 1]]
-    holds, diff = found["no tracking number on two orders"]
-    assert not holds and diff["order_id"].tolist() == ["1", "2"]     # T2's second order is merged into 3
-    holds, diff = found["no SKU allocated beyond its stock"]
-    assert not holds and diff.values.tolist() == [["SZ", "A", 6, 5]]  # X is not counted in stock
-    frames["orders"] = frames["orders"].iloc[2:]
-    assert found and dict((n, h) for n, h, _ in checks(frames))["no tracking number on two orders"]
+def test_allocation_beyond_stock_is_named_with_its_place():
+    on_hand = pd.DataFrame({"warehouse": ["SZ", "SZ"], "sku": ["A", "B"], "on_hand": [5, 2]})
+    allocated = pd.DataFrame({"warehouse": ["SZ", "SZ", "SZ"], "sku": ["A", "B", "X"], "allocated": [6, 2, 9]})
+    check = allocated_within(allocated, on_hand)
+    assert not check.holds
+    # X is not counted in stock, so not limited; B holds exactly what is there.
+    assert [(d["sku"], d["expected"], d["actual"]) for d in check.differences] == [("A", 5, 6)]
+    assert allocated_within(allocated.iloc[1:2], on_hand).holds

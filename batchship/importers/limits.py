@@ -16,6 +16,7 @@ The caps are far above any real order and far below those technical limits::
     quantity of one order line                  1 .. 1,000,000
     warehouse units per platform unit (pairing) 1 .. 1,000,000
     stock count of one warehouse and SKU        0 .. 1,000,000,000
+    received or adjusted units (either sign)    1 .. 1,000,000,000
     product weight                              0 .. 1,000,000 g (one tonne)
     money (price, line total, order total,      at most 1,000,000,000 either side of 0,
            declared value)                      at most 4 decimal places
@@ -47,6 +48,10 @@ class WholeLimit:
 QUANTITY = WholeLimit("quantity", 1, 1_000_000, "the most one order line can hold")
 PAIRED_UNITS = WholeLimit("quantity", 1, 1_000_000, "the most warehouse units one platform unit can stand for")
 ON_HAND = WholeLimit("on hand", 0, 1_000_000_000, "the most one stock count can hold")
+RECEIVED = WholeLimit("quantity", 1, 1_000_000_000, "the most one stock count can hold")
+ADJUSTED = WholeLimit("quantity", 1, 1_000_000_000, "the most one stock count can hold")
+LEAD_DAYS = WholeLimit("lead time days", 0, 3650, "ten years")
+WINDOW_DAYS = WholeLimit("sales window days", 1, 3650, "ten years")
 WEIGHT_G = WholeLimit("weight in grams", 0, 1_000_000, "one tonne, the heaviest product batchship accepts")
 
 MONEY_MAX = Decimal(1_000_000_000)

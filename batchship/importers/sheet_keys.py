@@ -34,6 +34,10 @@ SHEET_KEYS: dict[str, tuple[list[str], str, dict[str, str]]] = {
     # Unnamed rules have no key: only a named rule on two sheets is caught.
     "rules": ([RuleRow.rule_type, "name"], "rule", {"name": "rule"}),
     "blacklist": (["field", "value"], "blacklist entry", {"value": "entry"}),
+    # A receipt or adjustment copied onto a second sheet would be booked twice.
+    "receipts": (["warehouse", "sku", "reference"], "receipt", {"sku": "SKU"}),
+    "adjustments": (["warehouse", "sku", "reason"], "adjustment", {"sku": "SKU"}),
+    "purchase_orders": (["po_number", "warehouse", "sku"], "purchase order line", {"sku": "SKU"}),
 }
 assert set(SHEET_KEYS) == set(KINDS)
 

@@ -8,11 +8,12 @@ from ..errors import Problem
 from ..errors import ConfigError
 from ..rules.model import SETTINGS, TYPE_WORDS, rule_from_table, setting_error
 from ..verbs import all_shown, word_table
-from ..schemas import KINDS, Action, BlacklistEntry, BookingResult, Pairing, PoolNumber, Product, RuleRow, ShipScan, Source, Stock
-from .limits import ON_HAND, PAIRED_UNITS, WEIGHT_G
+from ..schemas import (ADJUSTMENT_REASONS, KINDS, Action, Adjustment, BlacklistEntry, BookingResult, Pairing,
+                       PoolNumber, Product, PurchaseOrderLine, Receipt, RuleRow, ShipScan, Source, Stock)
+from .limits import ADJUSTED, LEAD_DAYS, ON_HAND, WINDOW_DAYS, PAIRED_UNITS, RECEIVED, WEIGHT_G
 from .mapping import MappedSheet, apply_fallbacks, distinct_map, header_of, problems_where
 from .normalize import header_key
-from .values import currencies, money, whole_numbers
+from .values import currencies, datetimes, money, whole_numbers
 
 # Values without which a row means nothing, per kind (column -> words for the message).
 REQUIRED_VALUES = {
@@ -26,6 +27,11 @@ REQUIRED_VALUES = {
     "rules": {RuleRow.rule_type: "rule type (review or logistics)"},
     "blacklist": {BlacklistEntry.field: "what it is (name, email, phone or address)",
                   BlacklistEntry.value: "value"},
+    "receipts": {Receipt.warehouse: "warehouse", Receipt.sku: "SKU"},
+    "purchase_orders": {PurchaseOrderLine.po_number: "purchase order number", PurchaseOrderLine.warehouse: "warehouse",
+                        PurchaseOrderLine.sku: "SKU"},
+    "adjustments": {Adjustment.warehouse: "warehouse", Adjustment.sku: "SKU",
+                    Adjustment.reason: "reason (damaged, lost, found or returned)"},
 }
 # Kinds that state one value per key: a key listed twice would count twice, or let one row win unseen.
 UNIQUE_KEYS = {
@@ -38,6 +44,8 @@ UNIQUE_KEYS = {
     "actions": ([Action.shop, Action.order_id], "a decision sheet names each order once, or two decisions "
                                                 "would contradict each other"),
     "booking_result": ([BookingResult.reference], "a result sheet answers for each parcel once"),
+    "purchase_orders": ([PurchaseOrderLine.po_number, PurchaseOrderLine.warehouse, PurchaseOrderLine.sku],
+                        "a purchase order names each SKU for a warehouse once, with its quantity"),
 }
 # Key columns a sheet may leave blank: no shop means every shop (pairing) or the only shop
 # holding that order id (actions).
@@ -45,6 +53,11 @@ BLANK_MEANS_ANY = {Pairing.shop}
 BLACKLIST_WORDS = {"name": "name", "buyer": "name", "姓名": "name", "买家": "name", "email": "email",
                    "e-mail": "email", "邮箱": "email", "phone": "phone", "电话": "phone", "address": "address",
                    "地址": "address"}
+REASON_WORDS = {"damaged": "damaged", "damage": "damaged", "broken": "damaged", "损坏": "damaged", "破损": "damaged",
+                "报损": "damaged", "lost": "lost", "missing": "lost", "丢失": "lost", "丢件": "lost",
+                "found": "found", "找到": "found", "盘盈": "found", "returned": "returned", "return": "returned",
+                "退货": "returned", "退回": "returned"}
+assert set(REASON_WORDS.values()) == set(ADJUSTMENT_REASONS)
 # Words staff write in an action sheet, after header_key folding (lower case, single spaces).
 ACTION_WORDS = word_table(header_key)
 
@@ -81,6 +94,32 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
                                                    blank_ok=True)
         problems += p
         frame[Product.origin_country] = distinct_map(frame[Product.origin_country], to_iso2)
+        problems += _purchasing_columns(mapped, frame)
+    elif kind == "receipts":
+        frame[Receipt.quantity], p = whole_numbers(mapped, frame, Receipt.quantity, RECEIVED)
+        problems += p
+        days, p = datetimes(mapped, frame, Receipt.received_on,
+                            pd.Series(mapped.template.timezone or "UTC", index=frame.index))
+        problems += p
+        frame[Receipt.received_on] = days.str[:10]
+    elif kind == "purchase_orders":
+        # A suggestions sheet comes back with the lines not to buy left blank or 0: they are no order.
+        quantity = frame[PurchaseOrderLine.quantity].str.strip()
+        unordered = quantity.isin(["", "0", "0.0"])
+        if unordered.any():
+            notes.append(f"{mapped.sheet_name or 'sheet'}: {int(unordered.sum())} rows without a quantity to order "
+                         "left out")
+            frame = frame[~unordered]
+        frame[PurchaseOrderLine.quantity], p = whole_numbers(mapped, frame, PurchaseOrderLine.quantity, RECEIVED)
+        problems += p
+    elif kind == "adjustments":
+        frame[Adjustment.quantity], p = signed_numbers(mapped, frame, Adjustment.quantity, ADJUSTED)
+        problems += p
+        reasons = frame[Adjustment.reason].map(lambda text: REASON_WORDS.get(header_key(text), ""))
+        problems += problems_where(mapped, frame, (reasons == "") & (frame[Adjustment.reason] != ""),
+                                   Adjustment.reason, "reason must be damaged, lost, found or returned "
+                                                      "(损坏, 丢失, 找到, 退货)")
+        frame[Adjustment.reason] = reasons
     elif kind == "pairing":
         frame[Pairing.quantity], p = whole_numbers(mapped, frame, Pairing.quantity, PAIRED_UNITS)
         problems += p
@@ -103,6 +142,33 @@ def build_records(mapped: MappedSheet) -> tuple[pd.DataFrame, list[Problem], lis
         frame[BlacklistEntry.field] = fields
     problems += _repeated_keys(mapped, frame, kind)
     return frame, problems, notes
+
+
+def _purchasing_columns(mapped: MappedSheet, frame: pd.DataFrame) -> list[Problem]:
+    """Unit cost as a decimal with its currency; lead time and sales window as whole days (blank: the default)."""
+    problems: list[Problem] = []
+    # Goods are mostly bought in China (1688, Taobao): a cost without a currency, or with ¥, is in yuan.
+    default = mapped.template.currency or "CNY"
+    column = frame[Product.cost_currency].str.strip().str.upper()
+    amounts, markers, p = money(mapped, frame, Product.unit_cost, column.where(column != "", default))
+    problems += p
+    currency = currencies([markers], column.where(column != "", default), default, frame.index)
+    frame[Product.cost_currency] = currency.where(amounts != "", column)
+    frame[Product.unit_cost] = amounts
+    for days, limit in ((Product.lead_time_days, LEAD_DAYS), (Product.sales_window_days, WINDOW_DAYS)):
+        values, p = whole_numbers(mapped, frame, days, limit, blank_ok=True)
+        problems += p
+        frame[days] = values.astype("string").fillna("").astype(str)
+    return problems
+
+
+def signed_numbers(mapped: MappedSheet, frame: pd.DataFrame, target: str, limit) -> tuple[pd.Series, list[Problem]]:
+    """A whole number with its sign (+3, -2, 5), never 0: the sign is read here, the size by whole_numbers."""
+    text = frame[target].str.strip()
+    negative = text.str.startswith("-") | text.str.startswith("\u2212")
+    sized = frame.assign(**{target: text.str.lstrip("+-\u2212").str.strip()})
+    size, problems = whole_numbers(mapped, sized, target, limit)
+    return size.where(~negative, -size), problems
 
 
 def _rule_problems(mapped: MappedSheet, frame: pd.DataFrame) -> list[Problem]:

@@ -22,9 +22,11 @@ _MAX_CELL = 32_767
 
 
 def write_workbook(path: Path, sheets: list[tuple[str, pd.DataFrame]],
-                   dropdowns: dict[str, list[tuple[str, list[int], list[str]]]] | None = None) -> Path:
+                   dropdowns: dict[str, list[tuple[str, list[int], list[str]]]] | None = None,
+                   charts: dict[str, list[dict]] | None = None) -> Path:
     """Write sheets to ``path`` atomically (temporary name, then rename). ``dropdowns``: per sheet
-    name, (column, data row positions from 0, choices): an Excel list validation on those cells."""
+    name, (column, data row positions from 0, choices): an Excel list validation on those cells.
+    ``charts``: per sheet name, native Excel charts of that sheet's columns (see ``_chart``)."""
     tmp = path.with_name(fitting_name(path.name, tail=".partial"))
     wb = xlsxwriter.Workbook(str(tmp), _SAFE_OPTIONS)
     try:
@@ -33,6 +35,8 @@ def write_workbook(path: Path, sheets: list[tuple[str, pd.DataFrame]],
             sheet = _write_sheet(wb, name, frame, header)
             for column, rows, choices in (dropdowns or {}).get(name, []):
                 _dropdown(sheet, list(frame.columns).index(column), rows, choices)
+            for spec in (charts or {}).get(name, []):
+                _chart(wb, sheet, frame, spec)
     finally:
         wb.close()
     checkpoint("xlsx-written")
@@ -55,6 +59,23 @@ def _write_sheet(wb, name: str, frame: pd.DataFrame, header_format) -> None:
     if columns:
         ws.autofilter(0, 0, max(len(frame), 1), len(columns) - 1)
     return ws
+
+
+def _chart(wb, ws, frame: pd.DataFrame, spec: dict) -> None:
+    """spec: type ("column", "line" ...), optional subtype, title, x (the category column), series
+    (value columns), anchor (the cell of the chart's top left corner), optional y_title."""
+    columns = [str(c) for c in frame.columns]
+    chart = wb.add_chart({"type": spec["type"], **({"subtype": spec["subtype"]} if spec.get("subtype") else {})})
+    last = max(len(frame), 1)
+    x = columns.index(spec["x"])
+    for column in spec["series"]:
+        i = columns.index(column)
+        chart.add_series({"name": [ws.name, 0, i], "categories": [ws.name, 1, x, last, x],
+                          "values": [ws.name, 1, i, last, i]})
+    chart.set_title({"name": spec.get("title", "")})
+    if spec.get("y_title"):
+        chart.set_y_axis({"name": spec["y_title"]})
+    ws.insert_chart(spec["anchor"], chart, {"x_scale": 1.5, "y_scale": 1.2})
 
 
 def _dropdown(ws, col: int, rows: list[int], choices: list[str]) -> None:
