@@ -41,7 +41,8 @@ def test_copy_moves_a_workspace_onto_postgresql_and_work_goes_on_there(tmp_path,
               and len(line.split()) == 3 and line.split()[1].isdigit()}
     assert counts["orders"] == ["3", "3"] and counts["pool"] == ["5", "5"] and counts["ledger"] == ["2", "2"]
     assert "holds: on hand = sum of movements" in out
-    assert "holds: no tracking number on two orders" in out
+    assert "holds: every issued tracking number on exactly one order" in out
+    assert "holds: stock identity" in out
     assert "holds: no SKU allocated beyond its stock" in out
     # A second copy onto the same database is refused: it is not empty any more.
     assert main(["db", "copy", "--to", postgres_db, "-w", str(ws.root)]) == 2

@@ -156,14 +156,15 @@ def test_a_tampered_ledger_shows_on_the_checks_sheet_and_in_the_run_summary(thre
     db = ws.db()
     run = db.execute("SELECT MAX(run_id) FROM runs").fetchone()[0]
     # Two units of A booked by hand, a movement on a place no stock sheet knows, O2's deduction
-    # deleted, and O3 given O1's tracking number.
+    # deleted, and O3's tracking number changed by hand (the store refuses one number on two parcels).
     db.execute("INSERT INTO ledger (run_id, warehouse, sku, delta, cause, reference) "
                "VALUES (?, 'SZ', 'A', 2, 'manual', 'by hand')", (run,))
     db.execute("INSERT INTO ledger (run_id, warehouse, sku, delta, cause, reference) "
                "VALUES (?, 'SZ', 'GHOST', 4, 'count', 'x.csv')", (run,))
     db.execute("DELETE FROM ledger WHERE cause = 'ship' AND reference = 'shop-a/O2'")
-    o1 = db.execute("SELECT tracking_number FROM orders WHERE order_id = 'O1'").fetchone()[0]
-    db.execute("UPDATE orders SET tracking_number = ? WHERE order_id = 'O3'", (o1,))
+    o3 = db.execute("SELECT tracking_number FROM orders WHERE order_id = 'O3'").fetchone()[0]
+    assert o3
+    db.execute("UPDATE orders SET tracking_number = 'HAND0001' WHERE order_id = 'O3'")
     db.commit()
     db.close()
     capsys.readouterr()
@@ -181,7 +182,7 @@ def test_a_tampered_ledger_shows_on_the_checks_sheet_and_in_the_run_summary(thre
     shipped = checks[checks["check"] == "every shipped order deducted once"]
     assert shipped[["order", "sku", "expected", "actual"]].values.tolist() == [["shop-a/O2", "B", 1, 0]]
     tracking = checks[checks["check"] == "every issued tracking number on exactly one order"]
-    assert o1 in set(tracking["tracking_number"])
+    assert o3 in set(tracking["tracking_number"])
 
     assert main(["status", "-w", str(ws.root)]) == 0
     assert "ledger checks: 4 of 4 DO NOT HOLD" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""Stock receipts, adjustments and purchasing: a movement keeps its note (an adjustment's reason, a
+"""Stock receipts, adjustments and purchasing: a product its supplier, cost, source and lead time, a movement keeps its note (an adjustment's reason, a
 receipt's date), a stock place the run it was first counted in, purchase orders their lines; the
 reconciliation's queries by run and by event get indexes.
 
@@ -18,7 +18,13 @@ def text(name: str, **kw) -> sa.Column:
     return sa.Column(name, sa.Text, nullable=False, server_default="", **kw)
 
 
+PRODUCT_COLUMNS = ["supplier", "supplier_sku", "unit_cost", "cost_currency", "source_url", "lead_time_days",
+                   "sales_window_days"]
+
+
 def upgrade() -> None:
+    for column in PRODUCT_COLUMNS:
+        op.add_column("products", text(column))
     op.add_column("ledger", text("note"))
     op.add_column("stock_places", text("since_run"))
     op.create_index("ledger_run", "ledger", ["run_id"])
@@ -37,3 +43,5 @@ def downgrade() -> None:
     op.drop_index("ledger_run", "ledger")
     op.drop_column("stock_places", "since_run")
     op.drop_column("ledger", "note")
+    for column in reversed(PRODUCT_COLUMNS):
+        op.drop_column("products", column)
