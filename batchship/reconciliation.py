@@ -43,15 +43,22 @@ def period_keys(start: date | None, end: date | None) -> tuple[str, str]:
             (end + timedelta(days=1)).strftime("%Y%m%d") if end else "99999999")
 
 
-def run_checks(store: Store, start: str = "", end: str = "99999999") -> list[Check]:
-    return checks(**store.ledger_check_frames(start, end))
+# After every run the per-order checks (each shipped order deducted once, each issued number on its
+# order) look at the runs of the last RECENT_DAYS only, so their cost follows the recent volume, not the
+# whole history; the stock identity and on-hand checks are sums per place over the whole ledger.
+# `batchship report` and `batchship status` check every order.
+RECENT_DAYS = 92
 
 
-def reconciliation_sheets(store: Store, config: Config, start: str = "", end: str = "99999999"
+def run_checks(store: Store, start: str = "", end: str = "99999999", since: str = "") -> list[Check]:
+    return checks(**store.ledger_check_frames(start, end, since))
+
+
+def reconciliation_sheets(store: Store, config: Config, start: str = "", end: str = "99999999", since: str = ""
                           ) -> tuple[list[tuple[str, pd.DataFrame]], dict[str, list[dict]], list[Check]]:
     # The checks look at the whole ledger up to the period's end: a movement of no known cause booked
     # before the period would otherwise hide in its opening.
-    results = run_checks(store, "", end)
+    results = run_checks(store, "", end, since)
     stock = store.stock_figures(start, end)[STOCK_FIGURES]
     shipments = shipment_rows(store.shipped_orders(start, end), store.shipped_lines(start, end), config)
     sales, shipping = totals(shipments)
@@ -64,9 +71,9 @@ def reconciliation_sheets(store: Store, config: Config, start: str = "", end: st
     return sheets, {"Charts": charts}, results
 
 
-def write_reconciliation(path: Path, store: Store, config: Config, start: str = "", end: str = "99999999"
-                         ) -> tuple[Path, list[Check]]:
-    sheets, charts, results = reconciliation_sheets(store, config, start, end)
+def write_reconciliation(path: Path, store: Store, config: Config, start: str = "", end: str = "99999999",
+                         since: str = "") -> tuple[Path, list[Check]]:
+    sheets, charts, results = reconciliation_sheets(store, config, start, end, since)
     return write_workbook(path, sheets, charts=charts), results
 
 
@@ -179,7 +186,8 @@ def chart_sheet(shipments: pd.DataFrame, runs: list[tuple[str, str, dict]]) -> t
     for column in data.columns:
         if column.startswith("parcels ") or column == "out-of-stock orders":
             data[column] = data[column].astype("Int64")
-    data = data.fillna({c: "" for c in ("day", "", "stock day")})
+    for column in ("day", "", "stock day"):
+        data[column] = data[column].astype(object).where(data[column].notna(), "")
     charts = [{"type": "column", "subtype": "stacked", "title": "Parcels per day per channel", "x": "day",
                "series": [f"parcels {c}" for c in channels], "anchor": "H2", "y_title": "parcels"},
               {"type": "line", "title": "Out-of-stock orders over time", "x": "stock day",
@@ -199,11 +207,13 @@ def write_run_reconciliation(out: Path, store: Store, config: Config, run_id: st
     """Every run: the run's day so far, and in the run's summary the one line on the ledger checks
     and the out-of-stock orders after the run (the chart's points)."""
     start = run_id[:8]
-    end = (date(int(start[:4]), int(start[4:6]), int(start[6:8])) + timedelta(days=1)).strftime("%Y%m%d")
+    day = date(int(start[:4]), int(start[4:6]), int(start[6:8]))
+    end = (day + timedelta(days=1)).strftime("%Y%m%d")
+    since = (day - timedelta(days=RECENT_DAYS)).strftime("%Y%m%d")
     summary = store.run_summary(run_id)
     summary["out_of_stock_orders"] = store.out_of_stock_orders()
     store.update_summary(run_id, summary)
-    path, results = write_reconciliation(out / "reconciliation.xlsx", store, config, start, end)
+    path, results = write_reconciliation(out / "reconciliation.xlsx", store, config, start, end, since)
     summary["ledger_checks"] = summary_line(results)
     store.update_summary(run_id, summary)
     return path

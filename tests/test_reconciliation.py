@@ -3,7 +3,7 @@ unit, a tampered ledger is reported on the checks sheet and in the run summary, 
 is the sum of its days."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -38,6 +38,8 @@ step_g = 50
 zones = [{ name = "Europe", countries = ["GB", "DE"], first = "20", additional = "5" }]
 """
 ALL_HOLD = "ledger checks: all 4 hold"
+# Three days just past: a run's checks look at recent runs' orders (reconciliation.RECENT_DAYS).
+DAYS = [(date.today() - timedelta(days=n)).isoformat() for n in (5, 4, 3)]
 
 
 def _run_on(ws, day: str) -> dict:
@@ -53,7 +55,7 @@ def _sheet(path, name: str) -> pd.DataFrame:
 
 @pytest.fixture
 def three_days(ws):
-    """Orders, a count, receipts, adjustments, a cancellation and shipments over 1-3 November."""
+    """Orders, a count, receipts, adjustments, a cancellation and shipments over three days."""
     (ws.root / "batchship.toml").write_text((ws.root / "batchship.toml").read_text() + RATE_CARDS)
     ws.drop("products.csv", PRODUCT_HEADER, [product_row("A", grams=200), product_row("B", grams=300)])
     ws.drop("stock.csv", STOCK_HEADER, [["SZ", "A", 5, "A-1"], ["SZ", "B", 0, "B-1"]])
@@ -62,25 +64,25 @@ def three_days(ws):
         order_row("O1", "A", 2, "2026-10-31 08:00:00"), order_row("O2", "B", 1, "2026-10-31 09:00:00"),
         order_row("O3", "A", 1, "2026-10-31 10:00:00", country="GB", postcode="SW1A 1AA"),
         order_row("O4", "A", 1, "2026-10-31 11:00:00")])
-    assert _run_on(ws, "2026-11-01")["ledger_checks"] == ALL_HOLD
+    assert _run_on(ws, DAYS[0])["ledger_checks"] == ALL_HOLD
 
-    ws.drop("receipt.csv", RECEIPT_HEADER, [["SZ", "B", 3, "PO-1", "2026-11-02"]])
+    ws.drop("receipt.csv", RECEIPT_HEADER, [["SZ", "B", 3, "PO-1", DAYS[1]]])
     ws.drop("adjust.csv", ADJUST_HEADER, [["SZ", "A", "-1", "damaged", ""]])
     ws.drop("actions.csv", ACTION_HEADER, [["shop-a", "O4", "cancel", "buyer asked"]])
     ws.drop("scan.csv", SHIP_HEADER, [["O1"], ["O3"]])
-    assert _run_on(ws, "2026-11-02")["ledger_checks"] == ALL_HOLD
+    assert _run_on(ws, DAYS[1])["ledger_checks"] == ALL_HOLD
 
     ws.drop("stock-2.csv", STOCK_HEADER, [["SZ", "A", 0, "A-1"]])
     ws.drop("scan-2.csv", SHIP_HEADER, [["O2"]])
     ws.drop("orders-2.csv", ORDER_HEADER, [order_row("O5", "B", 5, "2026-11-03 08:00:00")])
-    assert _run_on(ws, "2026-11-03")["ledger_checks"] == ALL_HOLD
+    assert _run_on(ws, DAYS[2])["ledger_checks"] == ALL_HOLD
     return ws
 
 
 def test_every_identity_holds_to_the_unit_over_three_days(three_days):
     ws = three_days
     out = ws.root / "range.xlsx"
-    assert main(["report", "-w", str(ws.root), "--from", "2026-11-01", "--to", "2026-11-03", "--out", str(out)]) == 0
+    assert main(["report", "-w", str(ws.root), "--from", DAYS[0], "--to", DAYS[2], "--out", str(out)]) == 0
     stock = _sheet(out, "Stock").set_index("sku")
     figures = ["opening", "received", "shipped", "adjustments", "counts", "closing"]
     assert stock.loc["A", figures].tolist() == [0, 0, 3, -1, 4, 0]
@@ -91,7 +93,7 @@ def test_every_identity_holds_to_the_unit_over_three_days(three_days):
     movements = _sheet(out, "Movements")
     receipt = movements[movements["cause"] == "receipt"].iloc[0]
     assert (receipt["reference"], receipt["source_file"], receipt["source_row"], receipt["day"]) == (
-        "PO-1", "receipt.csv", 2, "2026-11-02")
+        "PO-1", "receipt.csv", 2, DAYS[1])
     shipped = movements[movements["cause"] == "ship"]
     assert sorted(shipped["order"]) == ["shop-a/O1", "shop-a/O2", "shop-a/O3"]
     assert shipped["delta"].sum() == -4
@@ -116,7 +118,7 @@ def test_every_identity_holds_to_the_unit_over_three_days(three_days):
 
 def test_a_range_is_the_sum_of_its_days_figure_by_figure(three_days, tmp_path):
     ws = three_days
-    days = ["2026-11-01", "2026-11-02", "2026-11-03"]
+    days = DAYS
     paths = []
     for day in days + ["range"]:
         path = tmp_path / f"{day}.xlsx"
@@ -186,4 +188,15 @@ def test_a_tampered_ledger_shows_on_the_checks_sheet_and_in_the_run_summary(thre
 
     assert main(["status", "-w", str(ws.root)]) == 0
     assert "ledger checks: 4 of 4 DO NOT HOLD" in capsys.readouterr().out
-    assert main(["report", "-w", str(ws.root), "--from", "2026-11-01", "--to", "2026-11-03"]) == 1
+    assert main(["report", "-w", str(ws.root), "--from", DAYS[0], "--to", DAYS[2]]) == 1
+
+
+def test_a_rate_card_for_an_unknown_channel_or_with_a_bad_price_stops_the_run(ws, capsys):
+    config = ws.root / "batchship.toml"
+    base = config.read_text()
+    config.write_text(base + RATE_CARDS.replace('channel = "SMALL"', 'channel = "NOPE"'))
+    assert ws.run() == 2
+    assert "rate card of channel 'NOPE': no such channel" in capsys.readouterr().err
+    config.write_text(base + RATE_CARDS.replace('first = "30"', 'first = "thirty"'))
+    assert ws.run() == 2
+    assert "zone 'US': first must be an amount" in capsys.readouterr().err
