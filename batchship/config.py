@@ -126,6 +126,13 @@ class Sender:
 
 
 @dataclass(frozen=True)
+class OutputSettings:
+    """How output workbooks are written: [outputs] in batchship.toml."""
+    language: str = "en"               # "en" or "zh": the language of headers and sheet names
+    timezone: str = "Asia/Shanghai"    # IANA name: dates and times are shown in the seller's timezone
+
+
+@dataclass(frozen=True)
 class PrintOrder:
     """In which order labels come out of the printer, and how a large run is cut into waves."""
     sort: str = "paid"               # "paid" (oldest paid first), "shelf" (shelf walk) or "sku"
@@ -151,6 +158,12 @@ class Config:
     customs_category: str = "Sale of goods"   # a CN 22 box; the old "Other", "Gift" ... still work
     cjk_font: str = ""               # path to a TTF/OTF for CJK recipients
     print_order: PrintOrder = PrintOrder()
+    outputs: OutputSettings = OutputSettings()
+
+    @property
+    def workbook_style(self):
+        from .writers.columns import WorkbookStyle
+        return WorkbookStyle(timezone=self.outputs.timezone, language=self.outputs.language)
 
 
 def load_config(workspace: Path) -> Config:
@@ -263,7 +276,19 @@ def _rules(entries, kind: str, where: str) -> tuple[Rule, ...]:
 
 
 SECTIONS = {"limits": Limits, "watch": WatchSettings, "store": StoreSettings, "sender": Sender,
-            "review_checks": ReviewChecks, "blacklist": Blacklist}
+            "review_checks": ReviewChecks, "blacklist": Blacklist, "outputs": OutputSettings}
+
+
+def _check_outputs(outputs: OutputSettings, where: str) -> None:
+    from .writers.columns import LANGUAGES
+    if outputs.language not in LANGUAGES:
+        raise ConfigError(f"{where}: [outputs] language must be one of {', '.join(LANGUAGES)}, "
+                          f"not {outputs.language!r}")
+    try:
+        ZoneInfo(outputs.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}: [outputs] unknown timezone {outputs.timezone!r} "
+                          "(use an IANA name such as Asia/Shanghai)")
 
 
 def parse_config(data: dict, where: str = CONFIG_NAME, text: str = "") -> Config:
@@ -303,6 +328,7 @@ def parse_config(data: dict, where: str = CONFIG_NAME, text: str = "") -> Config
     logistics = _rules(data.get("logistics", []), LOGISTICS, f"{where}: logistics rule")
     review_rules = _rules(data.get("review_rules", []), REVIEW, f"{where}: review rule")
     sections = {name: _settings(cls, getattr(checked, name).model_dump()) for name, cls in SECTIONS.items()}
+    _check_outputs(sections["outputs"], where)
     labels = checked.labels
     print_order = PrintOrder(sort=labels.sort, single_item_first=labels.single_item_first,
                              max_orders_per_wave=labels.max_orders_per_wave,

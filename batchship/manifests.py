@@ -19,6 +19,7 @@ from .faults import checkpoint
 from .writers import barcode128
 from .writers.manifest_pdf import Manifest, ManifestParcel, render_manifest
 from .writers.upload_files import safe_name_part
+from .writers.columns import Money
 from .writers.xlsx import write_workbook
 
 SHIPPED_EVENT = "shipped"      # stages/ship.py
@@ -128,8 +129,11 @@ def write_manifests(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, events
     """manifest-<channel>.pdf and .xlsx for each channel the run's scans shipped parcels on."""
     for manifest in shipped_manifests(orders, lines, events, config, run_id, day):
         name = f"manifest-{safe_name_part(manifest.channel, 'channel')}"
+        values = {_value_column(c): Money(currency=c) for c in manifest.currencies}
         xlsx = write_workbook(out / f"{name}.xlsx", [("manifest", summary_frame(manifest)),
-                                                     ("parcels", parcel_frame(manifest))])
+                                                     ("parcels", parcel_frame(manifest))],
+                              style=config.workbook_style, kinds={"manifest": values, "parcels": values},
+                              totals=("parcels",))
         written.append(xlsx)
         checkpoint("wrote-manifest-xlsx")
         pdf = out / f"{name}.pdf"

@@ -89,6 +89,13 @@ def product_row(sku: str, grams: int = 200, hs: str = "691200") -> list:
     return [sku, f"Product {sku}", f"Goods {sku}", "商品", "5.00", "USD", grams, hs, "CN"]
 
 
+def without_totals(df: pd.DataFrame) -> pd.DataFrame:
+    """A sheet's data rows: the totals rows an accountant sums with ("Total", "Total USD" in the
+    first column) left out."""
+    first = df.iloc[:, 0].astype(str) if len(df.columns) else pd.Series(dtype=str)
+    return df[~first.str.match(r"^Total( [A-Z]{3})?$")].reset_index(drop=True)
+
+
 class Workspace:
     def __init__(self, root: Path):
         self.root = root
@@ -108,7 +115,10 @@ class Workspace:
         return runs[-1]
 
     def orders(self) -> pd.DataFrame:
-        return pd.read_excel(self.last_outbox() / "orders.xlsx", sheet_name="orders", dtype=str, engine="calamine").fillna("")
+        """The orders sheet's order rows (without the totals rows under them)."""
+        df = pd.read_excel(self.last_outbox() / "orders.xlsx", sheet_name="orders", dtype=str,
+                           engine="calamine").fillna("")
+        return without_totals(df)
 
     def db(self) -> sqlite3.Connection:
         return sqlite3.connect(self.root / ".batchship" / "state.sqlite")
@@ -120,7 +130,7 @@ class Workspace:
 
     def stock(self) -> pd.DataFrame:
         df = pd.read_excel(self.last_outbox() / "stock.xlsx", sheet_name="stock", engine="calamine")
-        return df.set_index(["warehouse", "sku"])
+        return without_totals(df).set_index(["warehouse", "sku"])
 
 
 @pytest.fixture
