@@ -48,13 +48,15 @@ def shipped_manifests(orders: pd.DataFrame, lines: pd.DataFrame, events: pd.Data
     by_order: dict[tuple[str, str], list[dict]] = {}
     for line in lines.to_dict("records"):
         by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
-    who = config.sender
-    sender = ", ".join(x for x in (who.name, who.address, who.country) if x) if who.name or who.address else ""
     manifests = []
     for channel, group in shipped.groupby("channel", sort=True):
         group = group.sort_values(["warehouse", "tracking_number", "shop", "order_id"], kind="stable")
         parcels = tuple(_parcel(o, by_order.get((o["shop"], o["order_id"]), []))
                         for o in group.to_dict("records"))
+        # The parcels' senders (a shop's own, a warehouse's, or the global one), each once.
+        sender = "; ".join(dict.fromkeys(
+            who.return_address() for who in (config.sender_for(o["shop"], o["warehouse"])
+                                             for o in group.to_dict("records")) if who.name or who.address))
         manifests.append(Manifest(
             manifest_id=manifest_id(run_id, channel), channel=channel,
             warehouses=tuple(sorted({p.warehouse for p in parcels if p.warehouse})), date=day, sender=sender,

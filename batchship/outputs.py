@@ -353,7 +353,6 @@ def _booking_sheets(out: Path, store: Store, config: Config, run_id: str, writte
         return
     orders = store.orders_by_keys(zip(listed["shop"], listed["order_id"]))
     lines = store.lines_of(orders)
-    sender = {"name": config.sender.name, "address": config.sender.address, "country": config.sender.country}
     for channel, group in listed.groupby("channel", sort=True):
         booking = config.channels[channel].booking if channel in config.channels else None
         if booking is None:
@@ -361,7 +360,8 @@ def _booking_sheets(out: Path, store: Store, config: Config, run_id: str, writte
         mapping = load_mapping(booking.forwarder, root)
         mine = orders.merge(group[["shop", "order_id", "reference"]], on=["shop", "order_id"])
         mine = mine.sort_values(["paid_at", "shop", "order_id"], kind="stable")
-        rows = sheet_rows(mapping, mine, lines, booking.product_code, sender)
+        rows = sheet_rows(mapping, mine, lines, booking.product_code,
+                          lambda o: config.sender_for(o["shop"], o["warehouse"]).fields())
         path = out / f"booking-{safe_name_part(channel, 'channel')}.xlsx"
         write_workbook(path, [("orders", pd.DataFrame(rows, columns=[h for h, _ in mapping.sheet_columns]))])
         written.append(path)
@@ -402,6 +402,7 @@ def _carrier_labels(out: Path, ready: pd.DataFrame, carrier: dict[str, tuple[str
 
 
 def _label(o: dict, lines: list[dict], config: Config, day: str) -> LabelData:
+    sender = config.sender_for(o["shop"], o["warehouse"])
     customs = tuple(
         CustomsItem(description=r["declared_name_en"], quantity=int(r["quantity"]),
                     weight_g=int(r["weight_g"]) * int(r["quantity"]),
@@ -415,16 +416,9 @@ def _label(o: dict, lines: list[dict], config: Config, day: str) -> LabelData:
         items=tuple((r["sku"], int(r["quantity"]), r.get("declared_name_cn") or r.get("declared_name_en") or "")
                     for r in lines),
         customs_category=config.customs_category, customs_items=customs,
-        sender=_return_address(config),
-        sender_phone=config.sender.phone, date=day,
+        sender=sender.return_address(),
+        sender_phone=sender.phone, date=day,
     )
-
-
-def _return_address(config: Config) -> str:
-    """The sender's name, address and country, the country only if the address does not end with it."""
-    s = config.sender
-    country = s.country if s.country and not s.address.rstrip().upper().endswith(s.country.upper()) else ""
-    return ", ".join(x for x in (s.name, s.address, country) if x)
 
 
 def _money(text: str) -> Decimal:

@@ -27,7 +27,7 @@ FIELDS = frozenset(
     {"reference", "product_code", "shipment_id", "timestamp", "signature", "body",
      "recipient.first_name", "recipient.last_name",
      "parcel.weight_g", "parcel.weight_kg", "parcel.value", "parcel.currency", "parcel.count",
-     "sender.name", "sender.address", "sender.country",
+     "sender.name", "sender.company", "sender.address", "sender.country", "sender.phone",
      "line.unit_value", "line.unit_weight_g", "line.unit_weight_kg", "line.value", "line.weight_kg"}
     | {f"order.{f}" for f in ORDER_FIELDS} | {f"line.{f}" for f in LINE_FIELDS})
 CALLS = ("create", "lookup", "cancel")
