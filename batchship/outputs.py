@@ -25,6 +25,7 @@ from .faults import checkpoint
 from .store import Store
 from .file_names import fitting_name
 from .manifests import write_manifests
+from .outbound import write_outbound
 from .print_order import in_print_order, shelf_walk_key
 from .workspace import Workspace
 from .forwarders.mapping import load_mapping
@@ -91,8 +92,10 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     # A label is printed once: orders this run made printable, unless printed since (or by this very
     # run, when its outputs are redone after a crash).
     unprinted = (orders["printed"] == "") | (orders["printed_run"] == run_id)
+    # A third-party warehouse's orders go to its outbound file, never to local labels or pick lists.
+    overseas = orders["warehouse"].isin(config.third_party_warehouses())
     ready = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock") & unprinted
-                   & (orders["tracking_number"] != "") & _named_in(orders, events, PRINTABLE_EVENTS)]
+                   & (orders["tracking_number"] != "") & _named_in(orders, events, PRINTABLE_EVENTS) & ~overseas]
     ready_lines = lines.merge(ready[["shop", "order_id", "warehouse", "channel", "tracking_number"]],
                               on=["shop", "order_id"])
     # A merged parcel has one label, its leader's, with the lines of all its orders.
@@ -117,6 +120,8 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
              config, written, tail)
     printed = ready[~ready["tracking_number"].isin(label_problems)]
     store.mark_printed(run_id, zip(printed["shop"], printed["order_id"]))
+    step("outbound files", _outbound_files, out, orders[overseas & unprinted], lines, store, config, run_id,
+         written, ws.root)
     step("reprints", _reprints, out, store, orders, lines, events, config, run_id, written)
     step("booking sheets", _booking_sheets, out, store, config, run_id, written, ws.root)
     upload_problems = step("uploads", _uploads, out, store, orders, lines, events, config, run_id, written,
@@ -344,6 +349,19 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
             written.append(path)
         checkpoint("wrote-labels")
     return problems
+
+
+def _outbound_files(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, store: Store, config: Config,
+                    run_id: str, written: list[Path], root: Path) -> None:
+    """outbound-<warehouse>.xlsx/.csv: each third-party warehouse's in-stock orders, listed once
+    (an order listed is marked like a printed label, and listed again only by a redo of this run)."""
+    due = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock") & (orders["merged_into"] == "")]
+    for name, group in due.groupby("warehouse", sort=True):
+        path = write_outbound(out, config.warehouses[name], group, lines.merge(group[["shop", "order_id"]]),
+                              config, root)
+        written.append(path)
+        store.mark_printed(run_id, zip(group["shop"], group["order_id"]))
+        checkpoint("wrote-outbound")
 
 
 def _booking_sheets(out: Path, store: Store, config: Config, run_id: str, written: list[Path], root: Path) -> None:

@@ -20,7 +20,8 @@ from ..paths import TEMPLATES_DIR
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
 
 ORDER_FIELDS = ("shop", "order_id", "recipient_name", "address1", "address2", "city", "state", "postcode",
-                "country", "phone", "email", "currency", "goods_value", "paid_at", "warehouse", "channel")
+                "country", "phone", "email", "currency", "goods_value", "paid_at", "warehouse", "channel",
+                "shipping_service")
 LINE_FIELDS = ("sku", "platform_sku", "quantity", "unit_price", "declared_name_en", "declared_name_cn",
                "declared_value", "declared_currency", "weight_g", "hs_code", "origin_country")
 FIELDS = frozenset(
