@@ -39,6 +39,8 @@ class Shop:
     # issued the waybill) or "on_handover" (in the run whose handover scan shipped the parcel).
     upload_tracking: str = "on_waybill"
     packing_slips: bool = False    # packing-slips.pdf: one page per order, its items and a barcode
+    # A semi-managed (半托管) shop ships under its own sender details from the seller's warehouses.
+    sender: "Sender | None" = None
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,51 @@ class StoreSettings:
 
 @dataclass(frozen=True)
 class Sender:
+    """Who a parcel is from: on labels, customs declarations, manifests and forwarder bookings."""
     name: str = ""
-    address: str = ""
+    address: str = ""          # the full address, one line
     country: str = "CN"
     phone: str = ""
+    company: str = ""
+
+    def fields(self) -> dict[str, str]:
+        """The sender as a forwarder mapping's {sender.*} placeholders."""
+        return {"name": self.name, "company": self.company, "address": self.address, "country": self.country,
+                "phone": self.phone}
+
+    def return_address(self) -> str:
+        """Name, company, address and country in one line, the country only if the address does not
+        end with it."""
+        country = (self.country if self.country and not self.address.rstrip().upper().endswith(self.country.upper())
+                   else "")
+        return ", ".join(x for x in (self.name, self.company, self.address, country) if x)
+
+
+WAREHOUSE_KINDS = ("own", "third_party")
+OUTBOUND_FILES = ("xlsx", "csv")
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """A stock place declared in [[warehouses]]. A third-party (overseas) warehouse ships its orders
+    itself: they go to its outbound file (templates/outbound/<outbound_format>.toml) instead of
+    local labels and pick lists, and its shipment confirmations mark them shipped."""
+    name: str
+    kind: str = "own"
+    outbound_format: str = ""
+    outbound_file: str = "xlsx"
+    sender: Sender | None = None
+
+    @property
+    def third_party(self) -> bool:
+        return self.kind == "third_party"
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    """How output workbooks are written: [outputs] in batchship.toml."""
+    language: str = "en"               # "en" or "zh": the language of headers and sheet names
+    timezone: str = "Asia/Shanghai"    # IANA name: dates and times are shown in the seller's timezone
 
 
 @dataclass(frozen=True)
@@ -162,6 +205,25 @@ class Config:
     database: str = ""               # the store's URL (postgresql://...); BATCHSHIP_DATABASE wins
     rate_cards: dict = field(default_factory=dict)    # channel -> rate_cards.RateCard
     purchasing: Purchasing = Purchasing()
+    outputs: OutputSettings = OutputSettings()
+    warehouses: dict[str, Warehouse] = field(default_factory=dict)
+
+    def sender_for(self, shop: str, warehouse: str) -> Sender:
+        """The sender of an order: its shop's where the shop declares one, else its warehouse's,
+        else the global [sender]."""
+        own = getattr(self.shops.get(shop), "sender", None)
+        if own is not None:
+            return own
+        place = self.warehouses.get(warehouse)
+        return place.sender if place is not None and place.sender is not None else self.sender
+
+    def third_party_warehouses(self) -> tuple[str, ...]:
+        return tuple(name for name, w in self.warehouses.items() if w.third_party)
+
+    @property
+    def workbook_style(self):
+        from .writers.columns import WorkbookStyle
+        return WorkbookStyle(timezone=self.outputs.timezone, language=self.outputs.language)
 
 
 def load_config(workspace: Path) -> Config:
@@ -274,7 +336,51 @@ def _rules(entries, kind: str, where: str) -> tuple[Rule, ...]:
 
 
 SECTIONS = {"purchasing": Purchasing, "limits": Limits, "watch": WatchSettings, "store": StoreSettings, "sender": Sender,
-            "review_checks": ReviewChecks, "blacklist": Blacklist}
+            "review_checks": ReviewChecks, "blacklist": Blacklist, "outputs": OutputSettings}
+
+
+def _sender(table: dict | None) -> Sender | None:
+    if table is None:
+        return None
+    return Sender(**{k: str(v).strip() for k, v in table.items()})
+
+
+def _warehouses(tables, where: str) -> dict[str, Warehouse]:
+    out: dict[str, Warehouse] = {}
+    for table in tables:
+        item = table.model_dump(exclude_unset=True)
+        name = str(item["name"]).strip()
+        at = f"{where}: warehouse {name!r}"
+        if name in out:
+            raise ConfigError(f"{at} is declared twice")
+        kind = str(item.get("kind", "own")).strip().lower()
+        if kind not in WAREHOUSE_KINDS:
+            raise ConfigError(f"{at}: kind must be \"own\" (the seller ships from it) or \"third_party\" "
+                              f"(an overseas warehouse that ships its orders itself), not {item.get('kind')!r}")
+        fmt = str(item.get("outbound_format", "")).strip()
+        if kind == "third_party" and not fmt:
+            raise ConfigError(f"{at}: a third_party warehouse needs outbound_format = \"<name>\", the column "
+                              "layout of its outbound file (templates/outbound/<name>.toml)")
+        if kind == "own" and fmt:
+            raise ConfigError(f"{at}: outbound_format applies to kind = \"third_party\" only")
+        file_kind = str(item.get("outbound_file", "xlsx")).strip().lower()
+        if file_kind not in OUTBOUND_FILES:
+            raise ConfigError(f"{at}: outbound_file must be \"xlsx\" or \"csv\", not {item.get('outbound_file')!r}")
+        out[name] = Warehouse(name=name, kind=kind, outbound_format=fmt, outbound_file=file_kind,
+                              sender=_sender(item.get("sender")))
+    return out
+
+
+def _check_outputs(outputs: OutputSettings, where: str) -> None:
+    from .writers.columns import LANGUAGES
+    if outputs.language not in LANGUAGES:
+        raise ConfigError(f"{where}: [outputs] language must be one of {', '.join(LANGUAGES)}, "
+                          f"not {outputs.language!r}")
+    try:
+        ZoneInfo(outputs.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}: [outputs] unknown timezone {outputs.timezone!r} "
+                          "(use an IANA name such as Asia/Shanghai)")
 
 
 def parse_config(data: dict, where: str = CONFIG_NAME, text: str = "") -> Config:
@@ -289,7 +395,8 @@ def parse_config(data: dict, where: str = CONFIG_NAME, text: str = "") -> Config
                     country=str(item.get("country", "")).upper(),
                     timezone=str(item.get("timezone", "")),
                     upload_tracking=str(item.get("upload_tracking", "on_waybill")).strip().lower(),
-                    packing_slips=bool(item.get("packing_slips", False)))
+                    packing_slips=bool(item.get("packing_slips", False)),
+                    sender=_sender(item.get("sender")))
         if shop.upload_tracking not in UPLOAD_TIMES:
             raise ConfigError(f"{where}: shop {shop.name!r}: upload_tracking must be \"on_waybill\" (tracking "
                               "goes up as soon as the waybill is issued) or \"on_handover\" (after the handover "
@@ -314,6 +421,8 @@ def parse_config(data: dict, where: str = CONFIG_NAME, text: str = "") -> Config
     logistics = _rules(data.get("logistics", []), LOGISTICS, f"{where}: logistics rule")
     review_rules = _rules(data.get("review_rules", []), REVIEW, f"{where}: review rule")
     sections = {name: _settings(cls, getattr(checked, name).model_dump()) for name, cls in SECTIONS.items()}
+    _check_outputs(sections["outputs"], where)
+    warehouses = _warehouses(checked.warehouses, where)
     labels = checked.labels
     print_order = PrintOrder(sort=labels.sort, single_item_first=labels.single_item_first,
                              max_orders_per_wave=labels.max_orders_per_wave,
@@ -322,7 +431,7 @@ def parse_config(data: dict, where: str = CONFIG_NAME, text: str = "") -> Config
     return Config(shops=shops, channels=channels, logistics=logistics, review_rules=review_rules, **sections,
                   customs_category=labels.customs_category, cjk_font=labels.cjk_font, print_order=print_order,
                   database=checked.database.strip(),
-                  rate_cards=rate_cards)
+                  rate_cards=rate_cards, warehouses=warehouses)
 
 
 def _rate_cards(tables, channels: dict, where: str) -> dict:

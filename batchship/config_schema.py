@@ -22,6 +22,22 @@ class _Table(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class SenderTable(_Table):
+    name: StrictStr = ""
+    company: StrictStr = ""
+    address: StrictStr = ""
+    country: StrictStr = "CN"
+    phone: StrictStr = ""
+
+
+class WarehouseTable(_Table):
+    name: StrictStr
+    kind: StrictStr = "own"
+    outbound_format: StrictStr = ""
+    outbound_file: StrictStr = "xlsx"
+    sender: SenderTable | None = None
+
+
 class ShopTable(_Table):
     name: StrictStr
     platform: StrictStr
@@ -32,6 +48,7 @@ class ShopTable(_Table):
     timezone: StrictStr = ""
     upload_tracking: Any = "on_waybill"        # checked with its reason in batchship.config
     packing_slips: StrictBool = False
+    sender: SenderTable | None = None
 
 
 class ChannelTable(_Table):
@@ -106,6 +123,7 @@ def config_table(sections: dict[str, type]) -> type[BaseModel]:
     fields: dict[str, Any] = {
         "shops": (list[ShopTable], []),
         "channels": (list[ChannelTable], []),
+        "warehouses": (list[WarehouseTable], []),
         "logistics": (list[dict[str, Any]], []),
         "review_rules": (list[dict[str, Any]], []),
         "labels": (LabelsTable, LabelsTable()),

@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import verbs as v
 from .store import Store
+from .writers.columns import WorkbookStyle
 from .writers.xlsx import write_workbook
 
 HELD, WAYBILL_FAILED, OUT_OF_STOCK, NOT_PRINTED = "held", "waybill failed", "out of stock", "label not printed"
@@ -42,7 +43,7 @@ def needs_of(orders: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return needs, reason
 
 
-def write_decisions(out: Path, store: Store) -> Path:
+def write_decisions(out: Path, store: Store, style: WorkbookStyle | None = None) -> Path:
     orders = store.orders_needing_a_person().sort_values(["paid_at", "shop", "order_id"], kind="stable")
     lines = store.lines_of(orders)
     items = (lines.groupby(["shop", "order_id"])[["sku", "quantity"]]
@@ -71,11 +72,11 @@ def write_decisions(out: Path, store: Store) -> Path:
                           for verb, (_, _, argument) in v.VERBS.items() if any(verb in a for a in ALLOWED.values())],
                          columns=["action", "argument", "offered for"])
     return write_workbook(out / "decisions.xlsx", [("decisions", sheet), ("actions", verbs)],
-                          dropdowns={"decisions": dropdowns})
+                          dropdowns={"decisions": dropdowns}, style=style)
 
 
-def write_decision_results(out: Path, store: Store, run_id: str) -> Path | None:
+def write_decision_results(out: Path, store: Store, run_id: str, style: WorkbookStyle | None = None) -> Path | None:
     results = store.decision_results(run_id)
     if results.empty:
         return None
-    return write_workbook(out / "decisions-result.xlsx", [("results", results)])
+    return write_workbook(out / "decisions-result.xlsx", [("results", results)], style=style)

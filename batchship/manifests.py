@@ -19,6 +19,7 @@ from .faults import checkpoint
 from .writers import barcode128
 from .writers.manifest_pdf import Manifest, ManifestParcel, render_manifest
 from .writers.upload_files import safe_name_part
+from .writers.columns import Money
 from .writers.xlsx import write_workbook
 
 SHIPPED_EVENT = "shipped"      # stages/ship.py
@@ -47,13 +48,15 @@ def shipped_manifests(orders: pd.DataFrame, lines: pd.DataFrame, events: pd.Data
     by_order: dict[tuple[str, str], list[dict]] = {}
     for line in lines.to_dict("records"):
         by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
-    who = config.sender
-    sender = ", ".join(x for x in (who.name, who.address, who.country) if x) if who.name or who.address else ""
     manifests = []
     for channel, group in shipped.groupby("channel", sort=True):
         group = group.sort_values(["warehouse", "tracking_number", "shop", "order_id"], kind="stable")
         parcels = tuple(_parcel(o, by_order.get((o["shop"], o["order_id"]), []))
                         for o in group.to_dict("records"))
+        # The parcels' senders (a shop's own, a warehouse's, or the global one), each once.
+        sender = "; ".join(dict.fromkeys(
+            who.return_address() for who in (config.sender_for(o["shop"], o["warehouse"])
+                                             for o in group.to_dict("records")) if who.name or who.address))
         manifests.append(Manifest(
             manifest_id=manifest_id(run_id, channel), channel=channel,
             warehouses=tuple(sorted({p.warehouse for p in parcels if p.warehouse})), date=day, sender=sender,
@@ -128,8 +131,11 @@ def write_manifests(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, events
     """manifest-<channel>.pdf and .xlsx for each channel the run's scans shipped parcels on."""
     for manifest in shipped_manifests(orders, lines, events, config, run_id, day):
         name = f"manifest-{safe_name_part(manifest.channel, 'channel')}"
+        values = {_value_column(c): Money(currency=c) for c in manifest.currencies}
         xlsx = write_workbook(out / f"{name}.xlsx", [("manifest", summary_frame(manifest)),
-                                                     ("parcels", parcel_frame(manifest))])
+                                                     ("parcels", parcel_frame(manifest))],
+                              style=config.workbook_style, kinds={"manifest": values, "parcels": values},
+                              totals=("parcels",))
         written.append(xlsx)
         checkpoint("wrote-manifest-xlsx")
         pdf = out / f"{name}.pdf"

@@ -27,6 +27,7 @@ from .file_names import fitting_name
 from .manifests import write_manifests
 from .purchase_sheets import write_purchase_suggestions
 from .reconciliation import write_run_reconciliation
+from .outbound import write_outbound
 from .print_order import in_print_order, shelf_walk_key
 from .workspace import Workspace
 from .forwarders.mapping import load_mapping
@@ -39,6 +40,7 @@ from .writers.upload_files import safe_name_part
 from .writers.zpl import render_zpl
 from .writers.uploads import write_uploads
 from .decisions import write_decision_results, write_decisions
+from .writers.columns import WorkbookStyle
 from .writers.xlsx import write_workbook
 
 ORDER_SHEET_COLUMNS = [
@@ -92,8 +94,10 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     # A label is printed once: orders this run made printable, unless printed since (or by this very
     # run, when its outputs are redone after a crash).
     unprinted = (orders["printed"] == "") | (orders["printed_run"] == run_id)
+    # A third-party warehouse's orders go to its outbound file, never to local labels or pick lists.
+    overseas = orders["warehouse"].isin(config.third_party_warehouses())
     ready = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock") & unprinted
-                   & (orders["tracking_number"] != "") & _named_in(orders, events, PRINTABLE_EVENTS)]
+                   & (orders["tracking_number"] != "") & _named_in(orders, events, PRINTABLE_EVENTS) & ~overseas]
     ready_lines = lines.merge(ready[["shop", "order_id", "warehouse", "channel", "tracking_number"]],
                               on=["shop", "order_id"])
     # A merged parcel has one label, its leader's, with the lines of all its orders.
@@ -118,6 +122,8 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
              config, written, tail)
     printed = ready[~ready["tracking_number"].isin(label_problems)]
     store.mark_printed(run_id, zip(printed["shop"], printed["order_id"]))
+    step("outbound files", _outbound_files, out, orders[overseas & unprinted], lines, store, config, run_id,
+         written, ws.root)
     step("reprints", _reprints, out, store, orders, lines, events, config, run_id, written)
     step("booking sheets", _booking_sheets, out, store, config, run_id, written, ws.root)
     upload_problems = step("uploads", _uploads, out, store, orders, lines, events, config, run_id, written,
@@ -125,22 +131,23 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     events = _with_problems(_with_problems(events, ready, "label problem", label_problems, "tracking_number"),
                             orders, "upload problem", upload_problems, ("shop", "order_id"))
     events = step("outdated uploads", _with_outdated_uploads, events, store, run_id, default=events)
+    style = config.workbook_style
     written += [p for p in [step("orders.xlsx", _orders_workbook, out, orders, lines, events,
-                                 store.run_files(run_id))] if p]
-    written += [p for p in [step("stock.xlsx", _stock_workbook, out, store, run_id)] if p]
+                                 store.run_files(run_id), style)] if p]
+    written += [p for p in [step("stock.xlsx", _stock_workbook, out, store, run_id, style)] if p]
     written += [p for p in [step("reconciliation.xlsx", write_run_reconciliation, out, store, config, run_id)] if p]
     written += [p for p in [step("purchase-suggestions.xlsx", write_purchase_suggestions, out, store, config,
                                  run_id)] if p]
-    written += [p for p in [step("decisions.xlsx", write_decisions, out, store)] if p]
-    written += [p for p in [step("decisions-result.xlsx", write_decision_results, out, store, run_id)] if p]
+    written += [p for p in [step("decisions.xlsx", write_decisions, out, store, style)] if p]
+    written += [p for p in [step("decisions-result.xlsx", write_decision_results, out, store, run_id, style)] if p]
     for wave, batch in ready.groupby("wave", sort=True):
         tail = f"-wave{wave}" if waves > 1 else ""
         written += step("pick list", _picklist, out, ready_lines.merge(batch[["shop", "order_id"]]), store,
-                        run_id, tail, config.print_order.zone_order, default=[])
+                        run_id, tail, config.print_order.zone_order, style, default=[])
     step("manifests", write_manifests, out, orders, lines, events, config, run_id, _run_day(run_id), written)
 
     _flush_to_disk(written, out)
-    reports = _settle_files(ws, store, run_id, failed)
+    reports = _settle_files(ws, store, run_id, failed, style)
     checkpoint("settled")
     summary = store.run_summary(run_id)
     summary.update({
@@ -255,7 +262,7 @@ def _named_in(orders: pd.DataFrame, events: pd.DataFrame, kinds: tuple[str, ...]
 
 
 def _orders_workbook(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, events: pd.DataFrame,
-                     files: pd.DataFrame) -> Path:
+                     files: pd.DataFrame, style: WorkbookStyle | None = None) -> Path:
     per_order = events.groupby(["shop", "order_id"])["event"].agg(lambda s: ", ".join(dict.fromkeys(s)))
     sheet = orders[ORDER_SHEET_COLUMNS].sort_values(["shop", "order_id"], kind="stable").copy()
     sheet.insert(3, "this run", sheet.set_index(["shop", "order_id"]).index.map(per_order).fillna("").tolist())
@@ -263,12 +270,16 @@ def _orders_workbook(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, event
                                                                            kind="stable")
     files_sheet = files[["name", "outcome", "detail"]]
     line_sheet = lines[LINE_SHEET_COLUMNS].sort_values(["shop", "order_id", "line_no"], kind="stable")
+    # A line's price is in its order's currency: the column beside it says which.
+    currency = line_sheet.set_index(["shop", "order_id"]).index.map(
+        orders.set_index(["shop", "order_id"])["currency"]).fillna("")
+    line_sheet.insert(line_sheet.columns.get_loc("unit_price") + 1, "currency", list(currency))
     path = write_workbook(out / "orders.xlsx", [
-        ("orders", _as_numbers(sheet, MONEY_COLUMNS)),
-        ("lines", _as_numbers(line_sheet, MONEY_COLUMNS)),
+        ("orders", _as_numbers(sheet, MONEY_COLUMNS) if style is None else sheet),
+        ("lines", _as_numbers(line_sheet, MONEY_COLUMNS) if style is None else line_sheet),
         ("exceptions", exceptions),
         ("files", files_sheet),
-    ])
+    ], style=style, totals=("orders",))
     checkpoint("wrote-orders")
     return path
 
@@ -282,7 +293,7 @@ def _as_numbers(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
-def _stock_workbook(out: Path, store: Store, run_id: str) -> Path:
+def _stock_workbook(out: Path, store: Store, run_id: str, style: WorkbookStyle | None = None) -> Path:
     """Stock per place, what waiting orders lack (to buy), and this run's ledger movements."""
     on_hand = store.on_hand()
     alloc = store.allocated()
@@ -296,7 +307,8 @@ def _stock_workbook(out: Path, store: Store, run_id: str) -> Path:
     to_buy["to_buy"] = to_buy["waiting"] - to_buy["available"]
     to_buy = to_buy[to_buy["to_buy"] > 0][["warehouse", "sku", "waiting", "available", "to_buy", "orders"]]
     path = write_workbook(out / "stock.xlsx", [("stock", stock), ("to buy", to_buy),
-                                               ("movements", store.movements(run_id))])
+                                               ("movements", store.movements(run_id))],
+                          style=style, totals=("stock", "to buy", "movements"))
     checkpoint("wrote-stock")
     return path
 
@@ -344,6 +356,19 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
     return problems
 
 
+def _outbound_files(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, store: Store, config: Config,
+                    run_id: str, written: list[Path], root: Path) -> None:
+    """outbound-<warehouse>.xlsx/.csv: each third-party warehouse's in-stock orders, listed once
+    (an order listed is marked like a printed label, and listed again only by a redo of this run)."""
+    due = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock") & (orders["merged_into"] == "")]
+    for name, group in due.groupby("warehouse", sort=True):
+        path = write_outbound(out, config.warehouses[name], group, lines.merge(group[["shop", "order_id"]]),
+                              config, root)
+        written.append(path)
+        store.mark_printed(run_id, zip(group["shop"], group["order_id"]))
+        checkpoint("wrote-outbound")
+
+
 def _booking_sheets(out: Path, store: Store, config: Config, run_id: str, written: list[Path], root: Path) -> None:
     """booking-<channel>.xlsx: the parcels this run lists for forwarders booked through their web site."""
     listed = store.listed_in_sheet(run_id)
@@ -351,7 +376,6 @@ def _booking_sheets(out: Path, store: Store, config: Config, run_id: str, writte
         return
     orders = store.orders_by_keys(zip(listed["shop"], listed["order_id"]))
     lines = store.lines_of(orders)
-    sender = {"name": config.sender.name, "address": config.sender.address, "country": config.sender.country}
     for channel, group in listed.groupby("channel", sort=True):
         booking = config.channels[channel].booking if channel in config.channels else None
         if booking is None:
@@ -359,7 +383,8 @@ def _booking_sheets(out: Path, store: Store, config: Config, run_id: str, writte
         mapping = load_mapping(booking.forwarder, root)
         mine = orders.merge(group[["shop", "order_id", "reference"]], on=["shop", "order_id"])
         mine = mine.sort_values(["paid_at", "shop", "order_id"], kind="stable")
-        rows = sheet_rows(mapping, mine, lines, booking.product_code, sender)
+        rows = sheet_rows(mapping, mine, lines, booking.product_code,
+                          lambda o: config.sender_for(o["shop"], o["warehouse"]).fields())
         path = out / f"booking-{safe_name_part(channel, 'channel')}.xlsx"
         write_workbook(path, [("orders", pd.DataFrame(rows, columns=[h for h, _ in mapping.sheet_columns]))])
         written.append(path)
@@ -400,6 +425,7 @@ def _carrier_labels(out: Path, ready: pd.DataFrame, carrier: dict[str, tuple[str
 
 
 def _label(o: dict, lines: list[dict], config: Config, day: str) -> LabelData:
+    sender = config.sender_for(o["shop"], o["warehouse"])
     customs = tuple(
         CustomsItem(description=r["declared_name_en"], quantity=int(r["quantity"]),
                     weight_g=int(r["weight_g"]) * int(r["quantity"]),
@@ -413,16 +439,9 @@ def _label(o: dict, lines: list[dict], config: Config, day: str) -> LabelData:
         items=tuple((r["sku"], int(r["quantity"]), r.get("declared_name_cn") or r.get("declared_name_en") or "")
                     for r in lines),
         customs_category=config.customs_category, customs_items=customs,
-        sender=_return_address(config),
-        sender_phone=config.sender.phone, date=day,
+        sender=sender.return_address(),
+        sender_phone=sender.phone, date=day,
     )
-
-
-def _return_address(config: Config) -> str:
-    """The sender's name, address and country, the country only if the address does not end with it."""
-    s = config.sender
-    country = s.country if s.country and not s.address.rstrip().upper().endswith(s.country.upper()) else ""
-    return ", ".join(x for x in (s.name, s.address, country) if x)
 
 
 def _money(text: str) -> Decimal:
@@ -462,7 +481,7 @@ XLSX_CELL_CHARS = 32_000      # Excel keeps at most 32,767 characters in a cell
 
 
 def _picklist(out: Path, lines: pd.DataFrame, store: Store, run_id: str, tail: str = "",
-              zone_order: tuple[str, ...] = ()) -> list[Path]:
+              zone_order: tuple[str, ...] = (), style: WorkbookStyle | None = None) -> list[Path]:
     """picklist.xlsx (per SKU, and one row per order line) and picklist.pdf (per SKU), in walk order."""
     shelves = store.on_hand()[["warehouse", "sku", "shelf"]]
     names = store.products()[["sku", "name"]]
@@ -478,7 +497,8 @@ def _picklist(out: Path, lines: pd.DataFrame, store: Store, run_id: str, tail: s
         orders=("ref", lambda s: _capped_refs(list(dict.fromkeys(s)))))
     pick = _in_walk_order(pick, zone_order)
     per_line = m[PICK_LINE_COLUMNS]
-    xlsx = write_workbook(out / f"picklist{tail}.xlsx", [("picklist", pick), ("lines", per_line)])
+    xlsx = write_workbook(out / f"picklist{tail}.xlsx", [("picklist", pick), ("lines", per_line)],
+                          style=style)
     checkpoint("wrote-picklist-xlsx")
     rows = [PickRow(warehouse=r.warehouse, shelf=r.shelf, sku=r.sku, name=r.name, quantity=int(r.quantity),
                     orders=tuple(o for o in r.orders.split(", ") if o), order_count=int(r.order_count))
@@ -529,7 +549,8 @@ def _remove_unfinished_writes(out: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _settle_files(ws: Workspace, store: Store, run_id: str, failed: list[str]) -> dict[str, str]:
+def _settle_files(ws: Workspace, store: Store, run_id: str, failed: list[str],
+                  style: WorkbookStyle | None = None) -> dict[str, str]:
     """Move each claimed file to archive/<day>/ or failed/ (with its errors report beside it).
     Returns the reports written: inbox name -> path under the workspace. A file that cannot be
     moved for a reason other than the environment is named in ``failed`` and the others still move."""
@@ -539,7 +560,7 @@ def _settle_files(ws: Workspace, store: Store, run_id: str, failed: list[str]) -
         if not claimed.exists():
             continue  # settled before an interruption
         try:
-            report = _settle_file(ws, claimed, r, run_id, failed)
+            report = _settle_file(ws, claimed, r, run_id, failed, style)
         except Exception as exc:
             if environment_problem(exc):
                 raise
@@ -551,7 +572,8 @@ def _settle_files(ws: Workspace, store: Store, run_id: str, failed: list[str]) -
     return reports
 
 
-def _settle_file(ws: Workspace, claimed: Path, r, run_id: str, failed: list[str]) -> str:
+def _settle_file(ws: Workspace, claimed: Path, r, run_id: str, failed: list[str],
+                 style: WorkbookStyle | None = None) -> str:
     """Move one claimed file; returns its errors report's path under the workspace, or ""."""
     outcome, problems = r.outcome, json.loads(r.problems)
     if outcome != "rejected" and r.sha256 and _sha256(claimed) != r.sha256:
@@ -569,7 +591,7 @@ def _settle_file(ws: Workspace, claimed: Path, r, run_id: str, failed: list[str]
         frame["row"] = frame["row"].astype("Int64")
         path = dest.with_name(fitting_name(dest.name, tail=".errors.xlsx"))
         try:
-            write_workbook(path, [("errors", frame)])
+            write_workbook(path, [("errors", frame)], style=style)
             report = path.relative_to(ws.root).as_posix()
             checkpoint("wrote-errors-report")
         except Exception as exc:   # the file still goes to failed/; its problems stay in orders.xlsx

@@ -526,4 +526,5 @@ def _batch_state(store: Store, config: Config, run_id: str, now: datetime, outco
         "logistics": in_force.logistics, "review_rules": in_force.review, "review_checks": config.review_checks,
         "blacklist": blacklist_in_force(store, config),
         "now": now, "known_countries": ISO2_CODES, "run_id": run_id,
+        "third_party_warehouses": frozenset(config.third_party_warehouses()),
     }

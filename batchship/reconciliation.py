@@ -24,6 +24,7 @@ import pandas as pd
 
 from .config import Config
 from .errors import ConfigError
+from .writers.columns import CURRENCY, DATE, DATETIME, NUMBER, QUANTITY, Money
 from .ledger_checks import STOCK_FIGURES, Check, checks, summary_line
 from .store import Store
 from .writers.xlsx import write_workbook
@@ -33,6 +34,11 @@ CHECK_COLUMNS = ["check", "holds", "warehouse", "sku", "order", "tracking_number
 SHIPMENT_COLUMNS = ["day", "run_id", "shop", "order_id", "parcel", "channel", "warehouse", "tracking_number",
                     "country", "currency", "goods_value", "declared_value", "declared_currency", "weight_g",
                     "zone", "shipping_cost", "cost_currency", "source_file", "source_row"]
+# The columns the shared conventions (writers/columns.py) do not know by name.
+RECONCILIATION_KINDS = {
+    "day": DATE, "run_started": DATETIME, "shipping_cost": Money("cost_currency"), "cost_currency": CURRENCY,
+    **{c: QUANTITY for c in ("opening", "received", "shipped", "adjustments", "counts", "closing", "orders")},
+    **{c: NUMBER for c in ("movement", "expected", "actual", "difference")}}
 MOVEMENT_COLUMNS = ["movement", "day", "run_id", "run_started", "warehouse", "sku", "delta", "cause", "order",
                     "reference", "note", "source_file", "source_row"]
 
@@ -74,7 +80,8 @@ def reconciliation_sheets(store: Store, config: Config, start: str = "", end: st
 def write_reconciliation(path: Path, store: Store, config: Config, start: str = "", end: str = "99999999",
                          since: str = "") -> tuple[Path, list[Check]]:
     sheets, charts, results = reconciliation_sheets(store, config, start, end, since)
-    return write_workbook(path, sheets, charts=charts), results
+    kinds = {name: RECONCILIATION_KINDS for name, _ in sheets}
+    return write_workbook(path, sheets, charts=charts, style=config.workbook_style, kinds=kinds), results
 
 
 def _day(run_id: pd.Series) -> pd.Series:

@@ -136,7 +136,12 @@ class PoolNumber(Source):
 
 class ShipScan(Source):
     reference = "reference"    # a tracking number or an order id
-    columns = ["reference", "source_file", "source_row"]
+    # A warehouse's shipment confirmation also gives the parcel's number, carrier, date and place.
+    tracking_number = "tracking_number"
+    carrier = "carrier"
+    shipped_at = "shipped_at"
+    warehouse = "warehouse"
+    columns = ["reference", "tracking_number", "carrier", "shipped_at", "warehouse", "source_file", "source_row"]
 
 
 class Pairing(Source):

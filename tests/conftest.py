@@ -91,6 +91,13 @@ def product_row(sku: str, grams: int = 200, hs: str = "691200") -> list:
     return [sku, f"Product {sku}", f"Goods {sku}", "商品", "5.00", "USD", grams, hs, "CN"]
 
 
+def without_totals(df: pd.DataFrame) -> pd.DataFrame:
+    """A sheet's data rows: the totals rows an accountant sums with ("Total", "Total USD" in the
+    first column) left out."""
+    first = df.iloc[:, 0].astype(str) if len(df.columns) else pd.Series(dtype=str)
+    return df[~first.str.match(r"^Total( [A-Z]{3})?$")].reset_index(drop=True)
+
+
 class Workspace:
     def __init__(self, root: Path, database: str = ""):
         """``database``: a PostgreSQL URL for the store; the workspace's SQLite file when empty."""
@@ -113,7 +120,10 @@ class Workspace:
         return runs[-1]
 
     def orders(self) -> pd.DataFrame:
-        return pd.read_excel(self.last_outbox() / "orders.xlsx", sheet_name="orders", dtype=str, engine="calamine").fillna("")
+        """The orders sheet's order rows (without the totals rows under them)."""
+        df = pd.read_excel(self.last_outbox() / "orders.xlsx", sheet_name="orders", dtype=str,
+                           engine="calamine").fillna("")
+        return without_totals(df)
 
     def db(self):
         """The store's database for reading state: sqlite3 on SQLite; on PostgreSQL a connection
@@ -129,7 +139,7 @@ class Workspace:
 
     def stock(self) -> pd.DataFrame:
         df = pd.read_excel(self.last_outbox() / "stock.xlsx", sheet_name="stock", engine="calamine")
-        return df.set_index(["warehouse", "sku"])
+        return without_totals(df).set_index(["warehouse", "sku"])
 
 
 @pytest.fixture

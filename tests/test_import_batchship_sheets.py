@@ -34,7 +34,7 @@ def load(path, shop_hint="", config=None):
 
 def test_blank_headers_for_every_kind():
     assert blank_headers("orders") == [
-        "shop", "order_id", "sku", "quantity", "unit_price", "currency", "paid_at", "recipient_name",
+        "shop", "order_id", "sku", "quantity", "unit_price", "currency", "order_total", "paid_at", "recipient_name",
         "address1", "address2", "city", "state", "postcode", "country", "phone", "email", "shipping_service", "tags"]
     assert blank_headers("stock") == ["warehouse", "sku", "on_hand", "shelf"]
     assert blank_headers("pairing") == ["shop", "platform_sku", "sku", "quantity"]

@@ -7,7 +7,7 @@ import pandas as pd
 import pypdfium2 as pdfium
 import zxingcpp
 
-from conftest import ORDER_HEADER, PRODUCT_HEADER, order_row, s10
+from conftest import ORDER_HEADER, PRODUCT_HEADER, order_row, s10, without_totals
 
 STOCK_HEADER = ["warehouse", "sku", "on_hand", "shelf"]
 POOL_HEADER = ["channel", "tracking_number"]
@@ -61,7 +61,8 @@ def _expected(order_ids) -> tuple[int, int, dict[str, Decimal]]:
 
 
 def _sheet(path, name) -> pd.DataFrame:
-    return pd.read_excel(path, sheet_name=name, engine="calamine")
+    """The sheet's parcel rows, without the totals row under them."""
+    return without_totals(pd.read_excel(path, sheet_name=name, engine="calamine"))
 
 
 def _exact(x) -> Decimal:
@@ -110,7 +111,7 @@ def test_manifest_per_channel_lists_exactly_the_parcels_handed_over(ws):
     items, grams, values = _expected(yw)
     total = head.iloc[0]
     assert (total["manifest_id"], total["channel"], total["warehouses"]) == (f"M-{run_id}-YW", "YW", "SZ")
-    assert total["date"] == f"{run_id[:4]}-{run_id[4:6]}-{run_id[6:8]}"
+    assert total["date"] == pd.Timestamp(f"{run_id[:4]}-{run_id[4:6]}-{run_id[6:8]}")   # an Excel date
     assert total["parcels"] == len(parcels) == 3
     assert total["items"] == parcels["items"].sum() == items
     assert total["weight_g"] == parcels["weight_g"].sum() == grams
@@ -120,6 +121,11 @@ def test_manifest_per_channel_lists_exactly_the_parcels_handed_over(ws):
         assert isinstance(total[column], float)
         assert _exact(total[column]) == sum(map(_exact, parcels[column])) == value
     assert values == {"USD": Decimal("18.27"), "EUR": Decimal("44.05")}
+    # The parcels sheet ends with a totals row of the same figures.
+    last = pd.read_excel(out / "manifest-YW.xlsx", sheet_name="parcels", engine="calamine").iloc[-1]
+    assert last["tracking_number"] == "Total"
+    assert (last["items"], last["weight_g"]) == (items, grams)
+    assert all(_exact(last[f"declared_value {c}"]) == v for c, v in values.items())
 
     # What the ledger deducted for these parcels is what the manifest says went out.
     refs = [f"shop-a/{o}" for o in yw]

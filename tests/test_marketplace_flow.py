@@ -83,7 +83,7 @@ def test_shopify_cancellation_releases_stock_and_voids_the_waybill(ws):
     assert ws.run() == 0
     order = ws.orders().set_index("order_id").loc["#1001"]
     assert (order["stage"], order["stock_status"], order["postcode"]) == ("print", "in_stock", "H2X 1K4")
-    assert order["paid_at"] == "2026-11-01T01:00:00Z"
+    assert order["paid_at"] == "2026-11-01 09:00:00"   # 01:00 UTC, as an Excel date in the seller's Shanghai time
     assert ws.stock().loc[("SZ", "MUG"), "allocated"] == 2
 
     ws.drop("export-2.csv", SHOPIFY_HEADER, _shopify_rows("refunded", "2026-11-02 10:00:00 +0800"), shop="shopA")

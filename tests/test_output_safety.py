@@ -9,6 +9,7 @@ wrote is opened and checked cell by cell.
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import openpyxl
@@ -167,7 +168,8 @@ def _column(path: Path, sheet: str, title: str) -> list:
     ws = openpyxl.load_workbook(path)[sheet]
     header = [c.value for c in ws[1]]
     index = header.index(title)
-    return [row[index] for row in ws.iter_rows(min_row=2)]
+    return [row[index] for row in ws.iter_rows(min_row=2)
+            if not re.match(r"^Total( [A-Z]{3})?$", str(row[0].value or ""))]   # not the totals rows
 
 
 def test_the_batch_ran_with_one_rejected_file(batch):

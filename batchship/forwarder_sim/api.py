@@ -121,7 +121,8 @@ class ForwarderApi:
         name = " ".join(str(receiver.get(k) or "").strip() for k in ("FirstName", "LastName")).strip()
         shipment, existed = state.create(ref, str(order.get("ShippingMethodCode") or ""), name,
                                          str(receiver.get("CountryCode") or "").upper(),
-                                         str(receiver.get("City") or ""))
+                                         str(receiver.get("City") or ""),
+                                         sender=order.get("Sender") if isinstance(order.get("Sender"), dict) else None)
         if state.take("fail_5xx_after_create"):
             return _error(500, "E500", "internal server error (simulated, after creating)"), ref
         return Response.json(200, {"Code": "0000", "Message": "success",

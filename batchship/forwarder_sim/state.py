@@ -31,6 +31,7 @@ class Shipment:
     country: str
     city: str
     status: str = "created"     # or "cancelled"
+    sender: dict = field(default_factory=dict)   # the Sender object of the request that created it
 
 
 @dataclass
@@ -90,7 +91,8 @@ class SimState:
         self._serial = start
         self._waybill = random.randrange(10**9, 9 * 10**10) if self.serial_start is None else start
 
-    def create(self, ref: str, method: str, receiver_name: str, country: str, city: str) -> tuple[Shipment, bool]:
+    def create(self, ref: str, method: str, receiver_name: str, country: str, city: str,
+               sender: dict | None = None) -> tuple[Shipment, bool]:
         """The shipment for ref, and whether it already existed."""
         with self.lock:
             existing = self.shipments.get(ref)
@@ -101,7 +103,7 @@ class SimState:
             serial, self._serial = self._serial, self._serial + 1
             waybill_no, self._waybill = self._waybill, self._waybill + 1
             shipment = Shipment(ref, f"{WAYBILL_PREFIX}{waybill_no % 10**11:011d}", s10_number(serial), method,
-                                receiver_name, country, city)
+                                receiver_name, country, city, sender=dict(sender or {}))
             self.shipments[ref] = shipment
             self.by_waybill[shipment.waybill] = shipment
             return shipment, False
@@ -139,5 +141,6 @@ class SimState:
 
     def shipments_json(self) -> list[dict]:
         with self.lock:
-            return [{"ref": s.ref, "waybill": s.waybill, "tracking": s.tracking, "status": s.status}
+            return [{"ref": s.ref, "waybill": s.waybill, "tracking": s.tracking, "status": s.status,
+                     **({"sender": s.sender} if s.sender else {})}
                     for s in self.shipments.values()]

@@ -134,7 +134,9 @@ def _exchange(ws, store, config, channels, mappings, todo, lines, cancels) -> pd
     """Book every parcel of ``todo``; this thread records the results as they come, fifty per
     transaction. Large batches are split over one process per core: an HTTP client's CPU per
     request, not the forwarder, is what limits a batch's rate."""
-    sender = {"name": config.sender.name, "address": config.sender.address, "country": config.sender.country}
+    # Each parcel is booked with its own sender: its shop's, its warehouse's or the global one.
+    sender = {(o["shop"], o["order_id"]): config.sender_for(o["shop"], o["warehouse"]).fields()
+              for o in todo[["shop", "order_id", "warehouse"]].to_dict("records")}
     lines_by_order: dict[tuple[str, str], list[dict]] = {}
     for line in lines.to_dict("records"):
         lines_by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
@@ -217,7 +219,8 @@ def _book_one(fw: Forwarder, client, order: dict, booking: Booking, lines_by_ord
               label_dir: Path) -> tuple:
     ref = reference_of(order["shop"], order["order_id"])
     ctx, per_line = order_context(order, lines_by_order.get((order["shop"], order["order_id"]), []),
-                                  reference=ref, product_code=booking.product_code, sender=sender,
+                                  reference=ref, product_code=booking.product_code,
+                                  sender=sender[(order["shop"], order["order_id"])],
                                   credentials=fw.credentials, options={**fw.mapping.options, **booking.options})
     resume = order["booking_state"] == "sending"
     if resume:

@@ -20,14 +20,15 @@ from ..paths import TEMPLATES_DIR
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
 
 ORDER_FIELDS = ("shop", "order_id", "recipient_name", "address1", "address2", "city", "state", "postcode",
-                "country", "phone", "email", "currency", "goods_value", "paid_at", "warehouse", "channel")
+                "country", "phone", "email", "currency", "goods_value", "paid_at", "warehouse", "channel",
+                "shipping_service")
 LINE_FIELDS = ("sku", "platform_sku", "quantity", "unit_price", "declared_name_en", "declared_name_cn",
                "declared_value", "declared_currency", "weight_g", "hs_code", "origin_country")
 FIELDS = frozenset(
     {"reference", "product_code", "shipment_id", "timestamp", "signature", "body",
      "recipient.first_name", "recipient.last_name",
      "parcel.weight_g", "parcel.weight_kg", "parcel.value", "parcel.currency", "parcel.count",
-     "sender.name", "sender.address", "sender.country",
+     "sender.name", "sender.company", "sender.address", "sender.country", "sender.phone",
      "line.unit_value", "line.unit_weight_g", "line.unit_weight_kg", "line.value", "line.weight_kg"}
     | {f"order.{f}" for f in ORDER_FIELDS} | {f"line.{f}" for f in LINE_FIELDS})
 CALLS = ("create", "lookup", "cancel")

@@ -29,6 +29,7 @@ Batch state names:
   blacklist              field, value rows (rules/facts.py)
   now                    the run's time (aware): rules on hours since payment
   known_countries, run_id
+  third_party_warehouses names of the warehouses that ship their orders themselves
 Outputs, accumulated: events, refused (rows no order could take), voided
 (tracking numbers to void), issued (pool numbers drawn), movements (ledger rows).
 """
@@ -51,6 +52,7 @@ from .repair import repair_orders
 from .review import review
 from .ship import ship
 from .sync import sync_orders
+from .third_party import skip_waybill
 from .waybill import assign_waybills
 
 # Outputs that every stage may add to rather than replace.
@@ -124,6 +126,11 @@ def _split_stage(orders, lines, on_hand, run_id):
     return {"orders": orders, "lines": lines, "events": events}
 
 
+def _third_party_stage(orders, third_party_warehouses):
+    orders, events = skip_waybill(orders, third_party_warehouses)
+    return {"orders": orders, "events": events}
+
+
 def _waybill_stage(orders, free_pool, booking_channels):
     orders, issued, events = assign_waybills(orders, free_pool, booking_channels)
     had = orders["tracking_number"] != ""
@@ -166,6 +173,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("booking results", _booking_results_stage, ("orders", "bookings", "booking_results", "sheet_channels"),
           ("orders", "events")),
     Stage("split", _split_stage, ("orders", "lines", "on_hand", "run_id"), ("orders", "lines", "events")),
+    Stage("third-party warehouses", _third_party_stage, ("orders", "third_party_warehouses"), ("orders", "events")),
     Stage("waybill", _waybill_stage, ("orders", "free_pool", "booking_channels"), ("orders", "issued", "events"),
           checkpoint="waybilled"),
     Stage("allocate", _allocate_stage, ("orders", "lines", "on_hand"), ("orders", "events"), checkpoint="allocated"),

@@ -1,4 +1,8 @@
-"""Ship (已发货): a handover scan ships an order and deducts its stock exactly once."""
+"""Ship (已发货): a handover scan ships an order and deducts its stock exactly once.
+
+A warehouse's shipment confirmation is a scan that also gives the parcel's tracking number (a
+third-party warehouse labels its parcels itself): the order takes that number, then ships as a
+scanned one does, deducting its own warehouse's stock."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,10 +44,21 @@ def ship(scans: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, counted
         by_order.setdefault(oid, []).append(i)
 
     shipped_now: dict = {}
+    given: dict = {}          # order index -> (tracking number, carrier, date) from a confirmation
     problems = []
-    for ref, file, row in zip(scans[ShipScan.reference], scans[ShipScan.file], scans[ShipScan.row]):
+    blank = pd.Series("", index=scans.index, dtype="str")
+    confirmed = zip(*(scans[c] if c in scans else blank for c in (ShipScan.tracking_number, ShipScan.carrier,
+                                                                 ShipScan.shipped_at, ShipScan.warehouse)))
+    for ref, file, row, (tracking, carrier, shipped_at, place) in zip(
+            scans[ShipScan.reference], scans[ShipScan.file], scans[ShipScan.row], confirmed):
         number = clean_tracking_number(ref)   # a scanner or a typist may add spaces or lower case
-        idx = by_tracking.get(number)
+        tracking = clean_tracking_number(tracking or "")
+        # A confirmation names the order by its id first: its reference is the order, not a parcel.
+        idx = None if tracking else by_tracking.get(number)
+        if tracking and len(by_order.get(ref, [])) == 1:
+            idx = by_order[ref][0]
+        if idx is None and tracking:
+            idx = by_tracking.get(number)
         if idx is None:
             hits = by_order.get(ref, [])
             if len(hits) > 1:
@@ -56,6 +71,19 @@ def ship(scans: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, counted
             problems.append((ref, file, row, why))
             continue
         stage, stock = orders.at[idx, "stage"], orders.at[idx, "stock_status"]
+        if tracking:
+            own, holder = orders.at[idx, "tracking_number"], by_tracking.get(tracking)
+            if place and place != orders.at[idx, "warehouse"]:
+                problems.append((ref, file, row, f"the order ships from warehouse {orders.at[idx, 'warehouse']}, "
+                                                 f"not {place}"))
+                continue
+            if own and own != tracking:
+                problems.append((ref, file, row, f"the order's tracking number is {own}, not {tracking}"))
+                continue
+            if holder is not None and holder != idx:
+                problems.append((ref, file, row, f"tracking number {tracking} is already on order "
+                                                 f"{orders.at[holder, 'shop']}/{orders.at[holder, 'order_id']}"))
+                continue
         if idx in shipped_now:
             problems.append((ref, file, row, "scanned twice: shipped once"))
         elif stage == "shipped":
@@ -71,13 +99,25 @@ def ship(scans: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, counted
             shipped_now[idx] = (file, row)
             for follower in followers.get(idx, []):
                 shipped_now[follower] = (file, row)
+            if tracking:
+                given[idx] = (tracking, carrier, shipped_at)
+                by_tracking[tracking] = idx
 
+    numbered = [i for i in given if not orders.at[i, "tracking_number"]]
+    for i in numbered:
+        orders.at[i, "tracking_number"] = given[i][0]
     done = list(shipped_now)
     orders.loc[done, "stage"] = "shipped"
     moves = _movements(orders.loc[done], lines, counted, shipped_now)
     not_applied = pd.DataFrame(problems, columns=["reference", "source_file", "source_row", "problem"])
-    return ShipResult(orders, moves, concat_events([events_for(orders.loc[done], "shipped", "handover scanned")]),
-                      not_applied)
+    how = pd.Series("handover scanned", index=orders.index, dtype="str")
+    for i, (tracking, carrier, shipped_at) in given.items():
+        how[i] = (f"shipped by warehouse {orders.at[i, 'warehouse']}: {tracking}"
+                  + (f", {carrier}" if carrier else "") + (f", {shipped_at}" if shipped_at else ""))
+    # A number the warehouse gave is the order's waybill: it goes up like one we issued.
+    return ShipResult(orders, moves, concat_events([
+        events_for(orders.loc[numbered], "waybill issued", orders.loc[numbered, "tracking_number"]),
+        events_for(orders.loc[done], "shipped", how[done])]), not_applied)
 
 
 def _movements(shipped: pd.DataFrame, lines: pd.DataFrame, counted: set[tuple[str, str]], sources: dict

@@ -3,10 +3,18 @@
 xlsxwriter turns a string starting with "=" into a formula unless told not to;
 with ``strings_to_formulas`` off every str is written as a shared string, so
 buyer-controlled text can never become a live formula. Numbers stay numbers.
+
+Given a ``WorkbookStyle`` (the outputs' timezone and language), a workbook is one an accountant can
+use: each column's kind (writers/columns.py: the outputs' known columns, or the caller's own)
+makes dates Excel dates in the seller's timezone with a date format, money a number with its
+currency's decimals, and sheets named in ``totals`` end with totals rows (one per currency where
+amounts are in several). Totals are values, not formulas: no cell of an output is ever a formula.
+Inputs-to-be (blank templates, a forwarder's booking sheet) are written without a style, as given.
 """
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +22,8 @@ import xlsxwriter
 
 from ..faults import checkpoint
 from ..file_names import fitting_name
+from .columns import (DATE, DATETIME, NUMBER, QUANTITY, Kind, Money, WorkbookStyle, as_amount,
+                      as_day, as_moment, decimals, kind_of)
 
 _SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
                  "constant_memory": True}
@@ -22,17 +32,26 @@ _MAX_CELL = 32_767
 
 
 def write_workbook(path: Path, sheets: list[tuple[str, pd.DataFrame]],
-                   dropdowns: dict[str, list[tuple[str, list[int], list[str]]]] | None = None,
-                   charts: dict[str, list[dict]] | None = None) -> Path:
+                   dropdowns: dict[str, list[tuple[str, list[int], list[str]]]] | None = None, *,
+                   style: WorkbookStyle | None = None, kinds: dict[str, dict[str, Kind]] | None = None,
+                   totals: tuple[str, ...] = (), charts: dict[str, list[dict]] | None = None) -> Path:
     """Write sheets to ``path`` atomically (temporary name, then rename). ``dropdowns``: per sheet
     name, (column, data row positions from 0, choices): an Excel list validation on those cells.
+    ``style``: the outputs' conventions (dates, money, language); ``kinds``: per sheet, the kind of
+    columns the known names do not tell (writers/columns.py); ``totals``: the sheets that end with
+    totals rows. Sheet and column names are given in English; ``style`` translates them.
     ``charts``: per sheet name, native Excel charts of that sheet's columns (see ``_chart``)."""
     tmp = path.with_name(fitting_name(path.name, tail=".partial"))
     wb = xlsxwriter.Workbook(str(tmp), _SAFE_OPTIONS)
     try:
         header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1})
+        formats = _Formats(wb)
         for name, frame in sheets:
-            sheet = _write_sheet(wb, name, frame, header)
+            if style is None:
+                sheet = _write_sheet(wb, name, frame, header)
+            else:
+                sheet = _write_styled_sheet(wb, name, frame, header, formats, style, (kinds or {}).get(name, {}),
+                                            name in totals)
             for column, rows, choices in (dropdowns or {}).get(name, []):
                 _dropdown(sheet, list(frame.columns).index(column), rows, choices)
             for spec in (charts or {}).get(name, []):
@@ -76,6 +95,151 @@ def _chart(wb, ws, frame: pd.DataFrame, spec: dict) -> None:
     if spec.get("y_title"):
         chart.set_y_axis({"name": spec["y_title"]})
     ws.insert_chart(spec["anchor"], chart, {"x_scale": 1.5, "y_scale": 1.2})
+
+
+class _Formats:
+    """The cell formats a styled sheet uses, made once per workbook."""
+    DATE, DATETIME = "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss"
+
+    def __init__(self, wb):
+        self._wb, self._made = wb, {}
+
+    def get(self, num_format: str, bold: bool = False):
+        key = (num_format, bold)
+        if key not in self._made:
+            self._made[key] = self._wb.add_format({**({"num_format": num_format} if num_format else {}),
+                                                   **({"bold": True, "top": 1} if bold else {})})
+        return self._made[key]
+
+    def money(self, currency: str, bold: bool = False):
+        return self.get("#,##0" if decimals(currency) == 0 else "#,##0.00", bold)
+
+
+def _write_styled_sheet(wb, name: str, frame: pd.DataFrame, header_format, formats: _Formats,
+                        style: WorkbookStyle, own: dict[str, Kind], with_totals: bool):
+    ws = wb.add_worksheet(style.sheet_name(name)[:31])
+    columns = [str(c) for c in frame.columns]
+    kinds = [kind_of(c, own) for c in columns]
+    cells = [_styled_cells(frame, c, k, style, formats) for c, k in zip(columns, kinds)]
+    titles = [style.header(c) for c in columns]
+    for col, title in enumerate(titles):
+        width = {DATE: 12, DATETIME: 20}.get(kinds[col]) if isinstance(kinds[col], str) else None
+        if width is None:
+            sample = cells[col][:2000]
+            width = max([_shown_width(title)] + [len(str(v)) for v, _ in sample]) + 2
+        ws.set_column(col, col, min(max(width, _shown_width(title) + 2), _MAX_WIDTH))
+    ws.write_row(0, 0, titles, header_format)
+    for r, row in enumerate(zip(*cells), start=1):
+        for c, (value, fmt) in enumerate(row):
+            if value is None:
+                continue
+            if fmt is None:
+                ws.write(r, c, value)
+            else:
+                ws.write(r, c, value, fmt)
+    ws.freeze_panes(1, 0)
+    if columns:
+        ws.autofilter(0, 0, max(len(frame), 1), len(columns) - 1)
+    if with_totals and columns:
+        for offset, row in enumerate(totals_rows(frame, columns, kinds, style)):
+            r = len(frame) + 1 + offset
+            for c, value in enumerate(row):
+                if value is None:
+                    continue
+                kind = kinds[c]
+                if isinstance(value, str):
+                    ws.write_string(r, c, value, formats.get("", bold=True))
+                elif isinstance(kind, Money):
+                    currency = kind.currency or (row[columns.index(kind.currency_column)]
+                                                 if kind.currency_column in columns else "")
+                    ws.write_number(r, c, float(value), formats.money(currency or "", bold=True))
+                else:
+                    ws.write_number(r, c, float(value), formats.get("0", bold=True))
+    return ws
+
+
+TOTAL = "Total"
+
+
+def totals_rows(frame: pd.DataFrame, columns: list[str], kinds: list[Kind], style: WorkbookStyle) -> list[list]:
+    """The rows under a sheet's data: "Total" in the first column, the sum of each quantity and money
+    column (exact decimals); where amounts name their currency row by row, one row per currency,
+    each summing that currency's rows alone, with the currency in its column."""
+    summed = [i for i, k in enumerate(kinds) if k == QUANTITY or isinstance(k, Money)]
+    if not summed:
+        return []
+    per_row = sorted({k.currency_column for k in kinds if isinstance(k, Money) and k.currency_column
+                      and k.currency_column in columns})
+    label = style.header(TOTAL) if style.language != "en" else TOTAL
+    groups: list[tuple[str, pd.Series]] = []
+    if per_row:
+        by = frame[per_row[0]].fillna("").astype(str).str.strip().str.upper()
+        for currency in sorted(set(by)) or [""]:
+            groups.append((currency, by == currency))
+    else:
+        groups.append(("", pd.Series(True, index=frame.index)))
+    rows = []
+    for currency, mask in groups:
+        row: list = [None] * len(columns)
+        row[0] = f"{label} {currency}".strip()
+        for i in summed:
+            values = [as_amount(v) for v in frame.loc[mask, columns[i]].tolist()]
+            row[i] = sum((v for v in values if v is not None), start=Decimal(0))
+        for column in per_row:
+            i = columns.index(column)
+            if i != 0:
+                row[i] = currency
+        rows.append(row)
+    return rows
+
+
+def _shown_width(text: str) -> int:
+    # A CJK character takes two columns' width.
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _styled_cells(frame: pd.DataFrame, column: str, kind: Kind, style: WorkbookStyle,
+                  formats: _Formats) -> list[tuple]:
+    """(value, format) per cell of ``column``; a value that is not what its kind expects is
+    written as text, never dropped."""
+    series = frame[column]
+    if isinstance(kind, Money):
+        if kind.currency:
+            currencies = [kind.currency] * len(series)
+        elif kind.currency_column in frame:
+            currencies = frame[kind.currency_column].fillna("").astype(str).tolist()
+        else:
+            currencies = [""] * len(series)
+        out = []
+        for value, currency in zip(series.tolist(), currencies):
+            amount = as_amount(value)
+            if amount is None:
+                out.append(_text_cell(value))
+            else:
+                out.append((float(amount), formats.money(currency)))
+        return out
+    if kind == DATETIME:
+        fmt = formats.get(_Formats.DATETIME)
+        return [(m, fmt) if (m := as_moment(v, style.zone)) is not None else _text_cell(v) for v in series.tolist()]
+    if kind == DATE:
+        fmt = formats.get(_Formats.DATE)
+        return [(d, fmt) if (d := as_day(v)) is not None else _text_cell(v) for v in series.tolist()]
+    if kind in (QUANTITY, NUMBER):
+        out = []
+        for value in series.tolist():
+            amount = as_amount(value) if not isinstance(value, bool) else None
+            if amount is None:
+                out.append(_text_cell(value))
+            else:
+                out.append((int(amount) if amount == amount.to_integral_value() else float(amount), None))
+        return out
+    return [(v, None) for v in _cells(series)]
+
+
+def _text_cell(value) -> tuple:
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        return (None, None)
+    return (_fitting(str(value)), None)
 
 
 def _dropdown(ws, col: int, rows: list[int], choices: list[str]) -> None:
