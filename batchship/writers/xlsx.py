@@ -237,7 +237,7 @@ def _styled_cells(frame: pd.DataFrame, column: str, kind: Kind, style: WorkbookS
 
 
 def _text_cell(value) -> tuple:
-    if value is None or (isinstance(value, float) and value != value) or value == "":
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value) or value == "":
         return (None, None)
     return (_fitting(str(value)), None)
 
