@@ -1,6 +1,6 @@
 """One batch: claim inbox files, import them, run the stages, commit once, write the outputs.
 
-A batch commits everything in one SQLite transaction. Outputs and file moves
+A batch commits everything in one transaction of the store. Outputs and file moves
 happen after the commit and are driven by what the store holds, so a run
 interrupted at any point is completed (or redone) by the next run with the
 same result.
