@@ -23,7 +23,7 @@ import xlsxwriter
 from ..faults import checkpoint
 from ..file_names import fitting_name
 from .columns import (DATE, DATETIME, NUMBER, QUANTITY, Kind, Money, WorkbookStyle, as_amount,
-                      as_day, as_moment, decimals, kind_of)
+                      as_day, as_moment, decimals, kind_of, missing)
 
 _SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
                  "constant_memory": True}
@@ -217,7 +217,7 @@ def _styled_cells(frame: pd.DataFrame, column: str, kind: Kind, style: WorkbookS
 
 
 def _text_cell(value) -> tuple:
-    if value is None or (isinstance(value, float) and value != value) or value == "":
+    if missing(value) or value == "":
         return (None, None)
     return (_fitting(str(value)), None)
 
