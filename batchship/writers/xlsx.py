@@ -150,7 +150,7 @@ def totals_rows(frame: pd.DataFrame, columns: list[str], kinds: list[Kind], styl
         return []
     per_row = sorted({k.currency_column for k in kinds if isinstance(k, Money) and k.currency_column
                       and k.currency_column in columns})
-    label = style.header(TOTAL) if style.language != "en" else TOTAL
+    label = style.header(TOTAL)
     groups: list[tuple[str, pd.Series]] = []
     if per_row:
         by = frame[per_row[0]].fillna("").astype(str).str.strip().str.upper()
@@ -163,6 +163,10 @@ def totals_rows(frame: pd.DataFrame, columns: list[str], kinds: list[Kind], styl
         row: list = [None] * len(columns)
         row[0] = f"{label} {currency}".strip()
         for i in summed:
+            kind = kinds[i]
+            if (isinstance(kind, Money) and per_row and kind.currency_column
+                    and kind.currency_column != per_row[0]):
+                continue      # in another column's currencies: a sum over these rows would mix them
             values = [as_amount(v) for v in frame.loc[mask, columns[i]].tolist()]
             row[i] = sum((v for v in values if v is not None), start=Decimal(0))
         for column in per_row:
