@@ -235,7 +235,20 @@ def load_config(workspace: Path) -> Config:
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}")
-    return parse_config(data, str(path), text)
+    config = parse_config(data, str(path), text)
+    _check_outbound_formats(config, workspace, str(path))
+    return config
+
+
+def _check_outbound_formats(config: "Config", workspace: Path, where: str) -> None:
+    """Each third-party warehouse's outbound layout exists and reads, before any order is routed to it."""
+    from .outbound import load_outbound_format
+    for warehouse in config.warehouses.values():
+        if warehouse.third_party:
+            try:
+                load_outbound_format(warehouse.outbound_format, workspace)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: warehouse {warehouse.name!r}: {exc}") from None
 
 
 UPLOAD_TIMES = ("on_waybill", "on_handover")

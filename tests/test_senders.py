@@ -117,6 +117,9 @@ def test_forwarder_bookings_carry_each_parcels_sender(ws, monkeypatch):
 @pytest.mark.parametrize("table, problem", [
     ('[[warehouses]]\nname = "US1"\nkind = "overseas"\n', 'kind must be "own"'),
     ('[[shops]]\nname = "s"\nplatform = "batchship"\nsender = { nmae = "x" }\n', "unknown setting 'nmae'"),
+    ('[[warehouses]]\nname = "US1"\nkind = "third_party"\noutbound_format = "nosuch"\n',
+     "warehouse 'US1': outbound format 'nosuch': no file nosuch.toml"),
+    ('[[warehouses]]\nname = "US1"\nkind = "third_party"\n', "needs outbound_format"),
 ])
 def test_a_mistyped_warehouse_or_sender_is_named(ws, table, problem, capsys):
     (ws.root / "batchship.toml").write_text(TEST_CONFIG + table, encoding="utf-8")

@@ -173,3 +173,22 @@ def test_english_stays_the_default(english):
     first = sorted((ws.root / "outbox").iterdir())[0]
     assert openpyxl.load_workbook(first / "orders.xlsx").sheetnames == ["orders", "lines", "exceptions", "files"]
     assert openpyxl.load_workbook(first / "stock.xlsx").sheetnames == ["stock", "to buy", "movements"]
+
+
+def test_a_totals_row_never_adds_amounts_of_different_currencies(tmp_path):
+    from batchship.writers.columns import WorkbookStyle
+    from batchship.writers.xlsx import write_workbook
+    frame = pd.DataFrame({"order_id": ["A", "B", "C"], "quantity": [1, 2, 3],
+                          "unit_price": ["1.10", "300", "2.25"], "currency": ["USD", "JPY", "USD"],
+                          "declared_value": ["5", "6", "7"], "declared_currency": ["EUR", "USD", "USD"],
+                          "paid_at": ["2026-11-01T16:30:00Z", "", "not a date"]})
+    path = write_workbook(tmp_path / "t.xlsx", [("lines", frame)], style=WorkbookStyle(timezone="UTC"),
+                          totals=("lines",))
+    sheet = openpyxl.load_workbook(path)["lines"]
+    rows = {r[0].value: r for r in sheet.iter_rows(min_row=2)}
+    assert rows["Total USD"][2].value == pytest.approx(3.35) and rows["Total USD"][1].value == 4
+    assert rows["Total JPY"][2].value == 300 and rows["Total JPY"][2].number_format == "#,##0"
+    assert rows["Total USD"][4].value is None                  # declared values are in other currencies
+    assert rows["B"][2].number_format == "#,##0" and rows["A"][2].number_format == "#,##0.00"
+    assert rows["A"][6].value == datetime(2026, 11, 1, 16, 30) and rows["A"][6].is_date
+    assert rows["B"][6].value is None and rows["C"][6].value == "not a date"   # kept as text, never dropped

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import tomllib
 import yaml
 
@@ -83,8 +84,20 @@ def decimals(currency: str) -> int:
     return 0 if str(currency).strip().upper() in ZERO_DECIMAL_CURRENCIES else 2
 
 
+def missing(value) -> bool:
+    """None, NaN, NaT or pandas' NA: a cell with nothing in it."""
+    if value is None or isinstance(value, str):
+        return value is None
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
 def as_moment(value, zone: ZoneInfo) -> datetime | None:
     """A stored moment (ISO text, UTC unless it has an offset) as the seller's wall-clock time."""
+    if missing(value):
+        return None
     if isinstance(value, datetime):
         moment = value
     else:
@@ -101,6 +114,8 @@ def as_moment(value, zone: ZoneInfo) -> datetime | None:
 
 
 def as_day(value) -> date | None:
+    if missing(value):
+        return None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -113,7 +128,7 @@ def as_day(value) -> date | None:
 
 
 def as_amount(value) -> Decimal | None:
-    if value is None or (isinstance(value, float) and value != value):
+    if missing(value):
         return None
     try:
         amount = Decimal(str(value).strip().replace(",", ""))

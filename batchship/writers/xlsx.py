@@ -23,7 +23,7 @@ import xlsxwriter
 from ..faults import checkpoint
 from ..file_names import fitting_name
 from .columns import (DATE, DATETIME, NUMBER, QUANTITY, Kind, Money, WorkbookStyle, as_amount,
-                      as_day, as_moment, decimals, kind_of)
+                      as_day, as_moment, decimals, kind_of, missing)
 
 _SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
                  "constant_memory": True}
@@ -170,7 +170,7 @@ def totals_rows(frame: pd.DataFrame, columns: list[str], kinds: list[Kind], styl
         return []
     per_row = sorted({k.currency_column for k in kinds if isinstance(k, Money) and k.currency_column
                       and k.currency_column in columns})
-    label = style.header(TOTAL) if style.language != "en" else TOTAL
+    label = style.header(TOTAL)
     groups: list[tuple[str, pd.Series]] = []
     if per_row:
         by = frame[per_row[0]].fillna("").astype(str).str.strip().str.upper()
@@ -183,6 +183,10 @@ def totals_rows(frame: pd.DataFrame, columns: list[str], kinds: list[Kind], styl
         row: list = [None] * len(columns)
         row[0] = f"{label} {currency}".strip()
         for i in summed:
+            kind = kinds[i]
+            if (isinstance(kind, Money) and per_row and kind.currency_column
+                    and kind.currency_column != per_row[0]):
+                continue      # in another column's currencies: a sum over these rows would mix them
             values = [as_amount(v) for v in frame.loc[mask, columns[i]].tolist()]
             row[i] = sum((v for v in values if v is not None), start=Decimal(0))
         for column in per_row:
@@ -237,7 +241,7 @@ def _styled_cells(frame: pd.DataFrame, column: str, kind: Kind, style: WorkbookS
 
 
 def _text_cell(value) -> tuple:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value) or value == "":
+    if missing(value) or value == "":
         return (None, None)
     return (_fitting(str(value)), None)
 
