@@ -7,8 +7,9 @@ SIGKILL, not an exception: no ``finally``, no ROLLBACK, no flush — exactly wha
 a power cut or the OOM killer does to a run.
 
 ``BATCHSHIP_FAIL_AT=name:ENOSPC`` (any errno name) instead raises that OSError
-every time the point is reached, and ``name:bug`` a RuntimeError: the disk
-filling up, a folder turning read-only, or a step with a bug, at that point.
+every time the point is reached, ``name:bug`` a RuntimeError, and ``name:SIGINT`` or
+``name:SIGTERM`` sends the process that signal: the disk filling up, a folder turning
+read-only, a step with a bug, or Ctrl-C and a service manager's stop, at that point.
 It is read at each checkpoint, so a test can set and clear it between runs.
 """
 from __future__ import annotations
@@ -51,5 +52,8 @@ def _fail(name: str, spec: str) -> None:
         return
     if what == "bug":
         raise RuntimeError(f"injected failure at {name}")
+    if what in ("SIGINT", "SIGTERM"):
+        os.kill(os.getpid(), getattr(signal, what))
+        return
     code = getattr(errno, what)
     raise OSError(code, os.strerror(code), f"(injected at {name})")

