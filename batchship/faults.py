@@ -46,6 +46,17 @@ def checkpoint(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def worker_checkpoint(name: str) -> None:
+    """A kill point inside a worker process of the run: SIGKILL the run itself (the parent), as a
+    power cut or the OOM killer would while its workers are busy; the workers die with it."""
+    if _TARGET is None or _TARGET[0] != name:
+        return
+    _reached[name] = _reached.get(name, 0) + 1
+    if _reached[name] == _TARGET[1]:
+        os.kill(os.getppid(), signal.SIGKILL)
+        signal.pause()   # until the kernel delivers our own death (PR_SET_PDEATHSIG)
+
+
 def _fail(name: str, spec: str) -> None:
     point, _, what = spec.partition(":")
     if point != name:

@@ -39,6 +39,11 @@ def note(text: str) -> None:
     _current.get().note(text)
 
 
+def silence() -> None:
+    """No progress from here on in this context (a worker process: the run reports for it)."""
+    _current.set(Reporter())
+
+
 @contextmanager
 def reporting(reporter: Reporter) -> Iterator[Reporter]:
     token = _current.set(reporter)
