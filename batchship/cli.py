@@ -1,61 +1,71 @@
-"""Command line: a thin layer over the library.
+"""batchship: the order back office of a cross-border seller, run from a folder of spreadsheets.
 
-Exit codes: 0 all files applied, 1 a file was rejected, a scan or staff decision refused, or a label could not be printed, 2 usage or configuration error (or the
-workspace is busy), 3 an unexpected error (or an output that could not be written), 4 the
-machine failed: disk full, a read-only or vanished folder, the database locked by another
-program. Nothing is lost on 3 or 4: run again once the cause is fixed. 5 the connection to the
-PostgreSQL store was lost or could not be made: nothing changed, the next run retries.
+A thin layer over the library: it parses the command line, shows progress on a terminal, prints the
+summary and turns the outcome into an exit code (batchship/exit_codes.py).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
 import threading
 from pathlib import Path
 
+from . import exit_codes
 from .config import CONFIG_NAME, load_config
 from .environment import connection_lost, environment_problem
 from .errors import BatchshipError, ConfigError, WorkspaceBusy
 from .io.xlsx_guard import verify_xml_safety
+from .log_setup import configure_logging
 from .pipeline import RunReport, run_batch
 from .report import format_status, format_summary
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_BUG, EXIT_ENVIRONMENT = 0, 1, 2, 3, 4
-EXIT_INTERRUPTED = 130   # the shell's code for Ctrl-C
-EXIT_CONNECTION_LOST = 5   # the shared database went away: nothing changed, the next run retries
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = exit_codes.OK, exit_codes.REJECTED, exit_codes.USAGE
+EXIT_BUG, EXIT_ENVIRONMENT = exit_codes.BUG, exit_codes.ENVIRONMENT
+EXIT_BUSY, EXIT_INTERRUPTED = exit_codes.BUSY, exit_codes.INTERRUPTED
+EXIT_CONNECTION_LOST = exit_codes.CONNECTION_LOST
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(message)s")
+    configure_logging(verbose=getattr(args, "verbose", False), quiet=getattr(args, "quiet", False),
+                      log_file=getattr(args, "log_file", None))
+    code, message = _guarded(args)
+    if message:
+        print(message, file=sys.stderr)
+        logging.getLogger("batchship").info("%s (exit %d)", message, code)
+        if getattr(args, "json", False):
+            print(json.dumps({"exit_code": code, "error": message}))
+    return code
+
+
+def _guarded(args) -> tuple[int, str]:
+    """Run the command; (exit code, message for stderr) for what stopped it."""
     try:
         verify_xml_safety()
-        return args.func(args)
+        return args.func(args), ""
     except ConfigError as exc:
-        print(f"configuration error: {exc.message}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_USAGE, f"configuration error: {exc.message}"
     except WorkspaceBusy as exc:
-        print(exc.message, file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_BUSY, exc.message
     except BatchshipError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_USAGE, f"error: {exc.message}"
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED, ("interrupted: nothing is lost; the next `batchship run` finishes the batch "
+                                  "(its files wait in .batchship/claimed/)")
     except Exception as exc:  # cron mail must tell a bug from a rejected file, and both from a full disk
         lost = connection_lost(exc)
         if lost:
-            print(f"{lost}. Files taken from inbox/ wait in .batchship/claimed/.", file=sys.stderr)
-            return EXIT_CONNECTION_LOST
+            return EXIT_CONNECTION_LOST, f"{lost}. Files taken from inbox/ wait in .batchship/claimed/."
         why = environment_problem(exc)
         if why:
-            print(_environment_message(why), file=sys.stderr)
-            return EXIT_ENVIRONMENT
+            return EXIT_ENVIRONMENT, _environment_message(why)
         logging.getLogger("batchship").exception(
             "unexpected error (an uncommitted batch changed nothing; a committed one is completed by the next run)")
-        return EXIT_BUG
+        return EXIT_BUG, ""
 
 
 def _environment_message(why: str) -> str:
@@ -70,17 +80,24 @@ def _exit_code(report: RunReport) -> int:
     return EXIT_REJECTED if report.rejected or report.refused or report.unprinted else EXIT_OK
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="batchship", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="batchship", description=__doc__.split("\n")[0],
+                                epilog=exit_codes.help_table(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                   help="print batchship's version and exit")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
 
     def workspace_arg(sp):
         sp.add_argument("-w", "--workspace", type=Path, default=Path("."),
                         help="workspace folder (default: current folder)")
-        sp.add_argument("-v", "--verbose", action="store_true")
+        sp.add_argument("-v", "--verbose", action="store_true", help="log what each step does (to stderr)")
+
+    def log_file_arg(sp):
+        sp.add_argument("--log-file", type=Path, metavar="FILE",
+                        help="append a log of each step, with times, to FILE")
 
     sp = sub.add_parser("init", help="create a workspace: batchship.toml, folders, blank input templates")
-    sp.add_argument("dir", type=Path)
+    sp.add_argument("dir", type=Path, help="the folder to make a workspace of (created when missing)")
     sp.set_defaults(func=_cmd_init)
 
     sp = sub.add_parser("demo", help="write sample inputs into inbox/ and process them")
@@ -91,11 +108,18 @@ def _parser() -> argparse.ArgumentParser:
     workspace_arg(sp)
     sp.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                     help="wait this long for another run to finish instead of exiting")
+    sp.add_argument("--json", action="store_true",
+                    help="print the run's summary as one JSON object (files, orders per stage, exceptions, "
+                         "outputs, timings) instead of text; no progress")
+    sp.add_argument("-q", "--quiet", action="store_true",
+                    help="print nothing but errors; the exit code tells the outcome")
+    log_file_arg(sp)
     sp.set_defaults(func=_cmd_run)
 
     sp = sub.add_parser("watch", help="watch inbox/ and run a batch when files arrive")
     workspace_arg(sp)
     sp.add_argument("--polling", action="store_true", help="poll instead of file events (network shares)")
+    log_file_arg(sp)
     sp.set_defaults(func=_cmd_watch)
 
     sp = sub.add_parser("status", help="orders per stage, hold reasons and the last runs")
@@ -146,6 +170,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("batchship")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def _cmd_init(args) -> int:
     from .workspace_init import init_workspace
     created = init_workspace(args.dir)
@@ -175,9 +207,21 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    report = run_batch(args.workspace, load_config(args.workspace), wait_seconds=args.wait)
-    print(format_summary(report, args.workspace))
-    return _exit_code(report)
+    from .progress import Reporter, TerminalProgress, reporting
+    signal.signal(signal.SIGTERM, _interrupt)
+    # Progress only for a person watching: never under cron, never mixed into JSON.
+    shown = sys.stderr.isatty() and not (args.quiet or args.json)
+    with reporting(TerminalProgress(sys.stderr) if shown else Reporter()):
+        report = run_batch(args.workspace, load_config(args.workspace), wait_seconds=args.wait)
+    code = _exit_code(report)
+    text = format_summary(report, args.workspace)
+    logging.getLogger("batchship").info("summary (exit %d):\n%s", code, text)
+    if args.json:
+        from .run_json import run_json
+        print(json.dumps(run_json(report, args.workspace, code), indent=2, ensure_ascii=False))
+    elif not args.quiet:
+        print(text)
+    return code
 
 
 def _cmd_watch(args) -> int:

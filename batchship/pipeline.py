@@ -28,13 +28,14 @@ from .importers.normalize import clean_tracking_number
 from .importers.templates import PLATFORMS
 from .inbox_files import unsupported_reason
 from .outputs import write_run_outputs
+from . import progress
 from .rules.check import unknown_channels
 from .rules.in_force import blacklist_in_force, rules_in_force, workbook_rows
 from .s10 import s10_problem
 from .schemas import Action, BookingResult, Line, PoolNumber, ShipScan
 from .stages.bookings import sheet_answers
 from .stages.events import concat_events
-from .stages.sequence import run_stages
+from .stages.sequence import STAGES, run_stages
 from .stages.stock import adjustment_movements, below_zero, count_adjustments, receipt_movements
 from .stages.sync import BATCH_FILE
 from .database import database_url
@@ -130,7 +131,11 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
     claimed, waiting = ws.claim(config.watch, only)
     checkpoint("claimed")
     so_far = BatchSoFar()
-    outcomes = [_import(ws, store, config, path, so_far) for path in claimed]
+    outcomes = []
+    for path in claimed:
+        outcomes.append(_import(ws, store, config, path, so_far))
+        log.info("read %s: %s %s", path.relative_to(ws.claimed), outcomes[-1].outcome, outcomes[-1].detail)
+        progress.advance("files read", total=len(claimed), label=path.name)
     for o in outcomes:
         if o.outcome == "changed":
             where = "inbox" if ws.unclaim(o.claimed) else ".batchship/claimed"
@@ -162,7 +167,10 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
         checkpoint("files-recorded")
         store.commit_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), summary)
     lap("commit")
+    log.info("run %s committed: %d file(s) applied", run_id, sum(o.outcome == "applied" for o in outcomes))
     outbox = _complete(ws, store, config, run_id, lap, timings)
+    log.info("run %s finished, outputs in %s; seconds per step: %s", run_id, outbox,
+             ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))
     return RunReport(run_id, outbox, store.run_summary(run_id), timings, waiting=waiting)
 
 
@@ -436,9 +444,12 @@ def _apply(store: Store, config: Config, run_id: str, now: datetime, outcomes: l
         if stage.checkpoint:
             checkpoint(stage.checkpoint)
         lap(stage.name)
+        progress.advance("stages", total=len(STAGES), label=stage.name)
 
     state = run_stages(_batch_state(store, config, run_id, now, outcomes, pairing), after_each=after)
     orders, lines = state["orders"], state["lines"]
+    per_stage = orders["stage"].value_counts()
+    progress.note("orders of this batch per stage: " + ", ".join(f"{st} {n}" for st, n in per_stage.items()))
     if state["movements"]:
         store.add_movements(run_id, pd.concat(state["movements"], ignore_index=True))
     if state["booking_results"] is not None:

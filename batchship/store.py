@@ -394,6 +394,21 @@ class Store:
         self.db.executemany("INSERT INTO events (run_id, shop, order_id, event, detail) VALUES (?, ?, ?, ?, ?)",
                             ((run_id, r.shop, r.order_id, r.event, r.detail) for r in events.itertuples(index=False)))
 
+    def load_history(self, chunks: Iterable[tuple[pd.DataFrame, ...]]) -> None:
+        """Bulk load past orders (a migration from another system, or a benchmark's year of history):
+        each chunk is (orders, lines, ledger, events, pool) frames with columns named as the tables';
+        the runs they name are recorded as finished. One transaction per chunk."""
+        for orders, lines, ledger, events, pool in chunks:
+            with self._short_transaction() as db:
+                _insert(db, "orders", orders)
+                _insert(db, "lines", lines)
+                _insert(db, "ledger", ledger)
+                _insert(db, "events", events)
+                _insert(db, "pool", pool)
+                runs = sorted(set(orders["created_run"]) | set(orders["updated_run"]) | set(ledger["run_id"]))
+                db.executemany("INSERT INTO runs (run_id, started_at, committed_at, finished_at) "
+                               "VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING", ((r, r, r, r) for r in runs))
+
     def record_file(self, run_id: str, claimed: str, name: str, outcome: str, detail: str = "",
                     problems: list[dict] | None = None, sha256: str = "", kind: str = "",
                     platform: str = "") -> None:
@@ -438,6 +453,10 @@ class Store:
 
     def run_events(self, run_id: str) -> pd.DataFrame:
         return self.frame("SELECT shop, order_id, event, detail FROM events WHERE run_id = ?", (run_id,))
+
+    def run_event_counts(self, run_id: str) -> dict[str, int]:
+        rows = self.db.execute("SELECT event, COUNT(*) FROM events WHERE run_id = ? GROUP BY event", (run_id,))
+        return {event: int(n) for event, n in rows}
 
     def recent_runs(self, n: int = 5) -> list[tuple[str, str, str, dict]]:
         rows = self.db.execute("SELECT run_id, started_at, finished_at, summary FROM runs "
@@ -742,6 +761,15 @@ def _upsert(db: Connection, table: str, columns: list[str], frame: pd.DataFrame)
            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
            + ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key))
     db.executemany(sql, _rows(frame, columns))
+
+
+def _insert(db: Connection, table: str, frame: pd.DataFrame) -> None:
+    """Plain INSERT of a frame's rows into the columns of the same names."""
+    if frame.empty:
+        return
+    columns = [str(c) for c in frame.columns]
+    db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_placeholders(len(columns))})",
+                   _rows(frame, columns))
 
 
 def _rows(frame: pd.DataFrame, columns: list[str]):

@@ -59,6 +59,10 @@ AFTER_COMMIT = [
 KILL_POINTS = BEFORE_COMMIT + AFTER_COMMIT
 # Reached only by channels that book with a forwarder: killed in tests/test_forwarder_booking.py.
 BOOKING_POINTS = {"booking-intents", "booking-results", "booked", "wrote-carrier-labels"}
+# Inside the parallel label writer (labels in parts of two on two worker processes): a worker kills
+# the run while the others render, and the run is killed after joining the parts.
+PARALLEL_LABEL_POINTS = ["label-part-rendered#1", "label-part-rendered#2", "label-parts-joined"]
+PARALLEL_LABELS = {"BATCHSHIP_LABEL_PART": "2", "BATCHSHIP_LABEL_WORKERS": "2"}
 # A second day of files arrives before the rerun: checked at fewer points to keep the file fast.
 DAY_TWO_POINTS = ["claimed-file#5", "before-commit", "after-commit", "settled-file#5"]
 # The rerun that recovers a killed run is itself killed.
@@ -142,13 +146,35 @@ def _rerun(root: Path) -> int:
         return main(["run", "-w", str(root)])
 
 
-def _killed_run(root: Path, point: str) -> None:
-    env = {**os.environ, ENV: point, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+def _killed_run(root: Path, point: str, extra_env: dict | None = None) -> None:
+    env = {**os.environ, ENV: point, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           **(extra_env or {})}
     proc = subprocess.run([sys.executable, "-m", "batchship.cli", "run", "-w", str(root)], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120)
     if proc.returncode != -9:
         raise AssertionError(f"run with {ENV}={point} was not killed (exit {proc.returncode}): the point "
                              f"was never reached\n{proc.stdout}{proc.stderr[-3000:]}")
+
+
+def _processes_of(root: Path, patience: float = 5.0) -> list[str]:
+    """Processes still running with ``root`` on their command line, after a moment for the kernel
+    to deliver the workers' deaths."""
+    import time
+    deadline = time.monotonic() + patience
+    while True:
+        alive = []
+        for proc in Path("/proc").iterdir():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                state = next((line for line in (proc / "status").read_text().splitlines()
+                              if line.startswith("State:")), "")
+            except OSError:
+                continue
+            if str(root) in cmdline and "zombie" not in state:
+                alive.append(f"{proc.name}: {cmdline}")
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
 
 
 def _plant_unfinished_writes(root: Path) -> None:
@@ -212,6 +238,12 @@ def _case(task: tuple) -> tuple[tuple, dict | str]:
             _drop_day_two(root)
             _rerun(root)
             _rerun(root)    # a further run must change nothing
+        elif kind == "kill-parallel":
+            _killed_run(root, arg, PARALLEL_LABELS)
+            survivors = _processes_of(root)
+            if survivors:
+                raise AssertionError(f"workers outlived the killed run: {survivors}")
+            _rerun(root)
         elif kind == "kill-twice":
             _killed_run(root, arg[0])
             _killed_run(root, arg[1])
@@ -345,6 +377,8 @@ def _tasks_for(item: pytest.Item) -> list[tuple]:
         return [("kill-day-two", p["day_two_point"]), (ref, "")]
     if "kills" in p:
         return [("kill-twice", p["kills"]), ("reference", "")]
+    if "parallel_point" in p:
+        return [("kill-parallel", p["parallel_point"]), ("reference", "")]
     return [(p["case"], ""), ("reference", "")]
 
 
@@ -404,6 +438,12 @@ def test_killed_run_then_next_day_equals_uninterrupted_days(results, day_two_poi
     _same(results[("kill-day-two", day_two_point)], results[(ref, "")])
 
 
+@pytest.mark.parametrize("parallel_point", PARALLEL_LABEL_POINTS)
+def test_killed_inside_the_parallel_label_writer_then_rerun_equals_uninterrupted_run(results, parallel_point):
+    """No worker outlives the killed run (they die with it), and the rerun writes the same labels."""
+    _same(results[("kill-parallel", parallel_point)], results[("reference", "")])
+
+
 @pytest.mark.parametrize("kills", DOUBLE_KILLS, ids=lambda k: f"{k[0]}+{k[1]}")
 def test_recovery_killed_too_then_rerun_equals_uninterrupted_run(results, kills):
     _same(results[("kill-twice", kills)], results[("reference", "")])
@@ -420,7 +460,7 @@ def test_every_checkpoint_in_the_code_is_a_kill_point():
     in_code = {m for path in (REPO / "batchship").rglob("*.py")
                for m in re.findall(r'checkpoint(?:\(|=)"([^"]+)"', path.read_text(encoding="utf-8"))}
     assert len(in_code) >= 20
-    assert in_code == {p.partition("#")[0] for p in KILL_POINTS} | BOOKING_POINTS
+    assert in_code == ({p.partition("#")[0] for p in KILL_POINTS + PARALLEL_LABEL_POINTS} | BOOKING_POINTS)
 
 
 def test_reference_run_is_the_realistic_batch(results):

@@ -180,8 +180,10 @@ def serve(port: int = 0, customer_code: str = DEFAULT_CUSTOMER_CODE, api_secret:
 
 def add_arguments(parser) -> None:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = pick a free one)")
-    parser.add_argument("--customer-code", default=DEFAULT_CUSTOMER_CODE)
-    parser.add_argument("--api-secret", default=DEFAULT_API_SECRET)
+    parser.add_argument("--customer-code", default=DEFAULT_CUSTOMER_CODE,
+                        help="the customer code clients must send (default: %(default)s)")
+    parser.add_argument("--api-secret", default=DEFAULT_API_SECRET,
+                        help="the API secret clients must sign with (default: the demo's)")
     parser.add_argument("--serial-start", type=int, default=None,
                         help="first S10 serial number (default: a random one)")
 

