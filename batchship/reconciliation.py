@@ -222,6 +222,8 @@ def write_run_reconciliation(out: Path, store: Store, config: Config, run_id: st
     store.update_summary(run_id, summary)
     path, results = write_reconciliation(out / "reconciliation.xlsx", store, config, start, end, since)
     summary["ledger_checks"] = summary_line(results)
+    summary["ledger_check_results"] = [{"check": c.name, "holds": c.holds, "differences": len(c.differences)}
+                                       for c in results]
     store.update_summary(run_id, summary)
     return path
 

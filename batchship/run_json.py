@@ -5,8 +5,8 @@ the run, and the workspace's orders per stage), labels, exceptions (problems per
 exception events by name), outputs, output_problems, ledger_checks, timings (seconds per step) and
 recovered (interrupted runs completed first, same keys without timings).
 
-``ledger_checks`` is null until a check of the stock ledger is run with the batch; then it holds that
-check's findings.
+``ledger_checks`` is null when the ledger was not checked (a run that applied nothing); else
+``{"holds": bool, "summary": the summary's line, "checks": [{"check", "holds", "differences"}]}``.
 """
 from __future__ import annotations
 
@@ -60,9 +60,15 @@ def _one_run(summary: dict, store: Store | None, run_id: str) -> dict:
         "bookings": summary.get("bookings") or {},
         "outputs": list(summary.get("outputs", [])),
         "output_problems": list(summary.get("output_problems", [])),
-        # Filled by the stock-ledger check when one runs with the batch; null means not checked.
-        "ledger_checks": summary.get("ledger_checks"),
+        "ledger_checks": _ledger_checks(summary),
     }
+
+
+def _ledger_checks(summary: dict) -> dict | None:
+    if not summary.get("ledger_checks"):
+        return None
+    results = summary.get("ledger_check_results", [])
+    return {"holds": all(r["holds"] for r in results), "summary": summary["ledger_checks"], "checks": results}
 
 
 def _per_stage(store: Store | None) -> dict[str, int]:

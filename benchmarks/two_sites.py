@@ -4,7 +4,8 @@ pool and one stock; each site's `batchship run` gets its own orders and both sta
     python benchmarks/two_sites.py --server postgresql://user@host/postgres --orders 10000
 
 Creates a scratch database on the server (dropped afterwards), prints the wall time of the two
-runs and the checks: no tracking number on two orders, on hand = sum of movements, no SKU
+runs and the checks: every issued tracking number on exactly one order, on hand = sum of movements,
+the stock identity, every shipped order deducted once, no SKU
 allocated beyond its stock, every order in exactly one state. tests/test_shared_store.py runs the
 same scenario with fewer orders.
 """
@@ -25,7 +26,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from batchship.config import load_config
-from batchship.ledger_checks import checks
+from batchship.ledger_checks import allocated_within, checks
 from batchship.pipeline import run_batch
 from batchship.s10 import s10_check_digit
 from batchship.store import Store
@@ -110,7 +111,8 @@ def verify(database: str, orders: int) -> dict[str, object]:
     """What must hold after both runs; each value is True when it holds (or the offending rows)."""
     store = Store(database)
     try:
-        results = {name: True if holds else differences for name, holds, differences in checks(store.ledger_frames())}
+        found = checks(**store.ledger_check_frames()) + [allocated_within(**store.allocation_frames())]
+        results = {c.name: True if c.holds else c.differences for c in found}
         state = store.frame("SELECT shop, order_id, stage, stock_status, tracking_number FROM orders")
         issued = store.frame("SELECT tracking_number, shop, order_id FROM pool WHERE status = 'issued'")
     finally:

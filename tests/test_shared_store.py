@@ -86,7 +86,8 @@ def test_two_sites_running_at_once_share_one_pool_and_one_stock(tmp_path, postgr
     codes, _, errs = two_sites.run_both(sites)
     assert codes == [0, 0], errs
     results = two_sites.verify(postgres_db, orders)
-    for name in ("on hand = sum of movements", "no tracking number on two orders", "no SKU allocated beyond its stock",
+    for name in ("on hand = sum of movements", "every issued tracking number on exactly one order",
+                 "every shipped order deducted once", "no SKU allocated beyond its stock",
                  "every order in exactly one state", "each order's number issued to it in the pool"):
         assert results[name] is True, f"{name}:\n{results[name]}"
     # The pool (0.8 numbers per order) ran out and stock (3/4 of demand) ran short: both were contended.
