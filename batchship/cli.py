@@ -6,6 +6,7 @@ summary and turns the outcome into an exit code (batchship/exit_codes.py).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
@@ -208,10 +209,9 @@ def _cmd_demo(args) -> int:
 
 def _cmd_run(args) -> int:
     from .progress import Reporter, TerminalProgress, reporting
-    signal.signal(signal.SIGTERM, _interrupt)
     # Progress only for a person watching: never under cron, never mixed into JSON.
     shown = sys.stderr.isatty() and not (args.quiet or args.json)
-    with reporting(TerminalProgress(sys.stderr) if shown else Reporter()):
+    with _terminate_as_interrupt(), reporting(TerminalProgress(sys.stderr) if shown else Reporter()):
         report = run_batch(args.workspace, load_config(args.workspace), wait_seconds=args.wait)
     code = _exit_code(report)
     text = format_summary(report, args.workspace)
@@ -272,6 +272,20 @@ def _cmd_watch(args) -> int:
 
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (a service manager's stop) ends a run as Ctrl-C does; the caller's handler comes back
+    after (main() also runs inside other programs and tests)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def _cmd_status(args) -> int:
