@@ -16,7 +16,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
+
+from .errors import ConfigError
 
 ENV = "BATCHSHIP_DATABASE"
 SQLITE_FILE = Path(".batchship") / "state.sqlite"
@@ -50,7 +53,10 @@ def is_sqlite(url: str) -> bool:
 
 
 def sqlite_path(url: str) -> Path | None:
-    return Path(make_url(url).database) if is_sqlite(url) and make_url(url).database else None
+    try:
+        return Path(make_url(url).database) if is_sqlite(url) and make_url(url).database else None
+    except ArgumentError:   # not a URL at all: opening the store says so
+        return None
 
 
 def has_state(url: str) -> bool:
@@ -67,7 +73,10 @@ def display_url(url: str) -> str:
 def make_engine(url: str, busy_timeout_seconds: float = 60.0) -> Engine:
     """An engine in autocommit mode: the store opens its transactions itself (BEGIN ... COMMIT),
     as one batch's writes must be one transaction and reads between batches hold no snapshot."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"database {url!r} is not a database URL (postgresql://user@host/dbname)") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         engine = create_engine(parsed, poolclass=NullPool, isolation_level="AUTOCOMMIT",
@@ -88,7 +97,7 @@ def make_engine(url: str, busy_timeout_seconds: float = 60.0) -> Engine:
                              connect_args={"connect_timeout": 10, "options": options, "keepalives": 1,
                                            "keepalives_idle": 30, "keepalives_interval": 10,
                                            "keepalives_count": 3})
-    raise ValueError(f"database {display_url(url)!r}: only sqlite:/// and postgresql:// URLs are supported")
+    raise ConfigError(f"database {display_url(url)!r}: only postgresql:// (or sqlite:///) URLs are supported")
 
 
 @lru_cache(maxsize=4096)
