@@ -366,7 +366,6 @@ def _outbound_files(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, store:
                               config, root)
         written.append(path)
         store.mark_printed(run_id, zip(group["shop"], group["order_id"]))
-        checkpoint("wrote-outbound")
 
 
 def _booking_sheets(out: Path, store: Store, config: Config, run_id: str, written: list[Path], root: Path) -> None:
