@@ -13,6 +13,7 @@ import csv
 import json
 import random
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -105,6 +106,15 @@ def workspace(root: Path, lines: int) -> Path:
     return export
 
 
+def last_run(root: Path) -> dict:
+    """The summary the run recorded in its workspace's store."""
+    db = sqlite3.connect(root / ".batchship" / "state.sqlite")
+    try:
+        return json.loads(db.execute("SELECT summary FROM runs ORDER BY run_id DESC LIMIT 1").fetchone()[0])
+    finally:
+        db.close()
+
+
 PANDAS = """
 import sys, pandas as pd
 df = pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False)
@@ -137,8 +147,8 @@ def main() -> int:
             export = workspace(root, args.lines)
             copy = Path(tmp) / f"export{i}.csv"
             copy.write_bytes(export.read_bytes())
-            took, cpu, out = timed([sys.executable, "-m", "batchship.cli", "run", "-w", str(root), "--json"])
-            report = json.loads(out)
+            took, cpu, out = timed([sys.executable, "-m", "batchship.cli", "run", "-w", str(root)])
+            report = last_run(root)
             applied = report["files"]["applied"]
             if len(applied) != 3 or not report["labels"]:
                 print(f"NOT A FULL BATCH: applied {applied}, labels {report['labels']}, "
