@@ -8,6 +8,7 @@ from pathlib import Path
 from .config import Config
 from .purchasing import on_order, open_orders, suggestions, window_start
 from .store import Store
+from .writers.columns import CURRENCY, NUMBER, QUANTITY, Money
 from .writers.xlsx import write_workbook
 
 
@@ -27,5 +28,13 @@ def purchase_suggestion_frames(store: Store, config: Config, run_id: str):
 
 def write_purchase_suggestions(out: Path, store: Store, config: Config, run_id: str) -> Path:
     suggested, still_open = purchase_suggestion_frames(store, config, run_id)
+    # In Chinese its headers are the purchase order sheet's own, so the sheet still reads back.
     return write_workbook(out / "purchase-suggestions.xlsx", [("purchase orders", suggested),
-                                                               ("open purchase orders", still_open)])
+                                                               ("open purchase orders", still_open)],
+                          style=config.workbook_style, kinds={"purchase orders": PURCHASE_KINDS})
+
+
+PURCHASE_KINDS = {"unit_cost": Money("cost_currency"), "cost_currency": CURRENCY,
+                  **{c: QUANTITY for c in ("waiting", "available", "shortfall", "units_sold", "safety_stock",
+                                           "on_order", "suggested", "order_quantity")},
+                  **{c: NUMBER for c in ("sales_window_days", "lead_time_days", "avg_daily_sales")}}

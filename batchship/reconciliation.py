@@ -36,7 +36,7 @@ SHIPMENT_COLUMNS = ["day", "run_id", "shop", "order_id", "parcel", "channel", "w
                     "zone", "shipping_cost", "cost_currency", "source_file", "source_row"]
 # The columns the shared conventions (writers/columns.py) do not know by name.
 RECONCILIATION_KINDS = {
-    "day": DATE, "run_started": DATETIME, "shipping_cost": Money("cost_currency"), "cost_currency": CURRENCY,
+    "day": DATE, "stock day": DATE, "run_started": DATETIME, "shipping_cost": Money("cost_currency"), "cost_currency": CURRENCY,
     **{c: QUANTITY for c in ("opening", "received", "shipped", "adjustments", "counts", "closing", "orders")},
     **{c: NUMBER for c in ("movement", "expected", "actual", "difference")}}
 MOVEMENT_COLUMNS = ["movement", "day", "run_id", "run_started", "warehouse", "sku", "delta", "cause", "order",
@@ -143,8 +143,9 @@ def shipment_rows(orders: pd.DataFrame, lines: pd.DataFrame, config: Config) -> 
 def totals(shipments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per day, shop, currency and declared currency: orders, goods and declared value;
     per day, channel and cost currency: parcels, weight and estimated shipping cost), summed exactly."""
-    sales_cols = ["day", "shop", "currency", "declared_currency", "orders", "goods_value", "declared_value"]
-    ship_cols = ["day", "channel", "cost_currency", "parcels", "weight_g", "shipping_cost"]
+    # each amount beside its currency
+    sales_cols = ["day", "shop", "orders", "currency", "goods_value", "declared_currency", "declared_value"]
+    ship_cols = ["day", "channel", "parcels", "weight_g", "cost_currency", "shipping_cost"]
     if shipments.empty:
         return pd.DataFrame(columns=sales_cols), pd.DataFrame(columns=ship_cols)
     sales = shipments.groupby(["day", "shop", "currency", "declared_currency"], as_index=False).agg(

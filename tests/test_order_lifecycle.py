@@ -4,7 +4,10 @@ from __future__ import annotations
 import sqlite3
 
 import pandas as pd
+from alembic import command
+from sqlalchemy import create_engine
 
+from batchship.schema_version import alembic_config
 from conftest import ORDER_HEADER, PRODUCT_HEADER, order_row, product_row, s10
 
 STOCK_HEADER = ["warehouse", "sku", "on_hand", "shelf"]
@@ -174,10 +177,15 @@ def test_a_workspace_from_an_earlier_version_gets_the_new_columns(ws):
     ws.drop("products.csv", PRODUCT_HEADER, [product_row("A")])
     ws.drop("orders.csv", ORDER_HEADER, [order_row("O1", "A", 1, "2026-11-01 08:00:00")])
     ws.run()
+    # As made before versioned migrations: back to the first revision, without its version table,
+    # and without a column added before then.
+    engine = create_engine(f"sqlite:///{ws.root / '.batchship' / 'state.sqlite'}")
+    with engine.connect() as connection:
+        command.downgrade(alembic_config(connection), "0001")
+        connection.commit()
+    engine.dispose()
     db = sqlite3.connect(ws.root / ".batchship" / "state.sqlite")
-    for undo in ("DROP TABLE alembic_version", "DROP INDEX pool_arrival", "DROP INDEX orders_tracking_once",
-                 "ALTER TABLE pool DROP COLUMN seq"):   # as made before versioned migrations
-        db.execute(undo)
+    db.execute("DROP TABLE alembic_version")
     db.execute("ALTER TABLE lines DROP COLUMN platform_quantity")
     db.commit()
     db.close()
