@@ -765,9 +765,21 @@ def _upsert(db: Connection, table: str, columns: list[str], frame: pd.DataFrame)
     if frame.empty:
         return
     key = KEYS[table]
-    sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_placeholders(len(columns))}) "
-           f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
-           + ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key))
+    update = (f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+              + ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key))
+    if db.postgresql and len(frame) >= 1000:
+        # Large batches on PostgreSQL: COPY into a scratch table, then one upsert from it (one
+        # statement instead of a round trip per row). Later rows of a key win, as with executemany.
+        db.execute(f"CREATE TEMP TABLE IF NOT EXISTS bulk_{table} (LIKE {table} INCLUDING DEFAULTS, bulk_seq BIGSERIAL)")
+        db.execute(f"TRUNCATE bulk_{table}")
+        cursor = db.sa.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY bulk_{table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in _rows(frame, columns):
+                copy.write_row(row)
+        db.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT DISTINCT ON ({', '.join(key)}) "
+                   f"{', '.join(columns)} FROM bulk_{table} ORDER BY {', '.join(key)}, bulk_seq DESC " + update)
+        return
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_placeholders(len(columns))}) " + update
     db.executemany(sql, _rows(frame, columns))
 
 

@@ -93,3 +93,33 @@ def test_allocation_beyond_stock_is_named_with_its_place():
     # X is not counted in stock, so not limited; B holds exactly what is there.
     assert [(d["sku"], d["expected"], d["actual"]) for d in check.differences] == [("A", 5, 6)]
     assert allocated_within(allocated.iloc[1:2], on_hand).holds
+
+
+def test_large_upserts_on_postgresql_keep_the_last_row_of_each_key(postgres_db):
+    """Batches of 1,000 rows and more go through COPY and one upsert: the result is the row-by-row one."""
+    from batchship.schemas import Product
+    from batchship.store import Store
+
+    def products(n: int, name: str) -> pd.DataFrame:
+        frame = pd.DataFrame({c: [""] * n for c in Product.columns})
+        frame["sku"] = [f"P{i:04d}" for i in range(n)]
+        frame["name"] = name
+        frame["weight_g"] = range(n)
+        frame["source_row"] = range(2, n + 2)
+        return frame
+
+    store = Store(postgres_db)
+    try:
+        first = products(1200, "first")
+        again = pd.concat([first.iloc[:1].assign(name="repeated, later row wins"), products(2200, "second")
+                           .iloc[1000:]], ignore_index=True)   # 1,201 rows: through COPY too
+        with store.batch():
+            store.upsert_products(first)
+        with store.batch():
+            store.upsert_products(pd.concat([again, again.iloc[:1].assign(name="last")], ignore_index=True))
+        got = store.products().set_index("sku")
+    finally:
+        store.close()
+    assert len(got) == 2200
+    assert got.loc["P0000", "name"] == "last" and got.loc["P0999", "name"] == "first"
+    assert got.loc["P1000", "name"] == "second" and got.loc["P2199", "weight_g"] == 2199
