@@ -104,7 +104,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     lead = ready.set_index(["shop", "order_id"])["merged_into"]
     lead_of = pd.Series(ready_lines.set_index(["shop", "order_id"]).index.map(lead), index=ready_lines.index)
     parcel_lines = ready_lines.assign(order_id=ready_lines["order_id"].where(lead_of.fillna("") == "", lead_of))
-    ready = in_print_order(ready, ready_lines, store.on_hand()[["warehouse", "sku", "shelf"]], config.print_order)
+    ready = in_print_order(ready, ready_lines, store.shelves(), config.print_order)
     waves = int(ready["wave"].max()) if len(ready) else 1
     # Labels and uploads come first so that text they could not carry is reported on its order.
     carrier = store.carrier_labels(ready["tracking_number"])
@@ -482,7 +482,7 @@ XLSX_CELL_CHARS = 32_000      # Excel keeps at most 32,767 characters in a cell
 def _picklist(out: Path, lines: pd.DataFrame, store: Store, run_id: str, tail: str = "",
               zone_order: tuple[str, ...] = (), style: WorkbookStyle | None = None) -> list[Path]:
     """picklist.xlsx (per SKU, and one row per order line) and picklist.pdf (per SKU), in walk order."""
-    shelves = store.on_hand()[["warehouse", "sku", "shelf"]]
+    shelves = store.shelves()
     names = store.products()[["sku", "name"]]
     m = lines.merge(shelves, on=["warehouse", "sku"], how="left").merge(names, on="sku", how="left")
     m[["shelf", "name"]] = m[["shelf", "name"]].fillna("")

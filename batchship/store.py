@@ -183,6 +183,10 @@ class Store:
             "FROM stock_places p LEFT JOIN ledger l ON l.warehouse = p.warehouse AND l.sku = p.sku "
             "GROUP BY p.warehouse, p.sku ORDER BY p.warehouse, p.sku")
 
+    def shelves(self) -> pd.DataFrame:
+        """warehouse, sku, shelf of every place ever counted, without summing the ledger."""
+        return self.frame("SELECT warehouse, sku, shelf FROM stock_places ORDER BY warehouse, sku")
+
     def allocated(self) -> pd.DataFrame:
         """warehouse, sku, allocated: units held by in-stock orders not yet shipped."""
         return self.frame(

@@ -189,13 +189,16 @@ def run_child(root: Path, files: list[str], out: Path) -> None:
 
 
 class TreeMemory:
-    """Peak of the summed resident memory of a process and all its descendants, sampled."""
+    """Peak of the summed memory of a process and all its descendants, sampled: resident (RSS, which
+    counts pages a forked worker shares with the run once in each) and proportional (PSS, which
+    splits shared pages between the processes sharing them: what the tree really occupies)."""
 
     def __init__(self, pid: int, every: float = 0.02):
         import psutil
         self.root = psutil.Process(pid)
         self.every = every
         self.peak = 0
+        self.peak_pss = 0
         self.most_processes = 1
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -208,13 +211,16 @@ class TreeMemory:
                 procs = [self.root, *self.root.children(recursive=True)]
             except psutil.Error:
                 return
-            total = 0
+            total = pss = 0
             for p in procs:
                 try:
-                    total += p.memory_info().rss
+                    full = p.memory_full_info()
+                    total += full.rss
+                    pss += getattr(full, "pss", full.rss)
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
+            self.peak_pss = max(self.peak_pss, pss)
             self.most_processes = max(self.most_processes, len(procs))
             self._stop.wait(self.every)
 
@@ -306,7 +312,8 @@ def one_batch(args, database: str) -> float | None:
     s = result["summary"]
     print(f"labels: {s.get('labels')}, touched orders: {s.get('touched_orders')}, "
           f"files applied: {len(s.get('files', {}).get('applied', []))}")
-    print(f"peak memory of the process tree: {memory.peak / 2**20:.0f} MiB (up to {memory.most_processes} "
+    print(f"peak memory of the process tree: {memory.peak_pss / 2**20:.0f} MiB proportional (PSS), "
+          f"{memory.peak / 2**20:.0f} MiB resident summed (RSS; up to {memory.most_processes} "
           f"processes; largest single process {max(result['maxrss_self_mib'], result['maxrss_children_mib']):.0f} MiB)")
     problems = check_applied(result, root, len(files))
     for p in problems:

@@ -16,13 +16,13 @@ class _Stock:
     """What _picklist reads from the store: shelves and product names."""
 
     def __init__(self, shelves: dict[str, str]):
-        self.shelves = shelves
+        self.places = shelves
 
-    def on_hand(self) -> pd.DataFrame:
-        return pd.DataFrame({"warehouse": "SZ", "sku": list(self.shelves), "shelf": list(self.shelves.values())})
+    def shelves(self) -> pd.DataFrame:
+        return pd.DataFrame({"warehouse": "SZ", "sku": list(self.places), "shelf": list(self.places.values())})
 
     def products(self) -> pd.DataFrame:
-        return pd.DataFrame({"sku": list(self.shelves), "name": [f"Product {s}" for s in self.shelves]})
+        return pd.DataFrame({"sku": list(self.places), "name": [f"Product {s}" for s in self.places]})
 
 
 def test_walk_key_puts_listed_zones_first_and_unshelved_last():
