@@ -6,7 +6,6 @@ and never on local labels or pick lists. Its shipment confirmation then ships th
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from .config import Config, Warehouse
 from .errors import ConfigError
 from .forwarders.mapping import FIELDS, PLACEHOLDER
 from .forwarders.render import order_context, render
-from .paths import TEMPLATES_DIR
+from .template_files import find_template, read_toml
 from .writers.safe_text import csv_safe
 from .writers.upload_files import safe_name_part, write_delimited
 from .writers.xlsx import write_workbook
@@ -29,26 +28,13 @@ class OutboundFormat:
     rows: str = "lines"                      # or "orders"
 
 
-def outbound_dirs(workspace: Path | None) -> list[Path]:
-    """The workspace's own layouts first: a warehouse is added without touching the code."""
-    return ([workspace / "templates" / "outbound"] if workspace else []) + [TEMPLATES_DIR / "outbound"]
-
-
 def load_outbound_format(name: str, workspace: Path | None = None) -> OutboundFormat:
-    for folder in outbound_dirs(workspace):
-        path = folder / f"{name}.toml"
-        if path.is_file():
-            return parse_outbound_format(path)
-    searched = ", ".join(str(d) for d in outbound_dirs(workspace))
-    raise ConfigError(f"outbound format {name!r}: no file {name}.toml in {searched}")
+    return parse_outbound_format(find_template("outbound", name, workspace, f"outbound format {name!r}: no file"))
 
 
 def parse_outbound_format(path: Path) -> OutboundFormat:
     where = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{where}: cannot be read as TOML: {exc}")
+    data = read_toml(path)
     columns = data.get("columns")
     if not isinstance(columns, dict) or not columns or not all(isinstance(v, str) for v in columns.values()):
         raise ConfigError(f"{where}: [columns] must give each header its text, such as \"SKU\" = \"{{line.sku}}\"")

@@ -10,12 +10,11 @@ placeholder keeps the value's type (a weight stays a number); a table with
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..paths import TEMPLATES_DIR
+from ..template_files import find_template, read_toml
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
 
@@ -83,27 +82,13 @@ class Mapping:
     ok_status: tuple[int, ...] = (200, 201)
 
 
-def mapping_dirs(workspace: Path | None) -> list[Path]:
-    """The workspace's own mappings first: a user adds a forwarder without touching the code."""
-    dirs = [workspace / "templates" / "carriers"] if workspace else []
-    return dirs + [TEMPLATES_DIR / "carriers"]
-
-
 def load_mapping(name: str, workspace: Path | None = None) -> Mapping:
-    for folder in mapping_dirs(workspace):
-        path = folder / f"{name}.toml"
-        if path.is_file():
-            return parse_mapping(path)
-    searched = ", ".join(str(d) for d in mapping_dirs(workspace))
-    raise ConfigError(f"forwarder {name!r}: no mapping file {name}.toml in {searched}")
+    return parse_mapping(find_template("carriers", name, workspace, f"forwarder {name!r}: no mapping file"))
 
 
 def parse_mapping(path: Path) -> Mapping:
     where = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{where}: cannot be read as TOML: {exc}")
+    data = read_toml(path)
     auth_raw = data.get("auth", {})
     auth = Auth(**{k: v for k, v in auth_raw.items() if k in Auth.__dataclass_fields__})
     if auth.scheme not in AUTH_SCHEMES:
