@@ -6,7 +6,6 @@ from pathlib import Path
 from .importers.templates import FORMATS_DIR, load_templates, workspace_formats_dir
 from .database import database_url, has_state
 from .store import Store
-from .workspace import Workspace
 
 
 def format_formats(root: Path) -> str:
@@ -25,7 +24,6 @@ def format_formats(root: Path) -> str:
 
 
 def _last_run(root: Path) -> list[str]:
-    ws = Workspace(root)
     if not has_state(database_url(root)):
         return ["no runs yet"]
     store = Store(database_url(root))

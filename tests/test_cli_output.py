@@ -3,8 +3,6 @@ one exit code per kind of outcome, progress on a terminal and nothing but the su
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import os
 import pty

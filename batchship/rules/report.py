@@ -9,7 +9,6 @@ from ..countries import ISO2_CODES
 from ..stages.review import builtin_reasons
 from ..database import database_url, has_state
 from ..store import Store
-from ..workspace import Workspace
 from .check import Known, check_rules
 from .evaluate import explain_order
 from .facts import order_facts
@@ -17,7 +16,6 @@ from .in_force import RulesInForce, blacklist_in_force, rules_in_force
 
 
 def _open(root: Path) -> Store | None:
-    ws = Workspace(root)
     url = database_url(root)
     return Store(url) if has_state(url) else None
 
