@@ -89,7 +89,7 @@ def test_overseas_orders_go_to_the_outbound_file_and_never_on_local_labels_or_pi
     assert again["Order Reference"].tolist() == ["O3"]
 
 
-def test_the_warehouses_confirmation_ships_its_orders_and_deducts_its_stock_alone(ws):
+def test_the_warehouses_confirmation_ships_its_orders_and_deducts_its_stock_alone(ws, capsys):
     _setup(ws)
     assert ws.run() == 0
     before = _on_hand(ws)
@@ -97,7 +97,9 @@ def test_the_warehouses_confirmation_ships_its_orders_and_deducts_its_stock_alon
     ws.drop("us-la-shipped.csv", CONFIRM_HEADER, [["O1", "9400 1000 0000 0000 0000 01", "USPS", "2026-11-03"],
                                                   ["O2", "9400100000000000000002", "USPS", "2026-11-03"],
                                                   ["NOPE", "9400100000000000000009", "USPS", "2026-11-03"]])
+    capsys.readouterr()
     assert ws.run() == 1           # the unknown order is reported; the others are applied
+    said = capsys.readouterr().out
     orders = ws.orders().set_index("order_id")
     assert orders.loc[["O1", "O2"], "stage"].tolist() == ["shipped", "shipped"]
     assert orders.loc["O1", "tracking_number"] == "9400100000000000000001"
@@ -112,6 +114,10 @@ def test_the_warehouses_confirmation_ships_its_orders_and_deducts_its_stock_alon
     exceptions = pd.read_excel(ws.last_outbox() / "orders.xlsx", sheet_name="exceptions", dtype=str,
                                engine="calamine")
     assert "NOPE" in set(exceptions["order_id"])
+    # The books balance with the overseas warehouse's shipments in them, identity by identity.
+    checks = pd.read_excel(ws.last_outbox() / "reconciliation.xlsx", sheet_name="Checks", engine="calamine")
+    assert checks["holds"].tolist() == ["yes"] * 4
+    assert "ledger checks: all 4 hold" in said
 
     # Confirmed twice: refused, nothing deducted again.
     ws.drop("us-la-shipped-again.csv", CONFIRM_HEADER, [["O1", "9400100000000000000001", "USPS", "2026-11-03"]])
