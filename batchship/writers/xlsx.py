@@ -111,32 +111,38 @@ class _Formats:
                                                    **({"bold": True, "top": 1} if bold else {})})
         return self._made[key]
 
-    def money(self, currency: str, bold: bool = False):
-        return self.get("#,##0" if decimals(currency) == 0 else "#,##0.00", bold)
-
 
 def _write_styled_sheet(wb, name: str, frame: pd.DataFrame, header_format, formats: _Formats,
                         style: WorkbookStyle, own: dict[str, Kind], with_totals: bool):
     ws = wb.add_worksheet(style.sheet_name(name)[:31])
     columns = [str(c) for c in frame.columns]
     kinds = [kind_of(c, own) for c in columns]
-    cells = [_styled_cells(frame, c, k, style, formats) for c, k in zip(columns, kinds)]
+    styled = [_styled_cells(frame, c, k, style) for c, k in zip(columns, kinds)]
     titles = [style.header(c) for c in columns]
+    # Each column carries its commonest number format, which xlsxwriter gives every cell written
+    # without one: rows go out whole with write_row, and only cells in another format (an amount
+    # in a currency with other decimals) are written again with their own.
+    column_formats = [_commonest(cell_formats) for _, cell_formats in styled]
     for col, title in enumerate(titles):
         width = {DATE: 12, DATETIME: 20}.get(kinds[col]) if isinstance(kinds[col], str) else None
         if width is None:
-            sample = cells[col][:2000]
-            width = max([_shown_width(title)] + [len(str(v)) for v, _ in sample]) + 2
-        ws.set_column(col, col, min(max(width, _shown_width(title) + 2), _MAX_WIDTH))
+            sample = styled[col][0][:2000]
+            width = max([_shown_width(title)] + [len(str(v)) for v in sample if v is not None]) + 2
+        key = column_formats[col]
+        ws.set_column(col, col, min(max(width, _shown_width(title) + 2), _MAX_WIDTH),
+                      formats.get(*key) if key else None)
     ws.write_row(0, 0, titles, header_format)
-    for r, row in enumerate(zip(*cells), start=1):
-        for c, (value, fmt) in enumerate(row):
-            if value is None:
-                continue
-            if fmt is None:
-                ws.write(r, c, value)
-            else:
-                ws.write(r, c, value, fmt)
+    others: dict[int, list[tuple[int, object, tuple]]] = {}
+    for col, (values, cell_formats) in enumerate(styled):
+        key = column_formats[col]
+        for r, fmt in enumerate(cell_formats):
+            if fmt is not None and fmt != key:
+                others.setdefault(r, []).append((col, values[r], fmt))
+    write_row = ws.write_row
+    for r, row in enumerate(zip(*(values for values, _ in styled))):
+        write_row(r + 1, 0, row)
+        for col, value, fmt in others.get(r, ()):
+            ws.write(r + 1, col, value, formats.get(*fmt))
     ws.freeze_panes(1, 0)
     if columns:
         ws.autofilter(0, 0, max(len(frame), 1), len(columns) - 1)
@@ -152,10 +158,18 @@ def _write_styled_sheet(wb, name: str, frame: pd.DataFrame, header_format, forma
                 elif isinstance(kind, Money):
                     currency = kind.currency or (row[columns.index(kind.currency_column)]
                                                  if kind.currency_column in columns else "")
-                    ws.write_number(r, c, float(value), formats.money(currency or "", bold=True))
+                    ws.write_number(r, c, float(value), formats.get(_money_format(currency or ""), bold=True))
                 else:
                     ws.write_number(r, c, float(value), formats.get("0", bold=True))
     return ws
+
+
+def _commonest(cell_formats: list) -> tuple | None:
+    counts: dict[tuple, int] = {}
+    for fmt in cell_formats:
+        if fmt is not None:
+            counts[fmt] = counts.get(fmt, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else None
 
 
 TOTAL = "Total"
@@ -202,10 +216,13 @@ def _shown_width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def _styled_cells(frame: pd.DataFrame, column: str, kind: Kind, style: WorkbookStyle,
-                  formats: _Formats) -> list[tuple]:
-    """(value, format) per cell of ``column``; a value that is not what its kind expects is
-    written as text, never dropped."""
+def _money_format(currency: str) -> str:
+    return "#,##0" if decimals(currency) == 0 else "#,##0.00"
+
+
+def _styled_cells(frame: pd.DataFrame, column: str, kind: Kind, style: WorkbookStyle) -> tuple[list, list]:
+    """The cells of ``column``: their values, and the (number format, bold) each needs, or None.
+    A value that is not what its kind expects is written as text, never dropped."""
     series = frame[column]
     if isinstance(kind, Money):
         if kind.currency:
@@ -214,36 +231,48 @@ def _styled_cells(frame: pd.DataFrame, column: str, kind: Kind, style: WorkbookS
             currencies = frame[kind.currency_column].fillna("").astype(str).tolist()
         else:
             currencies = [""] * len(series)
-        out = []
+        values, cell_formats, made = [], [], {}
         for value, currency in zip(series.tolist(), currencies):
             amount = as_amount(value)
             if amount is None:
-                out.append(_text_cell(value))
+                values.append(_text_cell(value))
+                cell_formats.append(None)
             else:
-                out.append((float(amount), formats.money(currency)))
-        return out
-    if kind == DATETIME:
-        fmt = formats.get(_Formats.DATETIME)
-        return [(m, fmt) if (m := as_moment(v, style.zone)) is not None else _text_cell(v) for v in series.tolist()]
-    if kind == DATE:
-        fmt = formats.get(_Formats.DATE)
-        return [(d, fmt) if (d := as_day(v)) is not None else _text_cell(v) for v in series.tolist()]
+                values.append(float(amount))
+                if currency not in made:
+                    made[currency] = (_money_format(currency), False)
+                cell_formats.append(made[currency])
+        return values, cell_formats
+    if kind in (DATETIME, DATE):
+        key = (_Formats.DATETIME if kind == DATETIME else _Formats.DATE, False)
+        values = ([as_moment(v, style.zone) for v in series.tolist()] if kind == DATETIME
+                  else [as_day(v) for v in series.tolist()])
+        originals = series.tolist()
+        cell_formats = []
+        for i, value in enumerate(values):
+            if value is None:
+                values[i] = _text_cell(originals[i])
+                cell_formats.append(None)
+            else:
+                cell_formats.append(key)
+        return values, cell_formats
     if kind in (QUANTITY, NUMBER):
-        out = []
+        values = []
         for value in series.tolist():
             amount = as_amount(value) if not isinstance(value, bool) else None
             if amount is None:
-                out.append(_text_cell(value))
+                values.append(_text_cell(value))
             else:
-                out.append((int(amount) if amount == amount.to_integral_value() else float(amount), None))
-        return out
-    return [(v, None) for v in _cells(series)]
+                values.append(int(amount) if amount == amount.to_integral_value() else float(amount))
+        return values, [None] * len(values)
+    values = _cells(series)
+    return [v if v != "" else None for v in values], [None] * len(values)
 
 
-def _text_cell(value) -> tuple:
+def _text_cell(value) -> str | None:
     if missing(value) or value == "":
-        return (None, None)
-    return (_fitting(str(value)), None)
+        return None
+    return _fitting(str(value))
 
 
 def _dropdown(ws, col: int, rows: list[int], choices: list[str]) -> None:
