@@ -35,6 +35,7 @@ from pathlib import Path
 
 from fontTools import subset, ttLib
 from fontTools.varLib import instancer
+from fpdf.enums import PDFResourceType
 
 from ..errors import ConfigError
 
@@ -350,9 +351,17 @@ class TextPen:
     def start_page(self) -> None:
         """Call right after ``add_page``: registers every font with the new page."""
         pdf = self.pdf
+        keys = [k for k in pdf.fonts if k.rstrip("B") in self.families]
+        catalog = getattr(pdf, "_resource_catalog", None)
+        if catalog is not None and hasattr(catalog, "resources_per_page"):
+            # What fpdf2 does when text is first set in a font on a page, without the text:
+            # at a label a page, set_font and text() for each font cost as much as the label.
+            for key in keys:
+                catalog.add(PDFResourceType.FONT, pdf.fonts[key].i, pdf.page)
+            return
         # fpdf2 adds a font to a page's resources when text is written with it;
         # an empty string does that without drawing anything.
-        for key in [k for k in pdf.fonts if k.rstrip("B") in self.families]:
+        for key in keys:
             family, style = (key[:-1], "B") if key.endswith("B") and key[:-1] in self.families else (key, "")
             pdf.set_font(family, style, 10)
             pdf.text(0, 0, "")

@@ -317,18 +317,54 @@ def module_width(total_modules: int, available_mm: float, dot_mm: float = DOT_MM
 
 
 class _PdfCanvas:
-    """What the layout draws with, on an fpdf2 page (mm from the page's top-left corner)."""
+    """What the layout draws with, on an fpdf2 page (mm from the page's top-left corner).
+
+    Lines and boxes are collected like the pen's text and written by ``flush``. Parts of a label
+    that are the same on every label (the CN 22's headings and boxes, the certification and sender)
+    are drawn once and then copied as their PDF operators, moved to where each label has them.
+    """
     dot_mm = DOT_MM
 
     def __init__(self, pdf: FPDF, pen: TextPen):
         self.pdf, self.pen = pdf, pen
         self.draw, self.draw_right, self.draw_centered = pen.draw, pen.draw_right, pen.draw_centered
+        self._paths: list[str] = []
+        self._stamps: dict = {}
 
     def line(self, x0: float, y0: float, x1: float, y1: float) -> None:
-        self.pdf.line(x0, y0, x1, y1)
+        k, h = self.pdf.k, self.pdf.h
+        self._paths.append(f"{x0 * k:.2f} {(h - y0) * k:.2f} m {x1 * k:.2f} {(h - y1) * k:.2f} l S")
 
     def rect(self, x: float, y: float, w: float, h: float) -> None:
-        self.pdf.rect(x, y, w, h)
+        k = self.pdf.k
+        self._paths.append(f"{x * k:.2f} {(self.pdf.h - y) * k:.2f} {w * k:.2f} {-h * k:.2f} re S")
+
+    def stamp(self, key, left: float, top: float, draw) -> float:
+        """``draw()``, which draws from (left, top) down and returns where it ended; with a ``key``
+        it drew before, its operators are copied instead, moved to (left, top)."""
+        if key is None:
+            return draw()
+        kept = self._stamps.get(key)
+        if kept is None:
+            # Drawn, then taken out of the page's operators and put back as every later copy is,
+            # so a page reads the same whether its copy was the first or not.
+            paths, texts = len(self._paths), len(self.pen._ops)
+            end = draw()
+            kept = self._stamps[key] = (left, top, " ".join(self._paths[paths:]), " ".join(self.pen._ops[texts:]),
+                                        end - top)
+            del self._paths[paths:], self.pen._ops[texts:]
+        was_left, was_top, paths, texts, height = kept
+        k = self.pdf.k
+        self._paths.append(f"q 1 0 0 1 {(left - was_left) * k:.2f} {(was_top - top) * k:.2f} cm {paths}"
+                           + (f" 0 g BT {texts} ET" if texts else "") + " Q")
+        return top + height
+
+    def flush(self) -> None:
+        """Write what was drawn since the last flush into the current page."""
+        if self._paths:
+            self.pdf._out(" ".join(self._paths))
+            self._paths = []
+        self.pen.flush()
 
     def barcode(self, left: float, top: float, module: float, height: float,
                 bars: barcode128.BarcodeModules, text: str) -> None:
@@ -347,6 +383,8 @@ class _LabelPage:
 
     def __init__(self, canvas, pen: TextPen, layout: Layout):
         self.c, self.pen, self.lay = canvas, pen, layout
+        self._feet: dict[tuple, list[tuple[str, bool]]] = {}          # the same on most labels
+        self._category_rows: dict[float, list[list[str]]] = {}
 
     def _box(self, left: float, top: float) -> None:
         lay = self.lay
@@ -508,6 +546,13 @@ class _LabelPage:
 
     def _foot_lines(self, t: _Texts, width: float) -> list[tuple[str, bool]]:
         """Certification, date and signature, and the sender's full address and phone, wrapped."""
+        key = (width, t.date, t.sender, t.sender_phone)
+        lines = self._feet.get(key)
+        if lines is None:
+            lines = self._feet[key] = self._wrap_foot(t, width)
+        return lines
+
+    def _wrap_foot(self, t: _Texts, width: float) -> list[tuple[str, bool]]:
         pen, size = self.pen, self.lay.customs_pt
         lines = [(line, False) for line in pen.wrap(CERTIFICATION, width, size, 6)]
         signed = "Date: " + (t.date or "__________") + "    Signature: " + (_sender_name(t.sender) or "__________")
@@ -517,6 +562,12 @@ class _LabelPage:
         return lines
 
     def _categories_rows(self, width: float) -> list[list[str]]:
+        rows = self._category_rows.get(width)
+        if rows is None:
+            rows = self._category_rows[width] = self._lay_out_categories(width)
+        return rows
+
+    def _lay_out_categories(self, width: float) -> list[list[str]]:
         pen, size = self.pen, self.lay.customs_pt
         box = _mm(size) * 0.8
         rows: list[list[str]] = [[]]
@@ -608,21 +659,30 @@ class _LabelPage:
 
     def _foot(self, t: _Texts, y: float, inner: float) -> float:
         line = self._line()
-        for text, bold in self._foot_lines(t, self.w - 2):
-            y += line
-            self.c.draw(inner, y - 0.6, text, self.lay.customs_pt, bold=False)
-        return y
+
+        def foot() -> float:
+            end = y
+            for text, bold in self._foot_lines(t, self.w - 2):
+                end += line
+                self.c.draw(inner, end - 0.6, text, self.lay.customs_pt, bold=False)
+            return end
+
+        return self.c.stamp(("foot", t.date, t.sender, t.sender_phone), self.left, y, foot)
 
     def _customs(self, t: _Texts, top: float) -> None:
         c, size = self.c, self.lay.customs_pt
         x0, x1 = self.x0, self.x1
         c.rect(x0, top, self.w, self.bottom - top)
         inner = x0 + 1
-        y = top + self._line()
-        c.draw(inner, y - 0.6, "CUSTOMS DECLARATION CN 22", size, bold=True)
-        c.draw_right(x1 - 1, y - 0.6, "May be opened officially", size)
-        y = self._categories(t, y, inner)
-        y = self._article_head(y, inner)
+
+        def head() -> float:
+            y = top + self._line()
+            c.draw(inner, y - 0.6, "CUSTOMS DECLARATION CN 22", size, bold=True)
+            c.draw_right(x1 - 1, y - 0.6, "May be opened officially", size)
+            return self._article_head(self._categories(t, y, inner), inner)
+
+        noted = t.category == "Other" and t.category_note
+        y = c.stamp(None if noted else ("customs head", t.category), self.left, top, head)
         shown = self._customs_rows(t)
         rows = t.customs[:shown]
         more = len(t.customs) > shown
@@ -731,6 +791,10 @@ class _NullCanvas:
     def __init__(self, real):
         self.dot_mm = real.dot_mm
 
+    @staticmethod
+    def stamp(key, left: float, top: float, draw) -> float:
+        return draw()
+
     def __getattr__(self, name):
         return lambda *args, **kwargs: None
 
@@ -834,7 +898,8 @@ def render_part(labels: Sequence[LabelData], path: Path, *, size: str, cjk_font:
     with tempfile.TemporaryDirectory(prefix="batchship-fonts-") as workdir:
         pdf = new_pdf(sheet.width, sheet.height, fonts, chars, Path(workdir), cjk_font)
         pen = TextPen(pdf, fonts)
-        page = _LabelPage(_PdfCanvas(pdf, pen), pen, layout)
+        canvas = _PdfCanvas(pdf, pen)
+        page = _LabelPage(canvas, pen, layout)
         placed = 0
 
         def next_box() -> tuple[float, float]:
@@ -850,12 +915,12 @@ def render_part(labels: Sequence[LabelData], path: Path, *, size: str, cjk_font:
 
         for n, texts in enumerate(prepared, start=1):
             page.draw(texts, *next_box())
-            pen.flush()
+            canvas.flush()
             if n % 50 == 0 or n == len(prepared):
                 progress.advance("labels rendered", 50 if n % 50 == 0 else n % 50, total=len(prepared))
             for start, part in continuation_parts(page, texts):
                 page.draw_continuation(texts, *next_box(), start, part, page.items_overflow(texts))
-                pen.flush()
+                canvas.flush()
         save_pdf(pdf, path)
     return problems
 

@@ -126,6 +126,11 @@ class ZplCanvas:
         t = self.line_dots
         self.fields.append(f"^FO{self._d(x)},{self._d(y)}^GB{self._d(w)},{self._d(h)},{t}^FS")
 
+    @staticmethod
+    def stamp(key, left: float, top: float, draw) -> float:
+        # ZPL fields are cheap to build again; a copied one would need its positions rewritten.
+        return draw()
+
     def barcode(self, left: float, top: float, module: float, height: float,
                 bars: barcode128.BarcodeModules, text: str) -> None:
         dots = max(1, math.floor(module / self.dot_mm + 1e-6))
