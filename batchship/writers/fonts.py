@@ -38,6 +38,7 @@ from fontTools.varLib import instancer
 from fpdf.enums import PDFResourceType
 
 from ..errors import ConfigError
+from .font_cache import cached, forget, instance_name, whole_pages
 
 REGULAR = {"wght": 400, "wdth": 100}
 BOLD = {"wght": 700, "wdth": 100}
@@ -294,18 +295,35 @@ def register_fonts(pdf, fonts: FontSet, text_chars: set[int], workdir: Path, cjk
         mine = chars & cover
         source = face.path
         if face.family == PRIMARY or face.shaped:
+            suffix = source.suffix.lower().replace(".ttc", ".otf")
             for style, axes in (("", REGULAR), ("B", BOLD)):
-                dest = workdir / f"{face.family}{style or 'R'}{source.suffix.lower().replace('.ttc', '.otf')}"
-                static_instance(source, mine, axes, dest, number=face.number, layout=face.shaped)
-                pdf.add_font(face.family, style, str(dest))
+                _add_instance(pdf, face, style, whole_pages(mine, cover), axes, suffix, workdir)
             shaped = shaped or face.shaped
         else:
-            dest = workdir / f"{face.family}.{'ttf' if _is_truetype(source, face.number) else 'otf'}"
-            static_instance(source, mine, REGULAR, dest, number=face.number)
-            pdf.add_font(face.family, "", str(dest))
+            suffix = ".ttf" if _is_truetype(source, face.number) else ".otf"
+            _add_instance(pdf, face, "", mine, REGULAR, suffix, workdir)
     pdf.batchship_families = tuple(families)
     if shaped:
         pdf.set_text_shaping(True)
+
+
+def _add_instance(pdf, face: Face, style: str, chars: set[int], axes: dict[str, float], suffix: str,
+                  workdir: Path) -> None:
+    """Register ``face`` in ``style`` with fpdf2 as a static font of ``chars``, from the font cache."""
+    source = face.path
+    name = instance_name(source, face.number, axes, face.shaped, chars, suffix)
+
+    def make(dest: Path) -> None:
+        static_instance(source, chars, axes, dest, number=face.number, layout=face.shaped)
+
+    path = cached(name, make, workdir / name)
+    try:
+        pdf.add_font(face.family, style, str(path))
+    except Exception:   # fontTools raises many kinds for a damaged file: make this one afresh, uncached
+        forget(path)
+        own = workdir / name
+        make(own)
+        pdf.add_font(face.family, style, str(own))
 
 
 def _is_truetype(path: Path, number: int) -> bool:

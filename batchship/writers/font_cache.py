@@ -1,0 +1,95 @@
+"""Static font instances kept between documents and runs.
+
+Pinning a variable font's axes and cutting a font down to the characters a document uses costs
+0.1–0.5 s a font, and every PDF we write (each part of a channel's labels on each worker, pick
+lists, packing slips, manifests) needs two to five of them. The result depends only on the font
+file, the axes and the characters, so it is kept in a cache folder under a name made from those.
+Fonts that cover few characters a page (Latin, Greek, Arabic ...) are cut to whole 256-character
+pages of what the document uses, so the next document with other names still finds its fonts;
+fpdf2 embeds only the glyphs a document draws either way.
+
+The folder is BATCHSHIP_FONT_CACHE, else batchship/fonts under XDG_CACHE_HOME (~/.cache). A file
+appears under its final name only whole (written beside it, then renamed), and one that cannot be
+read is made again. When the folder cannot be written the fonts are made in the document's own
+temporary folder, as without a cache.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import fontTools
+
+FORMAT = "1"            # raise when what a cached file holds changes
+KEEP = 200              # files kept; the oldest beyond go
+
+
+def cache_dir() -> Path:
+    named = os.environ.get("BATCHSHIP_FONT_CACHE", "")
+    if named:
+        return Path(named)
+    base = os.environ.get("XDG_CACHE_HOME", "") or str(Path.home() / ".cache")
+    return Path(base) / "batchship" / "fonts"
+
+
+def whole_pages(chars: set[int], cover: frozenset[int]) -> set[int]:
+    """``chars`` with every character of ``cover`` on the same 256-character pages."""
+    pages = {c >> 8 for c in chars}
+    return {c for c in cover if c >> 8 in pages}
+
+
+def instance_name(source: Path, number: int, axes: dict[str, float], layout: bool, chars: set[int],
+                  suffix: str) -> str:
+    stat = source.stat()
+    key = "\n".join([FORMAT, fontTools.version, str(source.resolve()), str(stat.st_size), str(stat.st_mtime_ns),
+                     str(number), repr(sorted(axes.items())), str(layout), ",".join(map(str, sorted(chars)))])
+    return hashlib.sha256(key.encode()).hexdigest()[:32] + suffix
+
+
+def cached(name: str, make, fallback: Path) -> Path:
+    """The cache's file ``name``, made by ``make(path)`` when missing; ``fallback`` (a path in the
+    document's own temporary folder) when the cache folder cannot be written."""
+    folder = cache_dir()
+    path = folder / name
+    if path.is_file() and path.stat().st_size > 0:
+        return path
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".partial", dir=folder)
+        os.close(fd)
+    except OSError:
+        make(fallback)
+        return fallback
+    try:
+        make(Path(tmp))
+        os.chmod(tmp, 0o644)        # a cache folder shared by the users of one machine
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    _prune(folder)
+    return path
+
+
+def forget(path: Path) -> None:
+    """Remove a cached file that turned out unreadable, so the next call makes it again."""
+    if path.parent == cache_dir():
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass            # another user's file: this document uses its own copy
+
+
+def _prune(folder: Path) -> None:
+    try:
+        entries = [(p, p.stat().st_mtime) for p in folder.iterdir()]
+        # A ".partial" an hour old is left from a process that was killed while writing it.
+        stale = [p for p, mtime in entries if p.name.startswith(".") and mtime < time.time() - 3600]
+        files = sorted(((p, m) for p, m in entries if not p.name.startswith(".")), key=lambda e: e[1])
+        for old in stale + [p for p, _ in files[:-KEEP]]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass                # another process pruned first

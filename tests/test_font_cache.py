@@ -1,0 +1,71 @@
+"""The fonts a PDF embeds come from a cache folder the second time: the same pages come out, a damaged
+cached font is made again, and a cache folder that cannot be written only costs time."""
+from __future__ import annotations
+
+import pypdfium2 as pdfium
+import pytest
+
+from batchship.writers.labels import render_labels
+from test_labels import RECIPIENTS, decode, label, page_text
+
+
+def _pages(path) -> list[tuple[list[str], str]]:
+    pdf = pdfium.PdfDocument(path)
+    try:
+        return [(decode(page), page_text(page)) for page in pdf]
+    finally:
+        pdf.close()
+
+
+def _fonts(folder) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if not p.name.startswith(".")}
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "font-cache"
+    monkeypatch.setenv("BATCHSHIP_FONT_CACHE", str(folder))
+    return folder
+
+
+def test_second_document_takes_its_fonts_from_the_cache_and_reads_the_same(tmp_path, cache):
+    labels = [label(i, recipient=RECIPIENTS[i % len(RECIPIENTS)]) for i in range(1, 4)]
+    first, second = tmp_path / "first.pdf", tmp_path / "second.pdf"
+    render_labels(labels, first, workers=1)
+    made = _fonts(cache)
+    assert len(made) >= 2                       # Noto Sans regular and bold at least
+    render_labels(labels, second, workers=1)
+    assert _fonts(cache) == made                # nothing made again
+    pages = _pages(second)
+    assert pages == _pages(first)
+    assert [codes for codes, _ in pages] == [[lb.tracking_number] for lb in labels]
+
+
+def test_other_names_in_the_same_scripts_share_the_cached_fonts(tmp_path, cache):
+    render_labels([label(1, recipient_name="Jürgen Müller")], tmp_path / "a.pdf", workers=1)
+    made = set(_fonts(cache))
+    render_labels([label(2, recipient_name="Émile Zoë Ñúñez")], tmp_path / "b.pdf", workers=1)
+    assert set(_fonts(cache)) == made
+    assert "Émile Zoë Ñúñez" in page_text(pdfium.PdfDocument(tmp_path / "b.pdf")[0])
+
+
+def test_a_damaged_cached_font_is_made_again(tmp_path, cache):
+    labels = [label(1), label(2)]
+    render_labels(labels, tmp_path / "good.pdf", workers=1)
+    for path in cache.iterdir():
+        path.write_bytes(b"not a font at all")
+    render_labels(labels, tmp_path / "again.pdf", workers=1)
+    assert _pages(tmp_path / "again.pdf") == _pages(tmp_path / "good.pdf")
+    render_labels(labels, tmp_path / "third.pdf", workers=1)         # made afresh into the cache
+    assert all(data != b"not a font at all" for data in _fonts(cache).values())
+    assert _pages(tmp_path / "third.pdf") == _pages(tmp_path / "good.pdf")
+
+
+def test_a_cache_folder_that_cannot_be_made_still_gives_labels(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("in the way")
+    monkeypatch.setenv("BATCHSHIP_FONT_CACHE", str(blocker / "fonts"))
+    labels = [label(1), label(2)]
+    render_labels(labels, tmp_path / "labels.pdf", workers=1)
+    assert [codes for codes, _ in _pages(tmp_path / "labels.pdf")] == [[lb.tracking_number] for lb in labels]
+    assert blocker.read_text() == "in the way"
