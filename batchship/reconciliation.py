@@ -50,9 +50,10 @@ def period_keys(start: date | None, end: date | None) -> tuple[str, str]:
 
 
 # After every run the per-order checks (each shipped order deducted once, each issued number on its
-# order) look at the runs of the last RECENT_DAYS only, so their cost follows the recent volume, not the
-# whole history; the stock identity and on-hand checks are sums per place over the whole ledger.
-# `batchship report` and `batchship status` check every order.
+# order) and the stock identity (no movement of unknown cause) look at the runs of the last RECENT_DAYS
+# only, so their cost follows the recent volume, not the whole history; each earlier day was checked by
+# the runs of its own window. The on-hand check compares every place with the sum of its whole ledger
+# (an index holds those sums). `batchship report` and `batchship status` check the whole ledger.
 RECENT_DAYS = 92
 
 
@@ -62,9 +63,10 @@ def run_checks(store: Store, start: str = "", end: str = "99999999", since: str 
 
 def reconciliation_sheets(store: Store, config: Config, start: str = "", end: str = "99999999", since: str = ""
                           ) -> tuple[list[tuple[str, pd.DataFrame]], dict[str, list[dict]], list[Check]]:
-    # The checks look at the whole ledger up to the period's end: a movement of no known cause booked
-    # before the period would otherwise hide in its opening.
-    results = run_checks(store, "", end, since)
+    # The checks look at the ledger from ``since`` (all of it for a report) up to the period's end, not
+    # from the period's start: a movement of no known cause booked before the period would otherwise
+    # hide in its opening.
+    results = run_checks(store, since, end, since)
     stock = store.stock_figures(start, end)[STOCK_FIGURES]
     shipments = shipment_rows(store.shipped_orders(start, end), store.shipped_lines(start, end), config)
     sales, shipping = totals(shipments)

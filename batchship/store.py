@@ -23,6 +23,7 @@ from .schema_version import upgrade as upgrade_schema
 from .schemas import ACTIVE_STAGES, PoolNumber, Product
 
 # Order-level state columns (one row per order). Stage values follow DESIGN.md.
+END_OF_TIME = "99999999"       # a run id bound after every run (run ids start with their date)
 ORDER_COLUMNS = [
     "shop", "order_id", "platform", "stage", "held_at", "hold_reason", "failure_reason", "notes",
     "channel", "warehouse", "tracking_number", "stock_status", "paid_at", "recipient_name",
@@ -591,18 +592,32 @@ class Store:
     def stock_figures(self, start: str = "", end: str = "99999999") -> pd.DataFrame:
         """Per warehouse and SKU moved before ``end``: opening (before ``start``), received, shipped,
         adjustments and counts (in the period) and closing (every movement before ``end``)."""
-        def moved(cause: str) -> str:
-            return f"SUM(CASE WHEN run_id >= ? AND run_id < ? AND cause = '{cause}' THEN delta ELSE 0 END)"
-        df = self.frame(
-            "SELECT warehouse, sku, SUM(CASE WHEN run_id < ? THEN delta ELSE 0 END) AS opening, "
-            f"{moved('receipt')} AS received, -{moved('ship')} AS shipped, {moved('adjustment')} AS adjustments, "
-            f"{moved('count')} AS counts, SUM(delta) AS closing FROM ledger WHERE run_id < ? "
-            "GROUP BY warehouse, sku ORDER BY warehouse, sku",
-            (start, start, end, start, end, start, end, start, end, end))
+        # Three small reads instead of one pass over the whole ledger, so a day's figures cost what
+        # the day moved, not the years before it: each place's total (the ledger_place_delta index
+        # holds it), less what runs from ``end`` on moved, is the closing; the period's movements
+        # per cause come through the ledger_run index; the opening is the closing less all of them.
+        totals = self.frame("SELECT warehouse, sku, SUM(delta) AS total FROM ledger GROUP BY warehouse, sku")
+        # Bounded on both sides, so that SQLite reads these through the run index too.
+        later = self.frame("SELECT warehouse, sku, SUM(delta) AS later FROM ledger WHERE run_id >= ? "
+                           "AND run_id < ? GROUP BY warehouse, sku", (end, END_OF_TIME))
+        moved = self.frame("SELECT warehouse, sku, cause, SUM(delta) AS moved FROM ledger WHERE run_id >= ? "
+                           "AND run_id < ? GROUP BY warehouse, sku, cause", (start, end))
+        place = ["warehouse", "sku"]
+        by_cause = moved.pivot_table(index=place, columns="cause", values="moved", aggfunc="sum", fill_value=0)
+        df = totals.merge(later, on=place, how="left").merge(by_cause.reset_index(), on=place, how="outer")
         figures = ["opening", "received", "shipped", "adjustments", "counts", "closing"]
-        df[figures] = df[figures].fillna(0).astype("int64")
-        moved_now = (df[figures[1:5]] != 0).any(axis=1)
-        return df[(df["opening"] != 0) | moved_now | (df["closing"] != 0)].reset_index(drop=True)
+        number = lambda column: pd.to_numeric(df[column], errors="coerce").fillna(0) if column in df else 0
+        df["closing"] = number("total") - number("later")
+        df["received"], df["shipped"] = number("receipt"), -number("ship")
+        df["adjustments"], df["counts"] = number("adjustment"), number("count")
+        # Every movement of the period, of any cause: one of none known leaves the identity short.
+        period = sum((number(c) for c in by_cause.columns), start=pd.Series(0, index=df.index))
+        df["opening"] = df["closing"] - period
+        df = df[place + figures]
+        df[figures] = df[figures].astype("int64")
+        moved_now = (df[figures[1:5]] != 0).any(axis=1) | (period != 0)
+        df = df[(df["opening"] != 0) | moved_now | (df["closing"] != 0)]
+        return df.sort_values(place, kind="stable").reset_index(drop=True)
 
     def ledger_place_totals(self) -> pd.DataFrame:
         return self.frame("SELECT warehouse, sku, SUM(delta) AS total FROM ledger GROUP BY warehouse, sku")
@@ -619,16 +634,20 @@ class Store:
         """reference (shop/order_id), warehouse, sku, expected, deducted: where the units a handover
         shipped (on places kept when it shipped) and the ship movements disagree, for shipments of
         runs from ``since`` on."""
-        # One pass over both sides, grouped once: cheaper than joining two aggregates.
+        # One pass over both sides, grouped once: cheaper than joining two aggregates. The kind of
+        # event or movement is compared as an expression (|| ''), which no index serves: without
+        # statistics SQLite would otherwise read every shipment of the history through the index on
+        # that column instead of the recent runs through the run index.
         return self.frame(
             "SELECT reference, warehouse, sku, SUM(expected) AS expected, SUM(deducted) AS deducted FROM ("
             "SELECT s.shop || '/' || s.order_id AS reference, o.warehouse, l.sku, l.quantity AS expected, "
-            "0 AS deducted FROM (SELECT DISTINCT shop, order_id, run_id FROM events WHERE event = 'shipped' "
+            "0 AS deducted FROM (SELECT DISTINCT shop, order_id, run_id FROM events WHERE event || '' = 'shipped' "
             "AND run_id >= ?) s "
             "JOIN orders o ON o.shop = s.shop AND o.order_id = s.order_id "
             "JOIN lines l ON l.shop = s.shop AND l.order_id = s.order_id JOIN stock_places p "
             "ON p.warehouse = o.warehouse AND p.sku = l.sku AND p.since_run <= s.run_id "
-            "UNION ALL SELECT reference, warehouse, sku, 0, -delta FROM ledger WHERE cause = 'ship' AND run_id >= ?) "
+            "UNION ALL SELECT reference, warehouse, sku, 0, -delta FROM ledger WHERE cause || '' = 'ship' "
+            "AND run_id >= ?) "
             "moved GROUP BY reference, warehouse, sku HAVING SUM(expected) != SUM(deducted) LIMIT ?",
             (since, since, limit))
 
@@ -636,11 +655,16 @@ class Store:
         """tracking_number, orders, issued_to, carried_by: numbers on more than one parcel, and numbers
         drawn from a pool or booked (in runs from ``since`` on) that are not on the order they went to
         (cancelled orders aside)."""
+        # With ``since``, only numbers issued or booked from then on: the orders_tracking_once index
+        # already refuses a second parcel with a number, so the whole table is read for a report only.
+        recent = ("" if not since else
+                  "AND tracking_number IN (SELECT tracking_number FROM pool WHERE status = 'issued' AND issued_run >= ? "
+                  "UNION SELECT tracking_number FROM bookings WHERE state = 'booked' AND run_id >= ?) ")
         twice = self.frame(
             "SELECT tracking_number, COUNT(*) AS orders, '' AS issued_to, "
             "MIN(shop || '/' || order_id) || ', ' || MAX(shop || '/' || order_id) AS carried_by FROM orders "
-            "WHERE tracking_number != '' AND merged_into = '' GROUP BY tracking_number HAVING COUNT(*) > 1 "
-            "LIMIT ?", (limit,))
+            "WHERE tracking_number != '' AND merged_into = '' " + recent + "GROUP BY tracking_number "
+            "HAVING COUNT(*) > 1 LIMIT ?", ((since, since) if since else ()) + (limit,))
         astray = self.frame(
             "SELECT i.tracking_number, i.issued_to FROM (SELECT p.tracking_number, p.shop, p.order_id, "
             "p.shop || '/' || p.order_id AS issued_to FROM pool p WHERE p.status = 'issued' AND p.issued_run >= ? "
