@@ -715,7 +715,8 @@ class Store:
         row = self.db.execute("SELECT started_at FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         return row[0] if row else ""
 
-    _SHIPPED_IN = ("(SELECT shop, order_id, MIN(run_id) AS run_id FROM events WHERE event = 'shipped' "
+    # event || '': read through the run index, as in deduction_differences.
+    _SHIPPED_IN = ("(SELECT shop, order_id, MIN(run_id) AS run_id FROM events WHERE event || '' = 'shipped' "
                    "AND run_id >= ? AND run_id < ? GROUP BY shop, order_id)")
 
     def shipped_orders(self, start: str = "", end: str = "99999999") -> pd.DataFrame:
