@@ -7,8 +7,8 @@ ledger, the tracking pool, the files table, archive/ and failed/, and the outbox
 workbooks, upload files and label barcodes. The snapshot must equal the one of
 an uninterrupted run, with run ids (which come from the clock) masked.
 
-Cases run two at a time in forked worker processes (the machine has two cores);
-each test then only compares, so a failure names its kill point.
+Cases run in forked worker processes, two at a time unless pytest-xdist runs other files beside
+them; each test then only compares, so a failure names its kill point.
 """
 from __future__ import annotations
 
@@ -400,8 +400,11 @@ def results(request, tmp_path_factory) -> dict:
     else:
         wanted = [t for t in wanted if not t[0].startswith(PG)]
     tasks = [(kind, arg, str(template), str(work), server, pg_template) for kind, arg in wanted]
+    # Two at a time on a machine's two cores; one at a time when pytest-xdist already runs other test
+    # files on the other core, so timed tests there do not share it with two runs of these.
+    processes = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2
     try:
-        with multiprocessing.get_context("fork").Pool(2) as pool:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
             return dict(pool.imap_unordered(_case, tasks))
     finally:
         if pg_template:

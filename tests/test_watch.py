@@ -104,7 +104,10 @@ modes = pytest.mark.parametrize("polling", [False, True], ids=["events", "pollin
 @modes
 def test_slowly_written_file_is_passed_once_after_its_last_chunk(inbox, tmp_path, running, polling):
     pipeline = Pipeline(tmp_path)
-    running(settings(polling), pipeline)
+    # Chunks come 0.15 s apart: a settle time eight times that keeps a pause the machine's load
+    # adds between two chunks (the suite runs on every core) from passing for the end of the copy.
+    settle = 1.2
+    running(settings(polling, settle_seconds=settle), pipeline)
     target = inbox / "orders.csv"
     chunk = b"order_id,sku,qty\n" + b"A-1,SKU-1,1\n" * 200
     with open(target, "wb") as out:
@@ -117,7 +120,7 @@ def test_slowly_written_file_is_passed_once_after_its_last_chunk(inbox, tmp_path
 
     assert final_size == 5 * len(chunk), "the watcher took the file while it was still being written"
     assert wait_until(lambda: pipeline.names() == ["orders.csv"])
-    time.sleep(SETTLE * 1.5)   # no second call for the same file
+    time.sleep(settle * 1.5)   # no second call for the same file
     assert pipeline.names() == ["orders.csv"]
     [(_, size_seen, data_seen)] = [item for call in pipeline.calls for item in call]
     assert size_seen == final_size and data_seen == chunk * 5
