@@ -18,6 +18,7 @@ BATCHSHIP_LABEL_WORKERS (processes; 1 renders in the run's own process) and BATC
 from __future__ import annotations
 
 import ctypes
+import gc
 import math
 import multiprocessing
 import os
@@ -69,6 +70,10 @@ def render_in_parallel(labels: Sequence, path: Path, parts: list[tuple[int, int]
     files = [path.with_name(f".{path.name}.part{k}.partial") for k in range(len(parts))]
     problems: dict[str, list[str]] = {}
     workers = min(label_workers(), len(parts))
+    # Forked workers share the run's memory until they write to it; a garbage collection in a
+    # worker would touch every object of the run (the order frames) and so copy it. Frozen
+    # objects are left alone by the collector.
+    gc.freeze()
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=_worker_start, initargs=(os.getpid(),)) as pool:
@@ -79,6 +84,7 @@ def render_in_parallel(labels: Sequence, path: Path, parts: list[tuple[int, int]
                 progress.advance("labels rendered", b - a, total=len(labels))
         _join(files, path)
     finally:
+        gc.unfreeze()
         for file in files:
             file.unlink(missing_ok=True)
     return problems
