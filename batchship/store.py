@@ -589,14 +589,16 @@ class Store:
     # ---- reconciliation: periods are run days, [start, end) as run id prefixes ("YYYYMMDD") -----------
     # A run id starts with the seller's local date and time of the run, so a movement belongs to the day
     # its run started, and a range of days is the sum of its days.
-    def stock_figures(self, start: str = "", end: str = "99999999") -> pd.DataFrame:
+    def stock_figures(self, start: str = "", end: str = "99999999", totals: pd.DataFrame | None = None
+                      ) -> pd.DataFrame:
         """Per warehouse and SKU moved before ``end``: opening (before ``start``), received, shipped,
-        adjustments and counts (in the period) and closing (every movement before ``end``)."""
+        adjustments and counts (in the period) and closing (every movement before ``end``).
+        ``totals``: ``ledger_place_totals()`` when the caller has read it already."""
         # Three small reads instead of one pass over the whole ledger, so a day's figures cost what
         # the day moved, not the years before it: each place's total (the ledger_place_delta index
         # holds it), less what runs from ``end`` on moved, is the closing; the period's movements
         # per cause come through the ledger_run index; the opening is the closing less all of them.
-        totals = self.frame("SELECT warehouse, sku, SUM(delta) AS total FROM ledger GROUP BY warehouse, sku")
+        totals = self.ledger_place_totals() if totals is None else totals
         # Bounded on both sides, so that SQLite reads these through the run index too.
         later = self.frame("SELECT warehouse, sku, SUM(delta) AS later FROM ledger WHERE run_id >= ? "
                            "AND run_id < ? GROUP BY warehouse, sku", (end, END_OF_TIME))
@@ -747,8 +749,10 @@ class Store:
     def ledger_check_frames(self, start: str = "", end: str = "99999999", since: str = "") -> dict[str, pd.DataFrame]:
         """What ``batchship.ledger_checks.checks`` takes, for the period [start, end); the per-order checks
         (deductions, issued numbers) for runs from ``since`` on."""
-        return {"stock": self.stock_figures(start, end), "on_hand": self.on_hand()[["warehouse", "sku", "on_hand"]],
-                "ledger_places": self.ledger_place_totals(), "deductions": self.deduction_differences(since),
+        places = self.ledger_place_totals()
+        return {"stock": self.stock_figures(start, end, places),
+                "on_hand": self.on_hand()[["warehouse", "sku", "on_hand"]],
+                "ledger_places": places, "deductions": self.deduction_differences(since),
                 "tracking": self.tracking_differences(since)}
 
 

@@ -369,20 +369,21 @@ class TextPen:
     def start_page(self) -> None:
         """Call right after ``add_page``: registers every font with the new page."""
         pdf = self.pdf
-        keys = [k for k in pdf.fonts if k.rstrip("B") in self.families]
-        catalog = getattr(pdf, "_resource_catalog", None)
-        if catalog is not None and hasattr(catalog, "resources_per_page"):
-            # What fpdf2 does when text is first set in a font on a page, without the text:
-            # at a label a page, set_font and text() for each font cost as much as the label.
-            for key in keys:
-                catalog.add(PDFResourceType.FONT, pdf.fonts[key].i, pdf.page)
-            return
-        # fpdf2 adds a font to a page's resources when text is written with it;
-        # an empty string does that without drawing anything.
-        for key in keys:
-            family, style = (key[:-1], "B") if key.endswith("B") and key[:-1] in self.families else (key, "")
-            pdf.set_font(family, style, 10)
-            pdf.text(0, 0, "")
+        # What fpdf2 does when text is first set in a font on a page, without the text: at a label a
+        # page, set_font and an empty text() for each font cost as much as the label.
+        for key in pdf.fonts:
+            if key.rstrip("B") in self.families:
+                pdf._resource_catalog.add(PDFResourceType.FONT, pdf.fonts[key].i, pdf.page)
+
+    def mark(self) -> int:
+        """Where the text drawn from now on starts, for ``take``."""
+        return len(self._ops)
+
+    def take(self, mark: int) -> str:
+        """The text operators drawn since ``mark``, taken out of the page's."""
+        taken = " ".join(self._ops[mark:])
+        del self._ops[mark:]
+        return taken
 
     def flush(self) -> None:
         """Write the text drawn since the last flush into the current page."""

@@ -348,11 +348,10 @@ class _PdfCanvas:
         if kept is None:
             # Drawn, then taken out of the page's operators and put back as every later copy is,
             # so a page reads the same whether its copy was the first or not.
-            paths, texts = len(self._paths), len(self.pen._ops)
+            paths, texts = len(self._paths), self.pen.mark()
             end = draw()
-            kept = self._stamps[key] = (left, top, " ".join(self._paths[paths:]), " ".join(self.pen._ops[texts:]),
-                                        end - top)
-            del self._paths[paths:], self.pen._ops[texts:]
+            kept = self._stamps[key] = (left, top, " ".join(self._paths[paths:]), self.pen.take(texts), end - top)
+            del self._paths[paths:]
         was_left, was_top, paths, texts, height = kept
         k = self.pdf.k
         self._paths.append(f"q 1 0 0 1 {(left - was_left) * k:.2f} {(was_top - top) * k:.2f} cm {paths}"
