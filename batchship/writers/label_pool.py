@@ -64,30 +64,74 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
-def render_in_parallel(labels: Sequence, path: Path, parts: list[tuple[int, int]], *, size: str, cjk_font: str,
-                       cut_marks: bool) -> dict[str, list[str]]:
-    from .labels import render_part
-    files = [path.with_name(f".{path.name}.part{k}.partial") for k in range(len(parts))]
-    problems: dict[str, list[str]] = {}
-    workers = min(label_workers(), len(parts))
-    # Forked workers share the run's memory until they write to it; a garbage collection in a
-    # worker would touch every object of the run (the order frames) and so copy it. Frozen
-    # objects are left alone by the collector.
-    gc.freeze()
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_worker_start, initargs=(os.getpid(),)) as pool:
-            futures = [pool.submit(_render_part, render_part, list(labels[a:b]), file, size, cjk_font, cut_marks,
-                                   a + 1, len(labels)) for (a, b), file in zip(parts, files)]
-            for future, (a, b) in zip(futures, parts):   # in order, so problems keep the labels' order
-                problems.update(future.result())
-                progress.advance("labels rendered", b - a, total=len(labels))
-        _join(files, path)
-    finally:
-        gc.unfreeze()
-        for file in files:
-            file.unlink(missing_ok=True)
-    return problems
+class LabelJobs:
+    """Label files rendering on worker processes while the run goes on with its other outputs.
+
+    ``add`` hands a file's parts to the workers (forked once, at the first file) and returns at
+    once; ``finish`` waits for every part, joins each file's parts in order and returns the labels'
+    problems, files in the order they were added. Leaving the ``with`` block stops the workers and
+    removes the parts of any file not joined.
+    """
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._files: list[tuple[Path, list, list[Path], int]] = []   # (file, futures, part files, labels)
+
+    def __enter__(self) -> LabelJobs:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        for _, _, parts, _ in self._files:
+            for part in parts:
+                part.unlink(missing_ok=True)
+        self._files = []
+
+    def add(self, labels: Sequence, path: Path, parts: list[tuple[int, int]], *, size: str, cjk_font: str,
+            cut_marks: bool) -> None:
+        from .labels import render_part
+        files = [path.with_name(f".{path.name}.part{k}.partial") for k in range(len(parts))]
+        pool = self._pool or self._start(min(label_workers(), len(parts)))
+        futures = [pool.submit(_render_part, render_part, list(labels[a:b]), file, size, cjk_font, cut_marks,
+                               a + 1, len(labels)) for (a, b), file in zip(parts, files)]
+        self._files.append((path, list(zip(futures, parts)), files, len(labels)))
+
+    def _start(self, workers: int) -> ProcessPoolExecutor:
+        # Forked workers share the run's memory until they write to it; a garbage collection in a
+        # worker would touch every object of the run (the order frames) and so copy it. Frozen
+        # objects are left alone by the collector. A fork start method forks every worker at the
+        # first submit, so the run's objects are frozen only while that happens.
+        gc.freeze()
+        try:
+            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_worker_start, initargs=(os.getpid(),))
+            self._pool.submit(int).result()
+        finally:
+            gc.unfreeze()
+        return self._pool
+
+    def finish(self) -> dict[str, list[str]]:
+        """Wait for every file and join it; a file whose part failed is left out and the first
+        such failure raised once the others are joined."""
+        problems: dict[str, list[str]] = {}
+        failure: BaseException | None = None
+        for path, futures, files, total in self._files:
+            try:
+                for future, (a, b) in futures:   # in order, so problems keep the labels' order
+                    problems.update(future.result())
+                    progress.advance("labels rendered", b - a, total=total)
+                _join(files, path)
+            except Exception as exc:
+                failure = failure or exc
+            finally:
+                for file in files:
+                    file.unlink(missing_ok=True)
+        self._files = []
+        if failure is not None:
+            raise failure
+        return problems
 
 
 def _worker_start(parent: int) -> None:

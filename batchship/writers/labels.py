@@ -26,6 +26,7 @@ from fpdf import FPDF
 from .. import progress
 from . import barcode128
 from .fonts import FontSet, TextPen, clean_text, font_set, register_fonts
+from .label_pool import LabelJobs, parallel_parts
 from .pdf_file import save_pdf
 
 DOT_MM = 25.4 / 203          # one dot of a 203 dpi thermal printer
@@ -866,8 +867,9 @@ def _cut_marks(pdf: FPDF, sheet: Sheet) -> None:
     pdf.set_draw_color(0)
 
 
-def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x150",
-                  cjk_font: str = "", cut_marks: bool = False, workers: int | None = None) -> dict[str, list[str]]:
+def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x150", cjk_font: str = "",
+                  cut_marks: bool = False, workers: int | None = None,
+                  jobs: LabelJobs | None = None) -> dict[str, list[str]]:
     """Write the labels to ``path``: one page each, or four to an A4 page for "A4x4"
     (left to right, then top to bottom; ``cut_marks`` draws the lines to cut along).
 
@@ -880,12 +882,18 @@ def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x1
 
     Many one-label-a-page labels are rendered in parts on ``workers`` processes (default: every
     core; writers/label_pool.py) and joined in order; the pages are the same as from one process.
+    Given ``jobs``, those parts render while the caller goes on: the file and its problems come
+    from ``jobs.finish()`` and this returns no problems.
     """
-    from .label_pool import parallel_parts, render_in_parallel
     parts = parallel_parts(len(labels), size in SHEETS and len(SHEETS[size].slots) == 1, workers)
-    if parts:
-        return render_in_parallel(labels, Path(path), parts, size=size, cjk_font=cjk_font, cut_marks=cut_marks)
-    return render_part(labels, Path(path), size=size, cjk_font=cjk_font, cut_marks=cut_marks)
+    if not parts:
+        return render_part(labels, Path(path), size=size, cjk_font=cjk_font, cut_marks=cut_marks)
+    if jobs is not None:
+        jobs.add(labels, Path(path), parts, size=size, cjk_font=cjk_font, cut_marks=cut_marks)
+        return {}
+    with LabelJobs() as own:
+        own.add(labels, Path(path), parts, size=size, cjk_font=cjk_font, cut_marks=cut_marks)
+        return own.finish()
 
 
 def render_part(labels: Sequence[LabelData], path: Path, *, size: str, cjk_font: str = "", cut_marks: bool = False,
