@@ -21,6 +21,7 @@ from .writers.manifest_pdf import Manifest, ManifestParcel, render_manifest
 from .writers.upload_files import safe_name_part
 from .writers.columns import Money
 from .writers.xlsx import write_workbook
+from .frame_records import records
 
 SHIPPED_EVENT = "shipped"      # stages/ship.py
 log = logging.getLogger(__name__)
@@ -46,17 +47,17 @@ def shipped_manifests(orders: pd.DataFrame, lines: pd.DataFrame, events: pd.Data
     shipped = orders[[k in shipped_keys for k in keys]]
     shipped = shipped[shipped["stage"] == "shipped"]
     by_order: dict[tuple[str, str], list[dict]] = {}
-    for line in lines.to_dict("records"):
+    for line in records(lines):
         by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
     manifests = []
     for channel, group in shipped.groupby("channel", sort=True):
         group = group.sort_values(["warehouse", "tracking_number", "shop", "order_id"], kind="stable")
         parcels = tuple(_parcel(o, by_order.get((o["shop"], o["order_id"]), []))
-                        for o in group.to_dict("records"))
+                        for o in records(group))
         # The parcels' senders (a shop's own, a warehouse's, or the global one), each once.
         sender = "; ".join(dict.fromkeys(
             who.return_address() for who in (config.sender_for(o["shop"], o["warehouse"])
-                                             for o in group.to_dict("records")) if who.name or who.address))
+                                             for o in records(group)) if who.name or who.address))
         manifests.append(Manifest(
             manifest_id=manifest_id(run_id, channel), channel=channel,
             warehouses=tuple(sorted({p.warehouse for p in parcels if p.warehouse})), date=day, sender=sender,

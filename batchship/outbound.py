@@ -19,6 +19,7 @@ from .template_files import find_template, read_toml
 from .writers.safe_text import csv_safe
 from .writers.upload_files import safe_name_part, write_delimited
 from .writers.xlsx import write_workbook
+from .frame_records import records
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,11 @@ def parse_outbound_format(path: Path) -> OutboundFormat:
 def outbound_rows(fmt: OutboundFormat, orders: pd.DataFrame, lines: pd.DataFrame, config: Config) -> list[list[str]]:
     """One row per order line (or order) in the format's column order (pure)."""
     by_order: dict[tuple[str, str], list[dict]] = {}
-    for line in lines.to_dict("records"):
+    for line in records(lines):
         by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
     templates = [t for _, t in fmt.columns]
     rows = []
-    for order in orders.to_dict("records"):
+    for order in records(orders):
         ctx, per_line = order_context(order, by_order.get((order["shop"], order["order_id"]), []),
                                       reference=order["order_id"], product_code="",
                                       sender=config.sender_for(order["shop"], order["warehouse"]).fields(),

@@ -43,6 +43,7 @@ from .writers.uploads import write_uploads
 from .decisions import write_decision_results, write_decisions
 from .writers.columns import WorkbookStyle
 from .writers.xlsx import write_workbook
+from .frame_records import records
 
 ORDER_SHEET_COLUMNS = [
     "shop", "order_id", "stage", "stock_status", "hold_reason", "failure_reason", "notes", "channel",
@@ -343,11 +344,11 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
     and its problems come from ``jobs.finish()``."""
     problems: dict[str, list[str]] = {}
     by_order: dict[tuple[str, str], list[dict]] = {}
-    for line in lines.to_dict("records"):   # plain dicts: per-order DataFrame access costs ms per label
+    for line in records(lines):   # plain dicts: per-order DataFrame access costs ms per label
         by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
     for channel, group in orders.groupby("channel", sort=True):
         labels = [_label(o, by_order.get((o["shop"], o["order_id"]), []), config, day)
-                  for o in group.to_dict("records")]
+                  for o in records(group)]
         settings = config.channels.get(channel) or Channel(name=channel)
         name = f"{stem}-{safe_name_part(channel, 'channel')}{tail}"
         if settings.label_format == "zpl":
@@ -469,14 +470,14 @@ def _packing_slips(out: Path, parcels: pd.DataFrame, lines: pd.DataFrame, store:
     wanted = wanted.assign(_n=range(len(wanted))).sort_values(["channel", "_n"], kind="stable")
     names = dict(zip(*(store.products()[c] for c in ("sku", "name"))))
     by_parcel: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
-    for r in lines.to_dict("records"):
+    for r in records(lines):
         name = names.get(r["sku"]) or r.get("declared_name_cn") or r.get("declared_name_en") or ""
         by_parcel.setdefault((r["shop"], r["order_id"]), []).append((r["sku"], name, int(r["quantity"])))
     slips = [PackingSlip(order_ref=f"{o['shop']} / {o['order_id']}", order_id=o["order_id"],
                          tracking_number=o["tracking_number"],
                          recipient=", ".join(x for x in (o["recipient_name"], o["country"]) if x),
                          items=tuple(by_parcel.get((o["shop"], o["order_id"]), ())))
-             for o in wanted.to_dict("records")]
+             for o in records(wanted)]
     path = out / f"packing-slips{tail}.pdf"
     render_packing_slips(slips, path, cjk_font=config.cjk_font)
     if path not in written:

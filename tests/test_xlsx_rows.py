@@ -35,6 +35,14 @@ def _sheet_xml(path, part="xl/worksheets/sheet1.xml") -> str:
         return re.sub(r' spans="[0-9:]+"', "", z.read(part).decode("utf-8"))
 
 
+def _same(whole: str, spliced: str) -> None:
+    """Equal texts; else the first difference, briefly (pytest's own diff of two long XMLs takes minutes)."""
+    if whole != spliced:
+        at = next((i for i, (a, b) in enumerate(zip(whole, spliced)) if a != b), min(len(whole), len(spliced)))
+        raise AssertionError(f"sheet XML differs at {at}: xlsxwriter {whole[at - 80:at + 80]!r}, "
+                             f"spliced {spliced[at - 80:at + 80]!r}")
+
+
 def _both(tmp_path, columns: list[list], formats: list[dict | None], own: dict[int, dict[int, dict]] = {}):
     """Write the rows with xlsxwriter alone and spliced; return both sheet XMLs."""
     count = len(columns[0])
@@ -79,7 +87,7 @@ def test_hostile_text_and_numbers_give_the_same_sheet_xml_as_xlsxwriter(tmp_path
         [None] * n,
     ]
     whole, spliced, _ = _both(tmp_path, columns, [None] * len(columns))
-    assert whole == spliced
+    _same(whole, spliced)
     assert "_x005F_x0041_" in spliced and "_x0000_nul" in spliced and "&lt;" in spliced
 
 
@@ -95,7 +103,7 @@ def test_dates_money_formats_and_cells_in_their_own_format_match_xlsxwriter(tmp_
     own = {r: {2: {"num_format": "#,##0"}} for r in range(0, n, 7)}        # a JPY amount among USD ones
     own[n - 1] = {3: {"num_format": "@"}}
     whole, spliced, paths = _both(tmp_path, columns, formats, own)
-    assert whole == spliced
+    _same(whole, spliced)
     sheet = openpyxl.load_workbook(paths[1])["data"]
     assert sheet.max_row == n + 1
     assert sheet["A2"].value == datetime(2026, 12, 6, 23, 59, 59, 500_000)
@@ -139,3 +147,14 @@ def test_a_styled_sheet_keeps_formats_totals_filter_and_frozen_header(tmp_path):
     usd = sum(Decimal(1000 + i) / 100 for i in range(n) if i % 4)
     assert totals["USD"] == pytest.approx(float(usd))
     assert sheet.cell(n + 2, 1).font.b and sheet.cell(n + 2, 6).value == sum(1 + i % 3 for i in range(n) if i % 4 == 0)
+
+
+@pytest.mark.parametrize("odd", [" leading", "trailing ", "a&b", "_x0009_", "tab\x09end", "new\nline ", "\x1f"])
+def test_one_odd_text_among_plain_ones_is_written_as_xlsxwriter_writes_it(tmp_path, odd):
+    n = 4_100                                       # three chunks of rows; the odd text in the second
+    texts = [f"Street {i}" for i in range(n)]
+    texts[2_345] = odd
+    whole, spliced, paths = _both(tmp_path, [texts, list(range(n))], [None, None])
+    _same(whole, spliced)
+    read = [openpyxl.load_workbook(path, read_only=True)["data"].cell(2_347, 1).value for path in paths]
+    assert read[0] == read[1] and read[1].strip() and len(read[1]) >= len(odd)

@@ -37,6 +37,7 @@ from ..workspace import Workspace
 from .client import Answer, Booked, Forwarder
 from .mapping import Mapping, load_mapping
 from .render import order_context
+from ..frame_records import records
 
 FLUSH_EVERY = 50           # booking results per transaction
 FLUSH_SECONDS = 0.5
@@ -104,7 +105,7 @@ def settle_bookings(ws: Workspace, store: Store, config: Config, run_id: str) ->
     mappings = {name: load_mapping(b.forwarder, ws.root) for name, b in channels.items()}
     intents = [{"reference": reference_of(o["shop"], o["order_id"]), "shop": o["shop"], "order_id": o["order_id"],
                 "channel": o["channel"], "forwarder": mappings[o["channel"]].name}
-               for o in todo.to_dict("records")]
+               for o in records(todo)]
     store.record_booking_intents(intents, run_id, _now())
     checkpoint("booking-intents")
     cancel_events = _exchange(ws, store, config, channels, mappings, todo, lines, cancels)
@@ -121,7 +122,7 @@ def _list_for_sheets(ws: Workspace, store: Store, config: Config, run_id: str) -
         return []
     store.record_booking_intents(
         [{"reference": reference_of(o["shop"], o["order_id"]), "shop": o["shop"], "order_id": o["order_id"],
-          "channel": o["channel"], "forwarder": channels[o["channel"]].forwarder} for o in todo.to_dict("records")],
+          "channel": o["channel"], "forwarder": channels[o["channel"]].forwarder} for o in records(todo)],
         run_id, _now(), state="sheet")
     return list(zip(todo["shop"], todo["order_id"]))
 
@@ -136,15 +137,15 @@ def _exchange(ws, store, config, channels, mappings, todo, lines, cancels) -> pd
     request, not the forwarder, is what limits a batch's rate."""
     # Each parcel is booked with its own sender: its shop's, its warehouse's or the global one.
     sender = {(o["shop"], o["order_id"]): config.sender_for(o["shop"], o["warehouse"]).fields()
-              for o in todo[["shop", "order_id", "warehouse"]].to_dict("records")}
+              for o in records(todo[["shop", "order_id", "warehouse"]])}
     lines_by_order: dict[tuple[str, str], list[dict]] = {}
-    for line in lines.to_dict("records"):
+    for line in records(lines):
         lines_by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
     label_dir = ws.state_dir / "labels"
     label_dir.mkdir(parents=True, exist_ok=True)
     forwarders = {name: Forwarder(mappings[name], b.base_url, _credentials(b), timeout_seconds=b.timeout_seconds,
                                   retries=b.retries) for name, b in channels.items()}
-    orders = todo.to_dict("records")
+    orders = records(todo)
     job = (orders, forwarders, channels, lines_by_order, sender, label_dir)
     processes = min(os.cpu_count() or 1, len(orders) // PARCELS_PER_PROCESS)
     children = []
@@ -271,7 +272,7 @@ def _cancel_all(store: Store, forwarders: dict, cancels: pd.DataFrame) -> pd.Dat
             return b, fw.cancel(client, ctx)
 
     rows = []
-    for b, answer in map(cancel_one, cancels.to_dict("records")):
+    for b, answer in map(cancel_one, records(cancels)):
         ok = answer.kind == "ok"
         store.record_booking_results([(b["reference"], "cancelled" if ok else "cancel_failed", _now(),
                                        b["tracking_number"], b["shipment_id"], b["label_path"], b["label_problem"],

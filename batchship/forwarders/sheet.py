@@ -7,6 +7,7 @@ import pandas as pd
 
 from .mapping import Mapping
 from .render import order_context, render
+from ..frame_records import records
 
 
 def sheet_rows(mapping: Mapping, orders: pd.DataFrame, lines: pd.DataFrame, product_code: str,
@@ -14,11 +15,11 @@ def sheet_rows(mapping: Mapping, orders: pd.DataFrame, lines: pd.DataFrame, prod
     """One row per order line (or per order) in the mapping's column order. ``orders`` carries
     each parcel's ``reference``; ``sender_of`` gives an order's sender fields."""
     by_order: dict[tuple[str, str], list[dict]] = {}
-    for line in lines.to_dict("records"):
+    for line in records(lines):
         by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
     templates = [t for _, t in mapping.sheet_columns]
     rows = []
-    for order in orders.to_dict("records"):
+    for order in records(orders):
         ctx, per_line = order_context(order, by_order.get((order["shop"], order["order_id"]), []),
                                       reference=order["reference"], product_code=product_code,
                                       sender=sender_of(order),

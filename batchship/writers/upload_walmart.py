@@ -9,6 +9,7 @@ from ..config import Config
 from ..schemas import Line
 from .upload_format import UploadFormat
 from .upload_rows import cell, field_values, raw_cells
+from ..frame_records import records
 
 
 def _original_cells(raw: str, fmt: UploadFormat) -> dict[str, str]:
@@ -25,7 +26,7 @@ def source_rows(lines: pd.DataFrame, fmt: UploadFormat, config: Config,
     """(header, rows) of the Walmart upload, one row per shipped line."""
     header: list[str] = []
     filled: list[dict[str, object]] = []
-    for line in lines.to_dict("records"):
+    for line in records(lines):
         values = field_values(line, fmt, config, ship_date)
         row: dict[str, object] = dict(_original_cells(str(line.get(Line.raw, "")), fmt))
         if row:

@@ -27,6 +27,7 @@ from .upload_format import UPLOAD_TEMPLATES, UploadFormat, choose_format, load_u
 from .upload_carriers import carrier_problem
 from .upload_rows import CHANNEL, TRACKING, add_carriers, collapse_lines, field_values, mapped_row
 from .upload_walmart import source_rows
+from ..frame_records import records
 
 REQUIRED = [Line.shop, Line.platform, Line.order_id, Line.item_id, Line.platform_sku, Line.sku,
             Line.quantity, TRACKING, CHANNEL]
@@ -40,7 +41,7 @@ def upload_table(lines: pd.DataFrame, fmt: UploadFormat, platform: str, config: 
         return source_rows(lines, fmt, config, ship_date)
     rows = [mapped_row(fmt.header, fmt.columns, fmt.constants, field_values(line, fmt, config, ship_date),
                        fmt.formula_guard)
-            for line in lines.to_dict("records")]
+            for line in records(lines)]
     return list(fmt.header), rows
 
 

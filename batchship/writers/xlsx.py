@@ -312,7 +312,11 @@ def _cells(series: pd.Series) -> list:
         return series.tolist()
     if pd.api.types.is_integer_dtype(series) or pd.api.types.is_float_dtype(series):
         return [None if pd.isna(v) else v for v in series.tolist()]
-    return ["" if v is None or (isinstance(v, float) and v != v) else _fitting(str(v)) for v in series.tolist()]
+    return [v if type(v) is str and len(v) <= _MAX_CELL else _as_text(v) for v in series.tolist()]
+
+
+def _as_text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and value != value) else _fitting(str(value))
 
 
 def _fitting(text: str) -> str:

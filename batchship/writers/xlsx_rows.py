@@ -24,6 +24,8 @@ from xlsxwriter.utility import xl_col_to_name
 
 _CHUNK = 2_000                                  # rows turned into XML at a time: bounded memory
 _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+# Texts joined by newlines that match none of this need neither escapes nor xml:space="preserve".
+_NOT_PLAIN = re.compile(_SPECIAL.pattern + r"|^\s|\s$", re.MULTILINE)
 _ESCAPED_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _EPOCH = datetime(1899, 12, 31)
@@ -87,12 +89,10 @@ def _column_cells(letter: str, values: list, start: int, stop: int, s: str) -> l
     part = values[start:stop]
     kinds = set(map(type, part))
     refs = range(start + 2, stop + 2)
-    if kinds <= {str, type(None)}:
-        texts = [v for v in part if v]
-        if not _SPECIAL.search("\n".join(texts)):
-            return [f'<c r="{letter}{r}"{s} t="inlineStr"><is><t{_preserve(v)}>{v}</t></is></c>' if v else ""
-                    for r, v in zip(refs, part)]
-    elif kinds <= {int, float, type(None)} and all(v is None or math.isfinite(v) for v in part):
+    if kinds <= {str, type(None)} and not _NOT_PLAIN.search("\n".join([v for v in part if v])):
+        return [f'<c r="{letter}{r}"{s} t="inlineStr"><is><t>{v}</t></is></c>' if v else ""
+                for r, v in zip(refs, part)]
+    if kinds <= {int, float, type(None)} and all(v is None or math.isfinite(v) for v in part):
         return [f'<c r="{letter}{r}"{s}><v>{v:.16G}</v></c>' if v is not None else "" for r, v in zip(refs, part)]
     return [_cell(f"{letter}{r}", s, v) for r, v in zip(refs, part)]
 

@@ -1,0 +1,20 @@
+"""A frame's rows as plain dicts, as ``DataFrame.to_dict("records")`` gives them, for less: pandas
+boxes each value through Python there, where ``Series.tolist`` does it in C (about 0.8 s of a
+30,000-line run's labels and uploads)."""
+from __future__ import annotations
+
+import pandas as pd
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    columns = list(frame.columns)
+    if not columns or len(set(columns)) != len(columns):
+        return frame.to_dict("records")    # no columns, or repeated names: pandas' own rules
+    return [dict(zip(columns, row)) for row in zip(*(_values(frame[c]) for c in columns))]
+
+
+def _values(series: pd.Series) -> list:
+    values = series.tolist()
+    if isinstance(series.dtype, pd.api.extensions.ExtensionDtype) and series.hasnans:
+        return [None if v is pd.NA else v for v in values]     # to_dict gives None for a missing value there
+    return values
