@@ -108,12 +108,11 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     parcel_lines = ready_lines.assign(order_id=ready_lines["order_id"].where(lead_of.fillna("") == "", lead_of))
     ready = in_print_order(ready, ready_lines, store.shelves(), config.print_order)
     waves = int(ready["wave"].max()) if len(ready) else 1
-    # Labels and uploads come first so that text they could not carry is reported on its order. A
-    # large label file renders on worker processes (its texts, and so its problems, are prepared
-    # here) while every other output is written; the run waits for it last.
+    # Labels and uploads come first so that text they could not carry is reported on its order. Labels
+    # render on worker processes while the outputs that do not wait on them are written; then the
+    # orders printed are marked and the outputs that show it (orders, decisions) follow.
     carrier = store.carrier_labels(ready["tracking_number"])
     label_problems: dict[str, list[str]] = {}
-    style = config.workbook_style
     with LabelJobs() as label_jobs:
         for wave, batch in ready.groupby("wave", sort=True):
             tail = f"-wave{wave}" if waves > 1 else ""
@@ -126,34 +125,33 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
                                            tail=tail, default={}))
             step("packing slips", _packing_slips, out, batch[batch["merged_into"] == ""], parcel_lines, store,
                  config, written, tail)
-        printed = ready[~ready["tracking_number"].isin(label_problems)]
-        store.mark_printed(run_id, zip(printed["shop"], printed["order_id"]))
         step("outbound files", _outbound_files, out, orders[overseas & unprinted], lines, store, config, run_id,
              written, ws.root)
         step("reprints", _reprints, out, store, orders, lines, events, config, run_id, written)
         step("booking sheets", _booking_sheets, out, store, config, run_id, written, ws.root)
         upload_problems = step("uploads", _uploads, out, store, orders, lines, events, config, run_id, written,
                                default={})
-        events = _with_problems(_with_problems(events, ready, "label problem", label_problems, "tracking_number"),
-                                orders, "upload problem", upload_problems, ("shop", "order_id"))
-        events = step("outdated uploads", _with_outdated_uploads, events, store, run_id, default=events)
-        written += [p for p in [step("orders.xlsx", _orders_workbook, out, orders, lines, events,
-                                     store.run_files(run_id), style)] if p]
+        style = config.workbook_style
         written += [p for p in [step("stock.xlsx", _stock_workbook, out, store, run_id, style)] if p]
         written += [p for p in [step("reconciliation.xlsx", write_run_reconciliation, out, store, config,
                                      run_id)] if p]
         written += [p for p in [step("purchase-suggestions.xlsx", write_purchase_suggestions, out, store, config,
                                      run_id)] if p]
-        written += [p for p in [step("decisions.xlsx", write_decisions, out, store, style)] if p]
-        written += [p for p in [step("decisions-result.xlsx", write_decision_results, out, store, run_id,
-                                     style)] if p]
         for wave, batch in ready.groupby("wave", sort=True):
             tail = f"-wave{wave}" if waves > 1 else ""
             written += step("pick list", _picklist, out, ready_lines.merge(batch[["shop", "order_id"]]), store,
                             run_id, tail, config.print_order.zone_order, style, default=[])
-        step("manifests", write_manifests, out, orders, lines, events, config, run_id, _run_day(run_id), written)
-        step("labels", label_jobs.finish)
-    written = [p for p in written if p.exists()]    # a label file a failed part kept from being joined is none
+        label_problems.update(step("labels", label_jobs.finish, default={}))
+    printed = ready[~ready["tracking_number"].isin(label_problems)]
+    store.mark_printed(run_id, zip(printed["shop"], printed["order_id"]))
+    events = _with_problems(_with_problems(events, ready, "label problem", label_problems, "tracking_number"),
+                            orders, "upload problem", upload_problems, ("shop", "order_id"))
+    events = step("outdated uploads", _with_outdated_uploads, events, store, run_id, default=events)
+    written += [p for p in [step("orders.xlsx", _orders_workbook, out, orders, lines, events,
+                                 store.run_files(run_id), style)] if p]
+    written += [p for p in [step("decisions.xlsx", write_decisions, out, store, style)] if p]
+    written += [p for p in [step("decisions-result.xlsx", write_decision_results, out, store, run_id, style)] if p]
+    step("manifests", write_manifests, out, orders, lines, events, config, run_id, _run_day(run_id), written)
 
     _flush_to_disk(written, out)
     reports = _settle_files(ws, store, run_id, failed, style)
@@ -343,7 +341,7 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
             written: list[Path], stem: str = "labels", tail: str = "",
             jobs: LabelJobs | None = None) -> dict[str, list[str]]:
     """labels-<channel>.pdf/.zpl; with ``jobs``, a file large enough for parts renders on its workers
-    and is there after ``jobs.finish()``."""
+    and its problems come from ``jobs.finish()``."""
     problems: dict[str, list[str]] = {}
     by_order: dict[tuple[str, str], list[dict]] = {}
     for line in records(lines):   # plain dicts: per-order DataFrame access costs ms per label

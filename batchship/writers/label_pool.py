@@ -67,9 +67,9 @@ def _can_fork() -> bool:
 class LabelJobs:
     """Label files rendering on worker processes while the run goes on with its other outputs.
 
-    ``add`` prepares a file's label texts here, part by part, hands each part to the workers
-    (forked once, at the first part) and returns the labels' problems; ``finish`` waits for every
-    part and joins each file's parts in order. Leaving the ``with`` block stops the workers and
+    ``add`` hands a file's parts to the workers (forked once, at the first file) and returns at
+    once; ``finish`` waits for every part, joins each file's parts in order and returns the labels'
+    problems, files in the order they were added. Leaving the ``with`` block stops the workers and
     removes the parts of any file not joined.
     """
 
@@ -90,18 +90,13 @@ class LabelJobs:
         self._files = []
 
     def add(self, labels: Sequence, path: Path, parts: list[tuple[int, int]], *, size: str, cjk_font: str,
-            cut_marks: bool) -> dict[str, list[str]]:
-        from .labels import prepare_labels, render_prepared
+            cut_marks: bool) -> None:
+        from .labels import render_part
         files = [path.with_name(f".{path.name}.part{k}.partial") for k in range(len(parts))]
-        futures, problems = [], {}
-        self._files.append((path, futures, files, len(labels)))
-        for (a, b), file in zip(parts, files):
-            _, prepared, found, chars = prepare_labels(labels[a:b], size, cjk_font, a + 1, len(labels))
-            problems.update(found)
-            pool = self._pool or self._start(min(label_workers(), len(parts)))
-            futures.append((pool.submit(_render_part, render_prepared, prepared, chars, file, size, cjk_font,
-                                        cut_marks), (a, b)))
-        return problems
+        pool = self._pool or self._start(min(label_workers(), len(parts)))
+        futures = [pool.submit(_render_part, render_part, list(labels[a:b]), file, size, cjk_font, cut_marks,
+                               a + 1, len(labels)) for (a, b), file in zip(parts, files)]
+        self._files.append((path, list(zip(futures, parts)), files, len(labels)))
 
     def _start(self, workers: int) -> ProcessPoolExecutor:
         # Forked workers share the run's memory until they write to it; a garbage collection in a
@@ -117,14 +112,15 @@ class LabelJobs:
             gc.unfreeze()
         return self._pool
 
-    def finish(self) -> None:
+    def finish(self) -> dict[str, list[str]]:
         """Wait for every file and join it; a file whose part failed is left out and the first
         such failure raised once the others are joined."""
+        problems: dict[str, list[str]] = {}
         failure: BaseException | None = None
         for path, futures, files, total in self._files:
             try:
-                for future, (a, b) in futures:
-                    future.result()
+                for future, (a, b) in futures:   # in order, so problems keep the labels' order
+                    problems.update(future.result())
                     progress.advance("labels rendered", b - a, total=total)
                 _join(files, path)
             except Exception as exc:
@@ -135,6 +131,7 @@ class LabelJobs:
         self._files = []
         if failure is not None:
             raise failure
+        return problems
 
 
 def _worker_start(parent: int) -> None:
@@ -147,10 +144,11 @@ def _worker_start(parent: int) -> None:
     progress.silence()
 
 
-def _render_part(render_prepared, prepared, chars: set[str], file: Path, size: str, cjk_font: str,
-                 cut_marks: bool) -> None:
-    render_prepared(prepared, chars, file, size=size, cjk_font=cjk_font, cut_marks=cut_marks)
+def _render_part(render_part, labels, file: Path, size: str, cjk_font: str, cut_marks: bool, first: int,
+                 total: int) -> dict[str, list[str]]:
+    found = render_part(labels, file, size=size, cjk_font=cjk_font, cut_marks=cut_marks, first=first, total=total)
     worker_checkpoint("label-part-rendered")
+    return found
 
 
 def _join(files: list[Path], path: Path) -> None:

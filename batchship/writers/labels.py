@@ -882,32 +882,24 @@ def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x1
 
     Many one-label-a-page labels are rendered in parts on ``workers`` processes (default: every
     core; writers/label_pool.py) and joined in order; the pages are the same as from one process.
-    Given ``jobs``, those parts render while the caller goes on (their texts are prepared here, so
-    the problems are known at once) and the file is there after ``jobs.finish()``.
+    Given ``jobs``, those parts render while the caller goes on: the file and its problems come
+    from ``jobs.finish()`` and this returns no problems.
     """
     parts = parallel_parts(len(labels), size in SHEETS and len(SHEETS[size].slots) == 1, workers)
     if not parts:
         return render_part(labels, Path(path), size=size, cjk_font=cjk_font, cut_marks=cut_marks)
     if jobs is not None:
-        return jobs.add(labels, Path(path), parts, size=size, cjk_font=cjk_font, cut_marks=cut_marks)
+        jobs.add(labels, Path(path), parts, size=size, cjk_font=cjk_font, cut_marks=cut_marks)
+        return {}
     with LabelJobs() as own:
-        problems = own.add(labels, Path(path), parts, size=size, cjk_font=cjk_font, cut_marks=cut_marks)
-        own.finish()
-    return problems
+        own.add(labels, Path(path), parts, size=size, cjk_font=cjk_font, cut_marks=cut_marks)
+        return own.finish()
 
 
 def render_part(labels: Sequence[LabelData], path: Path, *, size: str, cjk_font: str = "", cut_marks: bool = False,
                 first: int = 1, total: int | None = None) -> dict[str, list[str]]:
     """Labels ``first``... of ``total`` into one file, in this process."""
-    _, prepared, problems, chars = prepare_labels(labels, size, cjk_font, first, total)
-    render_prepared(prepared, chars, path, size=size, cjk_font=cjk_font, cut_marks=cut_marks)
-    return problems
-
-
-def render_prepared(prepared: Sequence[_Texts], chars: set[str], path: Path, *, size: str, cjk_font: str = "",
-                    cut_marks: bool = False) -> None:
-    """Labels whose texts ``prepare_labels`` made (``chars``: every character they use) into one file."""
-    fonts = font_set(cjk_font)
+    fonts, prepared, problems, chars = prepare_labels(labels, size, cjk_font, first, total)
     layout, sheet = LAYOUTS[size], SHEETS[size]
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="batchship-fonts-") as workdir:
@@ -937,6 +929,7 @@ def render_prepared(prepared: Sequence[_Texts], chars: set[str], path: Path, *, 
                 page.draw_continuation(texts, *next_box(), start, part, page.items_overflow(texts))
                 canvas.flush()
         save_pdf(pdf, path)
+    return problems
 
 
 def continuation_parts(page: _LabelPage, texts: _Texts):
