@@ -48,7 +48,11 @@ def checkpoint(name: str) -> None:
 
 def worker_checkpoint(name: str) -> None:
     """A kill point inside a worker process of the run: SIGKILL the run itself (the parent), as a
-    power cut or the OOM killer would while its workers are busy; the workers die with it."""
+    power cut or the OOM killer would while its workers are busy; the workers die with it.
+    ``BATCHSHIP_FAIL_AT`` names it as it names any point: the worker's task fails there."""
+    fail = os.environ.get(FAIL_ENV)
+    if fail:
+        _fail(name, fail)
     if _TARGET is None or _TARGET[0] != name:
         return
     _reached[name] = _reached.get(name, 0) + 1

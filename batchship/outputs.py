@@ -142,6 +142,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
             written += step("pick list", _picklist, out, ready_lines.merge(batch[["shop", "order_id"]]), store,
                             run_id, tail, config.print_order.zone_order, style, default=[])
         label_problems.update(step("labels", label_jobs.finish, default={}))
+    written = [p for p in written if p.exists()]    # a label file a failed part kept from being joined is none
     printed = ready[~ready["tracking_number"].isin(label_problems)]
     store.mark_printed(run_id, zip(printed["shop"], printed["order_id"]))
     events = _with_problems(_with_problems(events, ready, "label problem", label_problems, "tracking_number"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 
 import pandas as pd
+import pypdfium2 as pdfium
 import pytest
 
 from conftest import ORDER_HEADER, PRODUCT_HEADER, order_row, product_row, s10
@@ -139,3 +140,26 @@ def test_an_order_the_japanese_upload_cannot_encode_is_left_out_of_it_alone(ws, 
     ws.drop("orders-2.csv", ORDER_HEADER, [order_row("D2", "MUG", 1, "2026-11-02 10:00")])
     assert ws.run() == 0
     assert _orders(ws)["D2"] == ("print", "in_stock")
+
+
+def test_a_label_part_failing_on_its_worker_leaves_that_file_out_and_writes_every_other_output(ws, capsys,
+                                                                                                monkeypatch):
+    monkeypatch.setenv("BATCHSHIP_LABEL_PART", "2")
+    monkeypatch.setenv("BATCHSHIP_LABEL_WORKERS", "2")
+    ws.drop("products.csv", PRODUCT_HEADER, [product_row("MUG")])
+    ws.drop("stock.csv", STOCK_HEADER, [["SZ", "MUG", 50, "A-1"]])
+    ws.drop("pool.csv", ["channel", "tracking_number"], [["YW", s10(i)] for i in range(1, 12)])
+    ws.drop("orders-1.csv", ORDER_HEADER, [order_row(f"D{i}", "MUG", 1, "2026-11-01 10:00") for i in range(1, 6)])
+    monkeypatch.setenv("BATCHSHIP_FAIL_AT", "label-part-rendered:bug")
+    assert ws.run() == 3
+    assert "outputs not written: labels" in capsys.readouterr().out
+    out = ws.last_outbox()
+    assert not list(out.glob("labels*.pdf")) and not list(ws.root.rglob("*.partial"))
+    assert (out / "orders.xlsx").exists() and (out / "picklist.pdf").exists() and (out / "stock.xlsx").exists()
+    assert _unfinished(ws) == 0
+
+    monkeypatch.delenv("BATCHSHIP_FAIL_AT")
+    ws.drop("orders-2.csv", ORDER_HEADER, [order_row(f"E{i}", "MUG", 1, "2026-11-02 10:00") for i in range(1, 6)])
+    assert ws.run() == 0
+    labels = list(ws.last_outbox().glob("labels*.pdf"))
+    assert len(labels) == 1 and len(pdfium.PdfDocument(labels[0])) == 5
