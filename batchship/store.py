@@ -338,13 +338,15 @@ class Store:
 
     def uploaded_before(self, run_id: str, rows: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
         """Of these (shop, order_id, tracking_number), those an earlier run uploaded: -> that run."""
-        found = {}
-        for s, o, t in rows:
-            hit = self.db.execute("SELECT run_id FROM uploads WHERE shop = ? AND order_id = ? AND tracking_number = ? "
-                                  "AND run_id != ?", (s, o, t, run_id)).fetchone()
-            if hit:
-                found[(s, o, t)] = hit[0]
-        return found
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_uploads (shop TEXT, order_id TEXT, "
+                        "tracking_number TEXT)")
+        self.db.execute("DELETE FROM wanted_uploads")
+        self.db.executemany("INSERT INTO wanted_uploads VALUES (?, ?, ?)", list(rows))
+        hits = self.db.execute(
+            "SELECT u.shop, u.order_id, u.tracking_number, u.run_id FROM wanted_uploads w JOIN uploads u "
+            "ON u.shop = w.shop AND u.order_id = w.order_id AND u.tracking_number = w.tracking_number "
+            "WHERE u.run_id != ?", (run_id,)).fetchall()
+        return {(s, o, t): run for s, o, t, run in hits}
 
     def set_shelves(self, places: pd.DataFrame, run_id: str = "") -> None:
         """Places whose stock is kept from ``run_id`` on (a place keeps the run it was first counted in)."""
