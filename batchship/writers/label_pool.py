@@ -24,7 +24,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Sequence
 
@@ -125,6 +125,7 @@ class LabelJobs:
                 _join(files, path)
             except Exception as exc:
                 failure = failure or exc
+                wait([future for future, _ in futures])   # the file's other parts may still be writing
             finally:
                 for file in files:
                     file.unlink(missing_ok=True)
