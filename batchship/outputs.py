@@ -271,9 +271,8 @@ def _named_in(orders: pd.DataFrame, events: pd.DataFrame, kinds: tuple[str, ...]
 
 def _orders_workbook(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, events: pd.DataFrame,
                      files: pd.DataFrame, style: WorkbookStyle | None = None) -> Path:
-    per_order = events.groupby(["shop", "order_id"])["event"].agg(lambda s: ", ".join(dict.fromkeys(s)))
     sheet = orders[ORDER_SHEET_COLUMNS].sort_values(["shop", "order_id"], kind="stable").copy()
-    sheet.insert(3, "this run", sheet.set_index(["shop", "order_id"]).index.map(per_order).fillna("").tolist())
+    sheet.insert(3, "this run", _events_per_order(events, sheet))
     exceptions = events[events["event"].isin(EXCEPTION_EVENTS)].sort_values(["event", "shop", "order_id"],
                                                                            kind="stable")
     files_sheet = files[["name", "outcome", "detail"]]
@@ -290,6 +289,15 @@ def _orders_workbook(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, event
     ], style=style, totals=("orders",))
     checkpoint("wrote-orders")
     return path
+
+
+def _events_per_order(events: pd.DataFrame, orders: pd.DataFrame) -> list[str]:
+    """Each order's events of the run, each named once in the order they happened ("" for none).
+    Plain dicts: a pandas groupby with a Python join per order took 2 s at 60,000 orders."""
+    seen: dict[tuple[str, str], dict[str, None]] = {}
+    for shop, order_id, event in zip(events["shop"].tolist(), events["order_id"].tolist(), events["event"].tolist()):
+        seen.setdefault((shop, order_id), {})[event] = None
+    return [", ".join(seen.get(key, ())) for key in zip(orders["shop"].tolist(), orders["order_id"].tolist())]
 
 
 def _as_numbers(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
