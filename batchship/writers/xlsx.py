@@ -16,6 +16,7 @@ Inputs-to-be (blank templates, a forwarder's booking sheet) are written without 
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,6 +33,7 @@ _SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False, "str
                  "constant_memory": True}
 _MAX_WIDTH = 60
 _MAX_CELL = 32_767
+_PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
 
 
 def write_workbook(path: Path, sheets: list[tuple[str, pd.DataFrame]],
@@ -252,12 +254,12 @@ def _styled_cells(frame: pd.DataFrame, column: str, kind: Kind, style: WorkbookS
             currencies = [""] * len(series)
         values, cell_formats, made = [], [], {}
         for value, currency in zip(series.tolist(), currencies):
-            amount = as_amount(value)
-            if amount is None:
+            number = _amount(value)
+            if number is None:
                 values.append(_text_cell(value))
                 cell_formats.append(None)
             else:
-                values.append(float(amount))
+                values.append(number)
                 if currency not in made:
                     made[currency] = (_money_format(currency), False)
                 cell_formats.append(made[currency])
@@ -278,6 +280,9 @@ def _styled_cells(frame: pd.DataFrame, column: str, kind: Kind, style: WorkbookS
     if kind in (QUANTITY, NUMBER):
         values = []
         for value in series.tolist():
+            if type(value) is int:
+                values.append(value)
+                continue
             amount = as_amount(value) if not isinstance(value, bool) else None
             if amount is None:
                 values.append(_text_cell(value))
@@ -286,6 +291,15 @@ def _styled_cells(frame: pd.DataFrame, column: str, kind: Kind, style: WorkbookS
         return values, [None] * len(values)
     values = _cells(series)
     return [v if v != "" else None for v in values], [None] * len(values)
+
+
+def _amount(value) -> float | None:
+    """An amount as the number a cell holds; text like "12.50" (what the store keeps) takes the short
+    way, which gives the same float as through Decimal (both round correctly)."""
+    if type(value) is str and _PLAIN_AMOUNT.fullmatch(value):
+        return float(value)
+    amount = as_amount(value)
+    return None if amount is None else float(amount)
 
 
 def _text_cell(value) -> str | None:
