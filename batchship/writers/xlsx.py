@@ -1,7 +1,7 @@
 """Workbooks people read: frozen header, filters, readable widths, and text that stays text.
 
 xlsxwriter turns a string starting with "=" into a formula unless told not to;
-with ``strings_to_formulas`` off every str is written as a shared string, so
+with ``strings_to_formulas`` off every str is written as a string, so
 buyer-controlled text can never become a live formula. Numbers stay numbers. xlsxwriter writes a
 sheet's header, last data row and totals; the data rows between are written as XML in bulk and
 spliced in (writers/xlsx_rows.py), cell for cell as xlsxwriter would write them, at a tenth of the cost.
@@ -59,8 +59,8 @@ def write_workbook(path: Path, sheets: list[tuple[str, pd.DataFrame]],
                 sheet, rows = _write_styled_sheet(wb, name, frame, header, formats, style,
                                                   (kinds or {}).get(name, {}), name in totals)
             data_rows.append(rows)
-            for column, rows, choices in (dropdowns or {}).get(name, []):
-                _dropdown(sheet, list(frame.columns).index(column), rows, choices)
+            for column, positions, choices in (dropdowns or {}).get(name, []):
+                _dropdown(sheet, list(frame.columns).index(column), positions, choices)
             for spec in (charts or {}).get(name, []):
                 _chart(wb, sheet, frame, spec)
     finally:
