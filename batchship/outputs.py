@@ -17,7 +17,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pandas as pd
-from natsort import natsort_keygen, ns
 
 from .config import Channel, Config
 from .environment import environment_problem
@@ -28,7 +27,7 @@ from .manifests import write_manifests
 from .purchase_sheets import write_purchase_suggestions
 from .reconciliation import write_run_reconciliation
 from .outbound import write_outbound
-from .print_order import in_print_order, shelf_walk_key
+from .print_order import in_print_order, natural_ranks, shelf_walk_key
 from .workspace import Workspace
 from .forwarders.mapping import load_mapping
 from .forwarders.sheet import sheet_rows
@@ -531,10 +530,9 @@ def _in_walk_order(frame: pd.DataFrame, zone_order: tuple[str, ...], then: list[
     """Rows by warehouse (natural order), shelf in walk order (unshelved last), SKU, then ``then``."""
     walk = shelf_walk_key(zone_order)
     rank = {shelf: n for n, shelf in enumerate(sorted(set(frame["shelf"]), key=walk))}
-    natural = natsort_keygen(alg=ns.IGNORECASE)
     frame = frame.assign(_walk=frame["shelf"].map(rank))
     return frame.sort_values(["warehouse", "_walk", "sku", *then],
-                             key=lambda c: c if c.name == "_walk" else natural(c),
+                             key=lambda c: c if c.name == "_walk" else natural_ranks(c),
                              kind="stable", ignore_index=True).drop(columns="_walk")
 
 

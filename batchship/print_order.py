@@ -54,7 +54,7 @@ def in_print_order(orders: pd.DataFrame, lines: pd.DataFrame, shelves: pd.DataFr
     by = {"paid": ["paid_at"], "shelf": ["shelf_missing", "shelf_rank", "first_sku", "paid_at"],
           "sku": ["first_sku", "paid_at"]}[how.sort]
     columns = ["warehouse", "multi", *by, "shop", "order_id"]
-    o = o.sort_values(columns, key=lambda c: c if c.name == "shelf_rank" else _NATURAL(c), kind="stable",
+    o = o.sort_values(columns, key=lambda c: c if c.name == "shelf_rank" else natural_ranks(c), kind="stable",
                       ignore_index=True)
     size = how.max_orders_per_wave
     o["wave"] = (o.index // size + 1) if size else 1
@@ -63,3 +63,15 @@ def in_print_order(orders: pd.DataFrame, lines: pd.DataFrame, shelves: pd.DataFr
 
 def _natural_key(text):
     return _NATURAL(str(text))
+
+
+def natural_ranks(column: pd.Series) -> pd.Series:
+    """Each value's place in natural order, to sort a column by: values whose natural keys are equal
+    share a place, so a stable sort keeps their order as sorting by the keys would. One key per
+    distinct value rather than per row (a 100,000-row pick list has a few hundred SKUs)."""
+    values = column.tolist()
+    if column.hasnans:
+        return pd.Series([_NATURAL(v) for v in values], index=column.index)   # NaN is no dict key
+    keys = {v: _NATURAL(v) for v in set(values)}
+    place = {k: n for n, k in enumerate(sorted(set(keys.values())))}
+    return pd.Series([place[keys[v]] for v in values], index=column.index)

@@ -1,8 +1,12 @@
 """Label order and waves: single-item orders first, then the shelf walk, cut into waves of N orders."""
 from __future__ import annotations
 
-import pandas as pd
+import random
 
+import pandas as pd
+from natsort import natsort_keygen, ns
+
+from batchship.print_order import natural_ranks
 from conftest import ORDER_HEADER, PRODUCT_HEADER, TEST_CONFIG, order_row, product_row, s10
 from test_decisions import _barcodes
 
@@ -39,3 +43,20 @@ def test_an_unknown_sort_is_a_configuration_error(ws, capsys):
     line = TEST_CONFIG.count("\n") + 3          # the sort line, below the test config
     assert (f"batchship.toml: line {line}, column 1: [labels]: sort must be one of 'paid', 'shelf' or 'sku', "
             "not 'colour'") in capsys.readouterr().err
+
+
+def test_sorting_by_natural_ranks_gives_the_order_of_sorting_by_natural_keys():
+    natural = natsort_keygen(alg=ns.IGNORECASE)
+    rng = random.Random(7)
+    names = ["A-2", "a-2", "A-10", "b-1", "B-01", "", "SKU-9", "sku-10", "Ä-1", "10", "9", "x 1", "X1",
+             "2026-11-01 10:00", "2026-11-01 9:00"]
+    for _ in range(100):
+        n = rng.randint(0, 200)
+        frame = pd.DataFrame({"a": [rng.choice(names) for _ in range(n)], "b": [rng.choice(names) for _ in range(n)],
+                              "row": range(n)})
+        by_keys = frame.sort_values(["a", "b"], key=natural, kind="stable")["row"].tolist()
+        by_ranks = frame.sort_values(["a", "b"], key=natural_ranks, kind="stable")["row"].tolist()
+        assert by_ranks == by_keys
+    with_gaps = pd.DataFrame({"a": ["b", None, "A-10", float("nan"), "a-9"]})
+    assert (with_gaps.sort_values("a", key=natural_ranks, kind="stable").index.tolist()
+            == with_gaps.sort_values("a", key=natural, kind="stable").index.tolist())
