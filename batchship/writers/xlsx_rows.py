@@ -30,6 +30,7 @@ _ESCAPED_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _EPOCH = datetime(1899, 12, 31)
 _ZIP64_FROM = 2**31                             # an XML part this large needs ZIP64 sizes
+_DIMENSION = re.compile(rb'<dimension ref="A1(?::[A-Z]+([0-9]+))?"/>')
 
 
 @dataclass
@@ -150,9 +151,9 @@ def _split_after_header(xml: bytes, name: str) -> tuple[bytes, bytes]:
 
 
 def _widened_dimension(head: bytes, rows: SheetRows) -> bytes:
-    """The sheet's <dimension> taking in the spliced rows too (readers size the sheet from it)."""
+    """The sheet's <dimension> (readers size the sheet from it) taking in the spliced rows: from A1,
+    the header row spanning every column, down to the last row xlsxwriter or the splice wrote."""
     def widened(match: re.Match) -> bytes:
-        first, last_col, last_row = match.group(1), match.group(3) or match.group(2), match.group(4)
-        last = max(int(last_row or match.group(1).lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")), rows.count + 1)
-        return b'<dimension ref="%s:%s%d"/>' % (first, last_col, last)
-    return re.sub(rb'<dimension ref="(([A-Z]+)[0-9]+)(?::([A-Z]+)([0-9]+))?"/>', widened, head, count=1)
+        last = max(int(match.group(1) or 1), rows.count + 1)
+        return b'<dimension ref="A1:%s%d"/>' % (xl_col_to_name(len(rows.columns) - 1).encode(), last)
+    return _DIMENSION.sub(widened, head, count=1)
