@@ -174,6 +174,10 @@ class FontSet:
         return frozenset(map(chr, frozenset().union(*self.covers)))
 
     @functools.cached_property
+    def _primary_chars(self) -> frozenset[str]:
+        return frozenset(map(chr, self.covers[0])) if self.faces[0].family == PRIMARY else frozenset()
+
+    @functools.cached_property
     def _shaped_families(self) -> frozenset[str]:
         return frozenset(face.family for face in self.faces if face.shaped)
 
@@ -222,7 +226,7 @@ class FontSet:
         A space or punctuation mark the current run's font also has stays in that run, so
         words of one script are not cut at every space.
         """
-        if text.isascii():
+        if text.isascii() or self._primary_chars.issuperset(text):
             return [(PRIMARY, text)]
         result: list[tuple[str, str]] = []
         for ch in text:
@@ -357,6 +361,7 @@ class TextPen:
         self._widths: dict[tuple[str, bool], list[float]] = {}
         self._totals: dict[tuple[str, bool], float] = {}
         self._encoded: dict[tuple[int, str], str] = {}
+        self._pieces: dict[tuple[str, bool], list[tuple[int, str, float]]] = {}
         self._shaped: dict[tuple[str, bool], list] = {}
         self._ops: list[str] = []
 
@@ -476,9 +481,22 @@ class TextPen:
         pdf = self.pdf
         k = pdf.k
         y = (pdf.h - baseline) * k
-        if self.fonts.needs_shaping(text):
-            self._draw_shaped(x, y, text, size, bold)
-            return
+        pieces = self._pieces.get((text, bold))
+        if pieces is None:
+            if self.fonts.needs_shaping(text):
+                self._draw_shaped(x, y, text, size, bold)
+                return
+            pieces = self._text_pieces(text, bold)
+        x *= k
+        scale = size * 0.001
+        for font_i, encoded, advance in pieces:
+            self._ops.append(f"/F{font_i} {size:.2f} Tf 1 0 0 1 {x:.2f} {y:.2f} Tm {encoded}")
+            x += advance * scale
+
+    def _text_pieces(self, text: str, bold: bool) -> list[tuple[int, str, float]]:
+        """Unshaped text as (font number, its "(...) Tj" operator, advance in thousandths of an em)
+        per font run; remembered, since most of a label's texts recur on other labels."""
+        pieces = []
         for family, run in self.fonts.runs(text):
             font = self._font(family, bold)
             key = (font.i, run)
@@ -487,8 +505,11 @@ class TextPen:
                 if len(self._encoded) > 50_000:
                     self._encoded.clear()
                 encoded = self._encoded[key] = font.encode_text(run)   # "(...) Tj", adds glyphs to the subset
-            self._ops.append(f"/F{font.i} {size:.2f} Tf 1 0 0 1 {x * k:.2f} {y:.2f} Tm {encoded}")
-            x += self.width(run, size, bold)
+            pieces.append((font.i, encoded, sum(self._char_widths(run, bold))))
+        if len(self._pieces) > 50_000:
+            self._pieces.clear()
+        self._pieces[(text, bold)] = pieces
+        return pieces
 
     def _draw_shaped(self, x: float, y: float, text: str, size: float, bold: bool) -> None:
         """``y`` in PDF points from the page's foot. Each glyph is placed where harfbuzz puts it

@@ -244,16 +244,33 @@ def _category(raw: str) -> tuple[str, str]:
     return "Other", raw
 
 
-def _prepare(label: LabelData, fonts: FontSet) -> tuple[_Texts, list[str]]:
+class _Cleaned(dict):
+    """Each raw value's printable text and the characters no font has, worked out once per
+    distinct value: senders, dates, channels and customs lines recur on almost every label."""
+
+    def __init__(self, fonts: FontSet):
+        super().__init__()
+        self.fonts = fonts
+
+    def __missing__(self, value) -> tuple[str, str]:
+        text = clean_text(value)
+        missing = self.fonts.unshowable(text)
+        if missing:
+            text = " ".join(self.fonts.showable(text).split())
+        if len(self) > 50_000:
+            self.clear()
+        self[value] = text, missing
+        return text, missing
+
+
+def _prepare(label: LabelData, fonts: FontSet, cleaned: _Cleaned) -> tuple[_Texts, list[str]]:
     problems: list[str] = []
 
     def show(field: str, value) -> str:
-        text = clean_text(value)
-        missing = fonts.unshowable(text)
-        if not missing:
-            return text
-        problems.append(fonts.problem(field, missing))
-        return " ".join(fonts.showable(text).split())
+        text, missing = cleaned[value]
+        if missing:
+            problems.append(fonts.problem(field, missing))
+        return text
 
     tracking = clean_text(label.tracking_number)
     try:
@@ -393,7 +410,8 @@ class _LabelPage:
         self.w = self.x1 - self.x0
         self.bottom = top + lay.height - lay.margin
 
-    def draw(self, t: _Texts, left: float = 0.0, top: float = 0.0) -> None:
+    def draw(self, t: _Texts, left: float = 0.0, top: float = 0.0) -> bool:
+        """Draws the label; returns whether its items block was too small for all the items."""
         lay = self.lay
         self._box(left, top)
         y = self._header(t, top + lay.margin)
@@ -402,6 +420,7 @@ class _LabelPage:
         customs_top = self.bottom - self._customs_height(t)
         self._items(t, y, customs_top - 1.5)
         self._customs(t, customs_top)
+        return not self._items_fit(t, y, customs_top - 1.5)
 
     def _rule(self, y: float) -> None:
         self.c.line(self.x0, y, self.x1, y)
@@ -699,10 +718,6 @@ class _LabelPage:
 
     # --- continuation ---------------------------------------------------------------------
 
-    def needs_continuation(self, t: _Texts) -> bool:
-        """Whether the parcel's articles or items do not all fit its label."""
-        return len(t.customs) > self.lay.customs_rows or self.items_overflow(t)
-
     def draw_continuation(self, t: _Texts, left: float, top: float, start: tuple[int, int],
                           part: int, with_items: bool) -> tuple[int, int] | None:
         """One CN 23 continuation page of the parcel: every article from ``start[0]`` on, then
@@ -770,20 +785,6 @@ class _LabelPage:
             return None
         return articles, items
 
-    def items_overflow(self, t: _Texts) -> bool:
-        """Whether the label's items block is too small for all the items (measured, not drawn)."""
-        lay = self.lay
-        saved = (self.left, self.x0, self.x1, self.w, self.bottom)
-        self._box(0.0, 0.0)
-        real = self.c
-        self.c = _NullCanvas(real)
-        try:
-            y = self._recipient(t, self._barcode(t, self._header(t, lay.margin)))
-            return not self._items_fit(t, y, self.bottom - self._customs_height(t) - 1.5)
-        finally:
-            self.c = real
-            self.left, self.x0, self.x1, self.w, self.bottom = saved
-
 
 class _NullCanvas:
     """Measures a layout without drawing it."""
@@ -832,8 +833,9 @@ def prepare_labels(labels: Sequence[LabelData], size: str, cjk_font: str = "", f
     prepared: list[_Texts] = []
     problems: dict[str, list[str]] = {}
     chars: set[str] = set()
+    cleaned = _Cleaned(fonts)
     for n, label in enumerate(labels, start=first):
-        texts, found = _prepare(label, fonts)
+        texts, found = _prepare(label, fonts, cleaned)
         texts.counter = f"{n} / {total or len(labels)}"
         prepared.append(texts)
         chars.update(_all_text(texts))
@@ -849,6 +851,8 @@ def new_pdf(width: float, height: float, fonts: FontSet, chars: set[str], workdi
     pdf.set_margins(0, 0, 0)
     pdf.set_line_width(0.25)
     pdf.set_title("Shipping labels")
+    # Every page uses the same fonts: one /Resources object for all of them, not one per page.
+    pdf.single_resources_object = True
     register_fonts(pdf, fonts, set(map(ord, chars)), Path(workdir), cjk_font)
     return pdf
 
@@ -921,22 +925,22 @@ def render_part(labels: Sequence[LabelData], path: Path, *, size: str, cjk_font:
             return sheet.slots[slot]
 
         for n, texts in enumerate(prepared, start=1):
-            page.draw(texts, *next_box())
+            items_overflow = page.draw(texts, *next_box())
             canvas.flush()
             if n % 50 == 0 or n == len(prepared):
                 progress.advance("labels rendered", 50 if n % 50 == 0 else n % 50, total=len(prepared))
-            for start, part in continuation_parts(page, texts):
-                page.draw_continuation(texts, *next_box(), start, part, page.items_overflow(texts))
+            for start, part in continuation_parts(page, texts, items_overflow):
+                page.draw_continuation(texts, *next_box(), start, part, items_overflow)
                 canvas.flush()
         save_pdf(pdf, path)
     return problems
 
 
-def continuation_parts(page: _LabelPage, texts: _Texts):
-    """(start, part) of each continuation page the parcel needs, measured first."""
-    if not page.needs_continuation(texts):
+def continuation_parts(page: _LabelPage, texts: _Texts, with_items: bool):
+    """(start, part) of each continuation page the parcel needs, measured first; ``with_items``:
+    its label could not list all its items (what ``page.draw`` returned)."""
+    if len(texts.customs) <= page.lay.customs_rows and not with_items:
         return []
-    with_items = page.items_overflow(texts)
     parts, start, part = [], (0, 0), 1
     real = page.c
     page.c = _NullCanvas(real)

@@ -160,12 +160,12 @@ def render_zpl(labels: Sequence[LabelData], path: Path, *, size: str = "100x150"
         for texts in prepared:
             canvas = ZplCanvas(pen, dpi)
             page = _LabelPage(canvas, pen, layout)
-            page.draw(texts)
+            items_overflow = page.draw(texts)
             blocks.append(canvas.fields)
             # A CN 23 continuation is one more label block right after the parcel's label.
-            for start, part in continuation_parts(page, texts):
+            for start, part in continuation_parts(page, texts, items_overflow):
                 page.c = canvas = ZplCanvas(pen, dpi)
-                page.draw_continuation(texts, 0.0, 0.0, start, part, page.items_overflow(texts))
+                page.draw_continuation(texts, 0.0, 0.0, start, part, items_overflow)
                 blocks.append(canvas.fields)
         bitmaps = render_text_bitmaps(pen, {f[2:] for fields in blocks for f in fields if isinstance(f, tuple)},
                                       dpi)
