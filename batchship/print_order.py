@@ -41,16 +41,17 @@ def in_print_order(orders: pd.DataFrame, lines: pd.DataFrame, shelves: pd.DataFr
     key = ["shop", "order_id"]
     placed = lines.merge(shelves, on=["warehouse", "sku"], how="left").fillna({"shelf": ""})
     walk = shelf_walk_key(how.zone_order)
-    per_order = placed.groupby(key).agg(
-        units=("quantity", "sum"),
-        first_shelf=("shelf", lambda s: min(s, key=walk)),
-        first_sku=("sku", lambda s: min(s, key=_natural_key))).reset_index()
+    group = [placed[k] for k in key]
+    per_order = placed.groupby(group)["quantity"].sum().rename("units").to_frame()
+    per_order["first_shelf"] = _first_by(placed["shelf"], group, walk)
+    per_order["first_sku"] = _first_by(placed["sku"], group, _natural_key)
+    per_order = per_order.rename_axis(key).reset_index()
     o = orders.merge(per_order, on=key, how="left").fillna({"units": 0, "first_shelf": "", "first_sku": ""})
     o["multi"] = (o["units"] > 1).astype(int) if how.single_item_first else 0
     # Unshelved stock is picked last: an empty shelf sorts after every named one.
     o["shelf_missing"] = (o["first_shelf"] == "").astype(int)
-    rank = {shelf: n for n, shelf in enumerate(sorted(set(o["first_shelf"]), key=walk))}
-    o["shelf_rank"] = o["first_shelf"].map(rank)
+    # Shelves whose walk keys are equal ("A-1", "a-1") share a rank, so the SKU decides between them.
+    o["shelf_rank"] = _ranks(o["first_shelf"], walk)
     by = {"paid": ["paid_at"], "shelf": ["shelf_missing", "shelf_rank", "first_sku", "paid_at"],
           "sku": ["first_sku", "paid_at"]}[how.sort]
     columns = ["warehouse", "multi", *by, "shop", "order_id"]
@@ -66,12 +67,26 @@ def _natural_key(text):
 
 
 def natural_ranks(column: pd.Series) -> pd.Series:
-    """Each value's place in natural order, to sort a column by: values whose natural keys are equal
-    share a place, so a stable sort keeps their order as sorting by the keys would. One key per
+    """Each value's place in natural order, to sort a column by (see ``_ranks``)."""
+    return pd.Series(_ranks(column, _NATURAL), index=column.index)
+
+
+def _ranks(column: pd.Series, sort_key) -> list[int]:
+    """Each value's place among the column's distinct ``sort_key``s: values whose keys are equal share
+    a place, so a stable sort by places keeps their order as sorting by the keys would. One key per
     distinct value rather than per row (a 100,000-row pick list has a few hundred SKUs)."""
     values = column.tolist()
     if column.hasnans:
-        return pd.Series([_NATURAL(v) for v in values], index=column.index)   # NaN is no dict key
-    keys = {v: _NATURAL(v) for v in set(values)}
-    place = {k: n for n, k in enumerate(sorted(set(keys.values())))}
-    return pd.Series([place[keys[v]] for v in values], index=column.index)
+        keys = [sort_key(v) for v in values]        # NaN is no dict key
+    else:
+        by_value = {v: sort_key(v) for v in set(values)}
+        keys = [by_value[v] for v in values]
+    place = {k: n for n, k in enumerate(sorted(set(keys)))}
+    return [place[k] for k in keys]
+
+
+def _first_by(column: pd.Series, group: list[pd.Series], sort_key) -> pd.Series:
+    """Per group, the value ``min(values, key=sort_key)`` gives: the first of those with the least key."""
+    ranks = pd.Series(_ranks(column, sort_key), index=column.index)
+    first = ranks.groupby(group).idxmin()       # the first row holding its group's least place
+    return pd.Series(column.loc[first.to_numpy()].to_numpy(), index=first.index, dtype=object)

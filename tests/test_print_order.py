@@ -6,7 +6,8 @@ import random
 import pandas as pd
 from natsort import natsort_keygen, ns
 
-from batchship.print_order import natural_ranks
+from batchship.config import PrintOrder
+from batchship.print_order import in_print_order, natural_ranks, shelf_walk_key
 from conftest import ORDER_HEADER, PRODUCT_HEADER, TEST_CONFIG, order_row, product_row, s10
 from test_decisions import _barcodes
 
@@ -60,3 +61,36 @@ def test_sorting_by_natural_ranks_gives_the_order_of_sorting_by_natural_keys():
     with_gaps = pd.DataFrame({"a": ["b", None, "A-10", float("nan"), "a-9"]})
     assert (with_gaps.sort_values("a", key=natural_ranks, kind="stable").index.tolist()
             == with_gaps.sort_values("a", key=natural, kind="stable").index.tolist())
+
+
+def test_each_order_sorts_by_its_least_shelf_and_sku_the_first_of_equal_ones_winning():
+    """An order sorts by the shelf a plain ``min(shelves, key=walk)`` gives (its first one in walk order;
+    of two whose keys are equal, such as "A-1" and "a-1", the one listed first), and by its first SKU
+    in natural order likewise; compared over random orders with plain Python."""
+    natural = natsort_keygen(alg=ns.IGNORECASE)
+    rng = random.Random(11)
+    shelves_seen = ["", "  ", "A-1", "a-1", "A-10", "A-2", "B-1-9", "B-1-10", "b-01", "Z"]
+    skus = ["S1", "s1", "S10", "S2", "sku-a", "SKU-A", "x 1"]
+    for _ in range(60):
+        zone_order = tuple(rng.sample(["A", "b", "Z"], rng.randint(0, 3)))
+        orders = pd.DataFrame({"shop": "s", "order_id": [f"O{i}" for i in range(rng.randint(1, 25))],
+                               "warehouse": "SZ", "paid_at": "2026-11-01"})
+        lines = pd.DataFrame([{"shop": "s", "order_id": o, "warehouse": "SZ", "sku": rng.choice(skus),
+                               "quantity": 1} for o in orders["order_id"] for _ in range(rng.randint(1, 4))])
+        shelves = pd.DataFrame([{"warehouse": "SZ", "sku": sku, "shelf": rng.choice(shelves_seen)}
+                                for sku in skus if rng.random() < 0.8], columns=["warehouse", "sku", "shelf"])
+        shelf_of = dict(zip(shelves["sku"], shelves["shelf"]))
+        walk = shelf_walk_key(zone_order)
+        first_shelf, first_sku = {}, {}
+        for order, group in lines.groupby("order_id", sort=False):
+            first_shelf[order] = min((shelf_of.get(sku, "") for sku in group["sku"]), key=walk)
+            first_sku[order] = min(group["sku"], key=natural)
+        for sort, expected_key in (("shelf", lambda o: (first_shelf[o] == "", walk(first_shelf[o]),
+                                                         natural(first_sku[o]))),
+                                   ("sku", lambda o: natural(first_sku[o]))):
+            how = PrintOrder(sort=sort, zone_order=zone_order, single_item_first=False, max_orders_per_wave=0)
+            got = in_print_order(orders, lines, shelves, how)["order_id"].tolist()
+            # Orders are named in increasing order, so ties fall back to the name as in_print_order's does.
+            expected = sorted(orders["order_id"], key=lambda o: (expected_key(o), natural(o)))
+            assert [expected_key(o) for o in got] == [expected_key(o) for o in expected]
+            assert got == expected
