@@ -27,7 +27,7 @@ from .manifests import write_manifests
 from .purchase_sheets import write_purchase_suggestions
 from .reconciliation import write_run_reconciliation
 from .outbound import write_outbound
-from .print_order import in_print_order, natural_ranks, shelf_walk_key
+from .print_order import in_print_order, natural_ranks, shelf_walk_key, sort_ranks
 from .workspace import Workspace
 from .forwarders.mapping import load_mapping
 from .forwarders.sheet import sheet_rows
@@ -528,9 +528,7 @@ def _picklist(out: Path, lines: pd.DataFrame, store: Store, run_id: str, tail: s
 
 def _in_walk_order(frame: pd.DataFrame, zone_order: tuple[str, ...], then: list[str] = ()) -> pd.DataFrame:
     """Rows by warehouse (natural order), shelf in walk order (unshelved last), SKU, then ``then``."""
-    walk = shelf_walk_key(zone_order)
-    rank = {shelf: n for n, shelf in enumerate(sorted(set(frame["shelf"]), key=walk))}
-    frame = frame.assign(_walk=frame["shelf"].map(rank))
+    frame = frame.assign(_walk=sort_ranks(frame["shelf"], shelf_walk_key(zone_order)))
     return frame.sort_values(["warehouse", "_walk", "sku", *then],
                              key=lambda c: c if c.name == "_walk" else natural_ranks(c),
                              kind="stable", ignore_index=True).drop(columns="_walk")

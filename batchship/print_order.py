@@ -51,7 +51,7 @@ def in_print_order(orders: pd.DataFrame, lines: pd.DataFrame, shelves: pd.DataFr
     # Unshelved stock is picked last: an empty shelf sorts after every named one.
     o["shelf_missing"] = (o["first_shelf"] == "").astype(int)
     # Shelves whose walk keys are equal ("A-1", "a-1") share a rank, so the SKU decides between them.
-    o["shelf_rank"] = _ranks(o["first_shelf"], walk)
+    o["shelf_rank"] = sort_ranks(o["first_shelf"], walk)
     by = {"paid": ["paid_at"], "shelf": ["shelf_missing", "shelf_rank", "first_sku", "paid_at"],
           "sku": ["first_sku", "paid_at"]}[how.sort]
     columns = ["warehouse", "multi", *by, "shop", "order_id"]
@@ -67,11 +67,11 @@ def _natural_key(text):
 
 
 def natural_ranks(column: pd.Series) -> pd.Series:
-    """Each value's place in natural order, to sort a column by (see ``_ranks``)."""
-    return pd.Series(_ranks(column, _NATURAL), index=column.index)
+    """Each value's place in natural order, to sort a column by (see ``sort_ranks``)."""
+    return pd.Series(sort_ranks(column, _NATURAL), index=column.index)
 
 
-def _ranks(column: pd.Series, sort_key) -> list[int]:
+def sort_ranks(column: pd.Series, sort_key) -> list[int]:
     """Each value's place among the column's distinct ``sort_key``s: values whose keys are equal share
     a place, so a stable sort by places keeps their order as sorting by the keys would. One key per
     distinct value rather than per row (a 100,000-row pick list has a few hundred SKUs)."""
@@ -87,6 +87,6 @@ def _ranks(column: pd.Series, sort_key) -> list[int]:
 
 def _first_by(column: pd.Series, group: list[pd.Series], sort_key) -> pd.Series:
     """Per group, the value ``min(values, key=sort_key)`` gives: the first of those with the least key."""
-    ranks = pd.Series(_ranks(column, sort_key), index=column.index)
+    ranks = pd.Series(sort_ranks(column, sort_key), index=column.index)
     first = ranks.groupby(group).idxmin()       # the first row holding its group's least place
     return pd.Series(column.loc[first.to_numpy()].to_numpy(), index=first.index, dtype=object)

@@ -91,8 +91,11 @@ class LabelJobs:
 
     def add(self, labels: Sequence, path: Path, parts: list[tuple[int, int]], *, size: str, cjk_font: str,
             cut_marks: bool) -> None:
+        from .fonts import font_set
         from .labels import render_part
         files = [path.with_name(f".{path.name}.part{k}.partial") for k in range(len(parts))]
+        if self._pool is None:
+            font_set(cjk_font)     # read the fonts' character maps once, here, for every worker to inherit
         pool = self._pool or self._start(min(label_workers(), len(parts)))
         futures = [pool.submit(_render_part, render_part, list(labels[a:b]), file, size, cjk_font, cut_marks,
                                a + 1, len(labels)) for (a, b), file in zip(parts, files)]
