@@ -43,7 +43,9 @@ def too_long(mapped: MappedSheet, frame: pd.DataFrame) -> list[Problem]:
         if column in UNCHECKED or not pd.api.types.is_string_dtype(frame[column]):
             continue
         limit = MAX_CHARS.get(column, EXCEL_CELL)
-        lengths = frame[column].map(lambda v: len(v) if isinstance(v, str) else 0, na_action="ignore").fillna(0)
+        values = frame[column]
+        lengths = pd.Series([len(v) if isinstance(v, str) else 0 for v in values.tolist()], index=values.index,
+                            dtype="int64")
         over = lengths > limit
         if not over.any():
             continue
