@@ -221,9 +221,9 @@ def _with_outdated_uploads(events: pd.DataFrame, store: Store, run_id: str) -> p
     """One "upload outdated" event per tracking number this run voided (order cancelled, channel
     changed) that an earlier run had already sent to the marketplace: staff must update it there."""
     voided = []
-    for shop, order_id, event, detail in zip(events["shop"], events["order_id"], events["event"], events["detail"]):
-        if event in ("cancelled", "channel changed"):
-            voided += [(shop, order_id, number, event) for number in _VOIDED.findall(str(detail))]
+    changed = events[events["event"].isin(("cancelled", "channel changed"))]
+    for shop, order_id, event, detail in zip(*(changed[c].tolist() for c in ("shop", "order_id", "event", "detail"))):
+        voided += [(shop, order_id, number, event) for number in _VOIDED.findall(str(detail))]
     if not voided:
         return events
     sent = store.uploaded_before(run_id, [(s, o, t) for s, o, t, _ in voided])

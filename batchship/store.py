@@ -403,7 +403,8 @@ class Store:
         if events.empty:
             return
         self.db.executemany("INSERT INTO events (run_id, shop, order_id, event, detail) VALUES (?, ?, ?, ?, ?)",
-                            ((run_id, r.shop, r.order_id, r.event, r.detail) for r in events.itertuples(index=False)))
+                            ((run_id, *row) for row in zip(*(events[c].tolist()
+                                                              for c in ("shop", "order_id", "event", "detail")))))
 
     def load_history(self, chunks: Iterable[tuple[pd.DataFrame, ...]]) -> None:
         """Bulk load past orders (a migration from another system, or a benchmark's year of history):

@@ -114,24 +114,30 @@ def _new_orders(heads: pd.DataFrame, lines: pd.DataFrame, run_id: str) -> pd.Dat
     o.loc[status == "shipped", ["stage", "notes"]] = "shipped", "shipped on the platform before import"
     o.loc[status == "unpaid", ["stage", "held_at", "hold_reason"]] = "hold", "unpaid", UNPAID_REASON
     value = _goods_value(lines)
-    o["goods_value"] = o.set_index([Line.shop, Line.order_id]).index.map(value).fillna("").astype(str)
+    o["goods_value"] = [value.get(key, "") for key in zip(o[Line.shop].tolist(), o[Line.order_id].tolist())]
     o["created_run"] = run_id
     o["updated_run"] = run_id
     return o[ORDER_COLUMNS]
 
 
-def _goods_value(lines: pd.DataFrame) -> pd.Series:
-    """Sum of unit price × quantity per order, to the cent: a unit price derived from a line total
-    (Amazon) may carry more places than the money it came from."""
-    def total(group: pd.DataFrame) -> str:
-        s = Decimal(0)
-        for price, qty in zip(group[Line.unit_price], group[Line.quantity]):
-            try:
-                s += Decimal(price or "0") * int(qty)
-            except (InvalidOperation, ValueError):
-                return ""
-        return str(s.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-    return lines.groupby([Line.shop, Line.order_id], sort=False)[[Line.unit_price, Line.quantity]].apply(total)
+def _goods_value(lines: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """Sum of unit price × quantity per (shop, order id), to the cent: a unit price derived from a
+    line total (Amazon) may carry more places than the money it came from. "" when a line's price
+    or quantity is no number."""
+    sums: dict[tuple[str, str], Decimal | None] = {}
+    columns = (Line.shop, Line.order_id, Line.unit_price, Line.quantity)
+    for shop, order_id, price, qty in zip(*(lines[c].tolist() for c in columns)):
+        key = (shop, order_id)
+        total = sums.get(key, Decimal(0))
+        if total is None:
+            continue
+        try:
+            sums[key] = total + Decimal(price or "0") * int(qty)
+        except (InvalidOperation, ValueError):
+            sums[key] = None
+    cent = Decimal("0.01")
+    return {key: "" if total is None else str(total.quantize(cent, rounding=ROUND_HALF_UP))
+            for key, total in sums.items()}
 
 
 def pair_lines(lines: pd.DataFrame, pairing: pd.DataFrame) -> pd.DataFrame:
