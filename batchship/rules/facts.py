@@ -36,8 +36,10 @@ def order_facts(orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFram
     per_order = mine.assign(_w=unit * mine["quantity"]).groupby("index")
     f["weight_g"] = per_order["_w"].sum().reindex(f.index).fillna(0).astype("int64")
     f["items"] = per_order["quantity"].sum().reindex(f.index).fillna(0).astype("int64")
-    f["skus"] = per_order["sku"].agg(frozenset).reindex(f.index)
-    f["skus"] = f["skus"].map(lambda s: s if isinstance(s, frozenset) else frozenset())
+    skus: dict = {}
+    for at, sku in zip(mine["index"].tolist(), mine["sku"].tolist()):
+        skus.setdefault(at, set()).add(sku)
+    f["skus"] = pd.Series([frozenset(skus.get(at, ())) for at in f.index], index=f.index, dtype=object)
     f["blacklisted"] = blacklist_hits(orders, blacklist)
     return f
 
