@@ -122,10 +122,7 @@ class LabelJobs:
         failure: BaseException | None = None
         for path, futures, files, total in self._files:
             try:
-                for future, (a, b) in futures:   # in order, so problems keep the labels' order
-                    problems.update(future.result())
-                    progress.advance("labels rendered", b - a, total=total)
-                _join(files, path)
+                problems.update(_join_as_rendered(futures, files, path, total))
             except Exception as exc:
                 failure = failure or exc
                 wait([future for future, _ in futures])   # the file's other parts may still be writing
@@ -155,11 +152,16 @@ def _render_part(render_part, labels, file: Path, size: str, cjk_font: str, cut_
     return found
 
 
-def _join(files: list[Path], path: Path) -> None:
+def _join_as_rendered(futures: list, files: list[Path], path: Path, total: int) -> dict[str, list[str]]:
+    """Each part's pages appended to the file as soon as that part is rendered (while later parts
+    still render), in order, so problems keep the labels' order; the file saved once all are in."""
     import pypdfium2 as pdfium
+    problems: dict[str, list[str]] = {}
     joined = pdfium.PdfDocument.new()
     try:
-        for file in files:
+        for (future, (a, b)), file in zip(futures, files):
+            problems.update(future.result())
+            progress.advance("labels rendered", b - a, total=total)
             part = pdfium.PdfDocument(file)
             try:
                 joined.import_pages(part)
@@ -171,3 +173,4 @@ def _join(files: list[Path], path: Path) -> None:
         joined.close()
     checkpoint("label-parts-joined")
     os.replace(tmp, path)
+    return problems
