@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlite3
 
 import pandas as pd
+import pytest
 import pypdfium2 as pdfium
 import zxingcpp
 
@@ -217,7 +218,12 @@ def test_exit_codes_and_status(ws, capsys):
     assert "hold 1" in out and "customs: SKU A is not in the product list" in out
 
 
-def test_text_no_font_can_print_is_reported_on_the_order(ws):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_text_no_font_can_print_is_reported_on_the_order(ws, monkeypatch, workers):
+    """In one process the problem is known before orders.xlsx is written; on workers it comes after,
+    and the workbook is written again with it."""
+    monkeypatch.setenv("BATCHSHIP_LABEL_WORKERS", str(workers))
+    monkeypatch.setenv("BATCHSHIP_LABEL_PART", "1")
     _setup_day_one(ws)
     ws.drop("orders-cn.csv", ORDER_HEADER, [order_row("CN1", "C", 1, "2026-11-01 08:00:00", name="𓀀𓁐")])
     ws.run()
