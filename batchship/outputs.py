@@ -112,7 +112,9 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     # orders printed are marked and the outputs that show it (orders, decisions) follow.
     carrier = store.carrier_labels(ready["tracking_number"])
     label_problems: dict[str, list[str]] = {}
-    with LabelJobs() as label_jobs:
+    # Nothing below moves stock: the stock, reconciliation and purchase workbooks share one reading
+    # of the ledger's sums.
+    with LabelJobs() as label_jobs, store.stock_read_once():
         for wave, batch in ready.groupby("wave", sort=True):
             tail = f"-wave{wave}" if waves > 1 else ""
             own = batch[~batch["tracking_number"].isin(carrier) & (batch["merged_into"] == "")]

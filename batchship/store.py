@@ -71,6 +71,7 @@ class Store:
             engine.dispose()
             raise
         self.postgresql = self.db.postgresql
+        self._stock_reads: dict[str, pd.DataFrame] | None = None      # see stock_read_once
         # A list of values as rows of one column ``value``, from one JSON-array parameter.
         self.each = ("SELECT json_array_elements_text(CAST(? AS json)) AS value" if self.postgresql
                      else "SELECT value FROM json_each(?)")
@@ -160,8 +161,11 @@ class Store:
         self.db.execute("DELETE FROM wanted_lines")
         self.db.executemany("INSERT INTO wanted_lines VALUES (?, ?)",
                             list(zip(orders["shop"], orders["order_id"])) if len(orders) else [])
-        df = self.frame(f"SELECT {', '.join('l.' + c for c in LINE_COLUMNS)} FROM lines l "
-                        "JOIN wanted_lines w ON w.shop = l.shop AND w.order_id = l.order_id "
+        # CROSS JOIN: SQLite then loops over the wanted keys and looks each up by the primary key; with
+        # a plain JOIN it read all the lines of the history in key order to save sorting the few it
+        # wanted. PostgreSQL plans a CROSS JOIN with a WHERE as any inner join.
+        df = self.frame(f"SELECT {', '.join('l.' + c for c in LINE_COLUMNS)} FROM wanted_lines w CROSS JOIN lines l "
+                        "WHERE w.shop = l.shop AND w.order_id = l.order_id "
                         "ORDER BY l.shop, l.order_id, l.line_no")
         return _typed(df, LINE_COLUMNS)
 
@@ -177,9 +181,32 @@ class Store:
     def pairing(self) -> pd.DataFrame:
         return self.frame("SELECT shop, platform_sku, sku, quantity FROM pairing")
 
+    @contextmanager
+    def stock_read_once(self) -> Iterator[None]:
+        """Within: ``on_hand`` and ``ledger_place_totals``, each a sum over the whole ledger, are read
+        once and shared (the outputs of a run read them for three workbooks). Writing stock or
+        movements in between reads them afresh."""
+        self._stock_reads = {}
+        try:
+            yield
+        finally:
+            self._stock_reads = None
+
+    def _stock_read(self, name: str, sql: str) -> pd.DataFrame:
+        if self._stock_reads is None:
+            return self.frame(sql)
+        if name not in self._stock_reads:
+            self._stock_reads[name] = self.frame(sql)
+        return self._stock_reads[name].copy()
+
+    def _stock_changed(self) -> None:
+        if self._stock_reads is not None:
+            self._stock_reads.clear()
+
     def on_hand(self) -> pd.DataFrame:
         """warehouse, sku, on_hand (sum of the ledger), shelf: every place ever counted."""
-        return self.frame(
+        return self._stock_read(
+            "on_hand",
             "SELECT p.warehouse, p.sku, COALESCE(SUM(l.delta), 0) AS on_hand, p.shelf "
             "FROM stock_places p LEFT JOIN ledger l ON l.warehouse = p.warehouse AND l.sku = p.sku "
             "GROUP BY p.warehouse, p.sku ORDER BY p.warehouse, p.sku")
@@ -350,6 +377,7 @@ class Store:
 
     def set_shelves(self, places: pd.DataFrame, run_id: str = "") -> None:
         """Places whose stock is kept from ``run_id`` on (a place keeps the run it was first counted in)."""
+        self._stock_changed()
         self.db.executemany(
             "INSERT INTO stock_places (warehouse, sku, shelf, since_run) VALUES (?, ?, ?, ?) ON CONFLICT (warehouse, sku) "
             "DO UPDATE SET shelf = CASE WHEN excluded.shelf != '' THEN excluded.shelf ELSE stock_places.shelf END",
@@ -360,6 +388,7 @@ class Store:
         (an adjustment's reason, a receipt's date)."""
         if moves.empty:
             return
+        self._stock_changed()
         notes = moves["note"].fillna("").astype(str) if "note" in moves else pd.Series("", index=moves.index)
         self.db.executemany(
             "INSERT INTO ledger (run_id, warehouse, sku, delta, cause, reference, source_file, source_row, note) "
@@ -410,6 +439,7 @@ class Store:
         """Bulk load past orders (a migration from another system, or a benchmark's year of history):
         each chunk is (orders, lines, ledger, events, pool) frames with columns named as the tables';
         the runs they name are recorded as finished. One transaction per chunk."""
+        self._stock_changed()
         for orders, lines, ledger, events, pool in chunks:
             with self._short_transaction() as db:
                 _insert(db, "orders", orders)
@@ -625,7 +655,8 @@ class Store:
         return df.sort_values(place, kind="stable").reset_index(drop=True)
 
     def ledger_place_totals(self) -> pd.DataFrame:
-        return self.frame("SELECT warehouse, sku, SUM(delta) AS total FROM ledger GROUP BY warehouse, sku")
+        return self._stock_read("ledger_place_totals",
+                                "SELECT warehouse, sku, SUM(delta) AS total FROM ledger GROUP BY warehouse, sku")
 
     def ledger_rows(self, start: str = "", end: str = "99999999") -> pd.DataFrame:
         """Every movement of runs in [start, end), with the run's time."""
