@@ -289,9 +289,11 @@ class Store:
 
     def cancel_failures(self, keys: Iterable[tuple[str, str]] | None = None) -> pd.DataFrame:
         """Bookings a forwarder would not cancel, of cancelled orders (all, or of ``keys``)."""
+        # From the few failed bookings to their orders (CROSS JOIN: SQLite keeps that order), not from
+        # every cancelled order of the history to its bookings.
         df = self.frame("SELECT b.reference, b.shop, b.order_id, b.tracking_number, b.forwarder, b.reason "
-                        "FROM bookings b JOIN orders o ON o.shop = b.shop AND o.order_id = b.order_id "
-                        "WHERE b.state = 'cancel_failed' AND o.stage = 'cancelled'")
+                        "FROM bookings b CROSS JOIN orders o WHERE o.shop = b.shop AND o.order_id = b.order_id "
+                        "AND b.state = 'cancel_failed' AND o.stage = 'cancelled'")
         if keys is not None:
             wanted = set(keys)
             df = df[pd.Series([k in wanted for k in zip(df["shop"], df["order_id"])], index=df.index, dtype=bool)]

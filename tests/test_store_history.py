@@ -12,11 +12,14 @@ RUN = "20250301-020000"
 
 
 def _history(n: int):
-    """n shipped orders of one past run, with their lines, ship movements, events and used numbers."""
+    """n orders of one past run, one in ten cancelled and the others shipped, with their lines, ship
+    movements, events and used numbers."""
     ids = range(n)
+    shipped = pd.Series([i % 10 != 5 for i in ids])
     orders = pd.DataFrame({
-        "shop": "shop-a", "order_id": [f"H{i:07d}" for i in ids], "platform": "batchship", "stage": "shipped",
-        "channel": "YW", "warehouse": "SZ", "tracking_number": [f"LH{i:09d}CN" for i in ids],
+        "shop": "shop-a", "order_id": [f"H{i:07d}" for i in ids], "platform": "batchship",
+        "stage": shipped.map({True: "shipped", False: "cancelled"}), "channel": "YW", "warehouse": "SZ",
+        "tracking_number": [f"LH{i:09d}CN" if s else "" for i, s in zip(ids, shipped)],
         "stock_status": "in_stock", "paid_at": "2025-03-01 10:00:00", "recipient_name": "Jane Doe",
         "address1": "1 Main St", "city": "Springfield", "postcode": "62704", "country": "US", "currency": "USD",
         "order_total": "12.90", "goods_value": "12.90", "printed": "yes", "printed_run": RUN,
@@ -25,12 +28,12 @@ def _history(n: int):
     lines = pd.DataFrame({"shop": "shop-a", "order_id": orders["order_id"], "line_no": 1, "item_id": "1",
                           "platform_sku": sku, "sku": sku, "quantity": 1, "platform_line": 1, "platform_quantity": 1,
                           "unit_price": "12.90", "source_file": "history.xlsx", "source_row": orders["source_row"]})
-    ledger = pd.DataFrame({"run_id": RUN, "warehouse": "SZ", "sku": sku, "delta": -1, "cause": "ship",
-                           "reference": orders["order_id"]})
-    events = pd.DataFrame({"run_id": RUN, "shop": "shop-a", "order_id": orders["order_id"], "event": "shipped",
-                           "detail": ""})
-    pool = pd.DataFrame({"tracking_number": orders["tracking_number"], "channel": "YW", "status": "issued",
-                         "shop": "shop-a", "order_id": orders["order_id"], "issued_run": RUN})
+    ledger = pd.DataFrame({"run_id": RUN, "warehouse": "SZ", "sku": pd.Series(sku)[shipped], "delta": -1,
+                           "cause": "ship", "reference": orders["order_id"][shipped]})
+    events = pd.DataFrame({"run_id": RUN, "shop": "shop-a", "order_id": orders["order_id"],
+                           "event": orders["stage"], "detail": ""})
+    pool = pd.DataFrame({"tracking_number": orders["tracking_number"][shipped], "channel": "YW", "status": "issued",
+                         "shop": "shop-a", "order_id": orders["order_id"][shipped], "issued_run": RUN})
     yield orders, lines, ledger, events, pool
 
 
@@ -69,18 +72,22 @@ def stores(tmp_path_factory):
         store.close()
 
 
-def test_a_batchs_lines_and_the_free_numbers_are_read_without_passing_the_history(stores):
+def test_what_a_run_reads_is_read_without_passing_the_history(stores):
+    """A batch's lines, the free numbers, the ledger check's numbers of recent runs and the bookings a
+    forwarder would not cancel."""
     wanted = pd.DataFrame({"shop": "shop-a", "order_id": [f"H{i:07d}" for i in range(0, 4_000, 200)]})
+    reads = {"lines": lambda store: store.lines_of(wanted), "free numbers": lambda store: store.free_pool(),
+             "numbers of recent runs": lambda store: store.tracking_differences(since="20261201-000000"),
+             "failed cancellations": lambda store: store.cancel_failures()}
     cost = {}
     for n, store in stores.items():
-        lines = store.lines_of(wanted)
-        assert lines["order_id"].tolist() == wanted["order_id"].tolist()
+        assert store.lines_of(wanted)["order_id"].tolist() == wanted["order_id"].tolist()
         assert len(store.free_pool()) == 20
-        cost[n] = (_steps(store, lambda: store.lines_of(wanted)), _steps(store, store.free_pool))
-    (lines_small, pool_small), (lines_large, pool_large) = cost[5_000], cost[20_000]
-    # Four times the history: the same work, give or take the depth of an index.
-    assert lines_large <= lines_small * 1.3 + 5, cost
-    assert pool_large <= pool_small * 1.3 + 5, cost
+        assert store.tracking_differences(since="20261201-000000").empty and store.cancel_failures().empty
+        cost[n] = {name: _steps(store, lambda: read(store)) for name, read in reads.items()}
+    for name in reads:
+        # Four times the history: the same work, give or take the depth of an index.
+        assert cost[20_000][name] <= cost[5_000][name] * 1.3 + 5, (name, cost)
 
 
 def test_stock_sums_read_once_are_shared_until_stock_moves(tmp_path):
@@ -92,7 +99,7 @@ def test_stock_sums_read_once_are_shared_until_stock_moves(tmp_path):
             first = _steps(store, store.on_hand)
             assert _steps(store, store.on_hand) == 0 < first          # shared, not summed again
             on_hand = store.on_hand().set_index("sku")["on_hand"]
-            assert on_hand["SKU-000"] == -40                           # 2,000 ship movements over 50 SKUs
+            assert on_hand["SKU-000"] == -40      # 2,000 orders over 50 SKUs; the cancelled ones are of others
             mine = store.on_hand()
             mine.loc[mine["sku"] == "SKU-000", "on_hand"] = 999        # a reader's copy, not the shared one
             assert store.on_hand().set_index("sku")["on_hand"]["SKU-000"] == -40
