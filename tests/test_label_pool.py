@@ -46,3 +46,22 @@ def test_problems_of_every_part_are_reported(tmp_path, monkeypatch):
 @pytest.mark.parametrize("n, one_per_page, workers", [(10_000, False, 2), (10_000, True, 1), (100, True, 2)])
 def test_small_batches_sheets_and_one_core_stay_in_one_process(n, one_per_page, workers):
     assert parallel_parts(n, one_per_page, workers) == []
+
+
+def test_files_added_after_the_workers_started_render_as_the_first(tmp_path, monkeypatch):
+    """The first file's labels reach the workers with the fork; a later file's are sent to them."""
+    from batchship.writers.label_pool import LabelJobs
+    monkeypatch.setenv("BATCHSHIP_LABEL_PART", "2")
+    first = [label(i) for i in range(1, 6)]
+    second = [label(i, recipient=RECIPIENTS[i % len(RECIPIENTS)]) for i in range(11, 15)] + [
+        label(15, recipient_name="𓀀")]
+    with LabelJobs() as jobs:
+        render_labels(first, tmp_path / "first.pdf", workers=2, jobs=jobs)
+        render_labels(second, tmp_path / "second.pdf", workers=2, jobs=jobs)
+        problems = jobs.finish()
+    assert list(problems) == [second[-1].tracking_number]
+    for name, labels in (("first.pdf", first), ("second.pdf", second)):
+        pages = _pages(tmp_path / name)
+        assert [codes for codes, _ in pages] == [[lb.tracking_number] for lb in labels]
+        assert all(f"{n} / {len(labels)}" in text for n, (_, text) in enumerate(pages, start=1))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.pdf", "second.pdf"]

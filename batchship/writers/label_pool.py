@@ -25,11 +25,16 @@ import os
 import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from .. import progress
 from ..faults import checkpoint, worker_checkpoint
+
+# The labels of the file the workers were forked with: each worker slices its parts out of its own
+# copy instead of unpickling them from a pipe (unpickling took a tenth of a label's rendering).
+_FORKED_WITH: list[Sequence] = []
 
 MIN_PART = 1000          # below this a worker's start and its fonts (about 0.2 CPU s, fonts cached) cost too much of the gain
 PARTS_PER_WORKER = 2     # two parts each, so a slow part (a busy core) does not leave the other idle long
@@ -88,17 +93,20 @@ class LabelJobs:
             for part in parts:
                 part.unlink(missing_ok=True)
         self._files = []
+        _FORKED_WITH.clear()
 
     def add(self, labels: Sequence, path: Path, parts: list[tuple[int, int]], *, size: str, cjk_font: str,
             cut_marks: bool) -> None:
         from .fonts import font_set
         from .labels import render_part
         files = [path.with_name(f".{path.name}.part{k}.partial") for k in range(len(parts))]
-        if self._pool is None:
+        inherited = self._pool is None
+        if inherited:
             font_set(cjk_font)     # read the fonts' character maps once, here, for every worker to inherit
+            _FORKED_WITH[:] = [labels]
         pool = self._pool or self._start(min(label_workers(), len(parts)))
-        futures = [pool.submit(_render_part, render_part, list(labels[a:b]), file, size, cjk_font, cut_marks,
-                               a + 1, len(labels)) for (a, b), file in zip(parts, files)]
+        futures = [pool.submit(_render_part, render_part, _Forked(a, b) if inherited else list(labels[a:b]), file,
+                               size, cjk_font, cut_marks, a + 1, len(labels)) for (a, b), file in zip(parts, files)]
         self._files.append((path, list(zip(futures, parts)), files, len(labels)))
 
     def _start(self, workers: int) -> ProcessPoolExecutor:
@@ -145,8 +153,17 @@ def _worker_start(parent: int) -> None:
     progress.silence()
 
 
+@dataclass(frozen=True)
+class _Forked:
+    """Labels [start, end) of the file the worker was forked with."""
+    start: int
+    end: int
+
+
 def _render_part(render_part, labels, file: Path, size: str, cjk_font: str, cut_marks: bool, first: int,
                  total: int) -> dict[str, list[str]]:
+    if isinstance(labels, _Forked):
+        labels = _FORKED_WITH[0][labels.start:labels.end]
     found = render_part(labels, file, size=size, cjk_font=cjk_font, cut_marks=cut_marks, first=first, total=total)
     worker_checkpoint("label-part-rendered")
     return found
