@@ -43,9 +43,16 @@ def test_problems_of_every_part_are_reported(tmp_path, monkeypatch):
     assert len(pdfium.PdfDocument(tmp_path / "labels.pdf")) == 6
 
 
-@pytest.mark.parametrize("n, one_per_page, workers", [(10_000, False, 2), (10_000, True, 1), (100, True, 2)])
+@pytest.mark.parametrize("n, one_per_page, workers", [(10_000, False, 2), (10_000, True, 1), (100, True, 2),
+                                                      (400, True, 2)])
 def test_small_batches_sheets_and_one_core_stay_in_one_process(n, one_per_page, workers):
     assert parallel_parts(n, one_per_page, workers) == []
+
+
+def test_parts_are_at_least_400_labels_and_two_a_worker_beyond():
+    assert parallel_parts(800, True, 2) == [(0, 400), (400, 800)]
+    assert parallel_parts(1_000, True, 2) == [(0, 400), (400, 800), (800, 1_000)]
+    assert parallel_parts(10_000, True, 2) == [(0, 2_500), (2_500, 5_000), (5_000, 7_500), (7_500, 10_000)]
 
 
 def test_files_added_after_the_workers_started_render_as_the_first(tmp_path, monkeypatch):
