@@ -96,7 +96,6 @@ class LabelJobs:
             for part in parts:
                 part.unlink(missing_ok=True)
         self._files = []
-        _FORKED_WITH.clear()
 
     def add(self, labels: Sequence, path: Path, parts: list[tuple[int, int]], *, size: str, cjk_font: str,
             cut_marks: bool) -> None:
@@ -108,6 +107,7 @@ class LabelJobs:
             font_set(cjk_font)     # read the fonts' character maps once, here, for every worker to inherit
             _FORKED_WITH[:] = [labels]
         pool = self._pool or self._start(min(label_workers(), len(parts)))
+        _FORKED_WITH.clear()       # the workers have their copies; this process has no more use for it
         futures = [pool.submit(_render_part, render_part, _Forked(a, b) if inherited else list(labels[a:b]), file,
                                size, cjk_font, cut_marks, a + 1, len(labels)) for (a, b), file in zip(parts, files)]
         self._files.append((path, list(zip(futures, parts)), files, len(labels)))
