@@ -46,6 +46,10 @@ BOLD = {"wght": 700, "wdth": 100}
 ALWAYS = "".join(chr(c) for c in range(0x20, 0x7F)) + "…×"
 
 PRIMARY = "noto"
+# Entries a per-text cache keeps before it starts afresh: the texts that recur from label to label
+# (headings, senders, customs lines) are a few hundred, and every name and address is new, so a
+# larger cache only holds, in every label worker, more texts that never come again.
+TEXT_CACHE_ENTRIES = 5_000
 CJK = "cjk"
 
 
@@ -410,7 +414,7 @@ class TextPen:
         key = (text, bold)
         cached = self._widths.get(key)
         if cached is None:
-            if len(self._widths) > 50_000:
+            if len(self._widths) > TEXT_CACHE_ENTRIES:
                 self._widths.clear()
             cached = self._nominal_widths(text, bold)
             if self.fonts.needs_shaping(text):
@@ -472,7 +476,7 @@ class TextPen:
         key = (text, bold)
         total = self._totals.get(key)
         if total is None:
-            if len(self._totals) > 50_000:
+            if len(self._totals) > TEXT_CACHE_ENTRIES:
                 self._totals.clear()
             total = self._totals[key] = sum(self._char_widths(text, bold))
         return total * size * 0.001 / self.pdf.k
@@ -502,11 +506,11 @@ class TextPen:
             key = (font.i, run)
             encoded = self._encoded.get(key)
             if encoded is None:
-                if len(self._encoded) > 50_000:
+                if len(self._encoded) > TEXT_CACHE_ENTRIES:
                     self._encoded.clear()
                 encoded = self._encoded[key] = font.encode_text(run)   # "(...) Tj", adds glyphs to the subset
             pieces.append((font.i, encoded, sum(self._char_widths(run, bold))))
-        if len(self._pieces) > 50_000:
+        if len(self._pieces) > TEXT_CACHE_ENTRIES:
             self._pieces.clear()
         self._pieces[(text, bold)] = pieces
         return pieces
