@@ -142,18 +142,34 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
             tail = f"-wave{wave}" if waves > 1 else ""
             written += step("pick list", _picklist, out, ready_lines.merge(batch[["shop", "order_id"]]), store,
                             run_id, tail, config.print_order.zone_order, style, default=[])
+        outdated = step("outdated uploads", _outdated_uploads, events, store, run_id, default=events.iloc[:0])
+
+        def with_problems(labels: dict) -> pd.DataFrame:
+            found = _with_problems(_with_problems(events, ready, "label problem", labels, "tracking_number"),
+                                   orders, "upload problem", upload_problems, ("shop", "order_id"))
+            return pd.concat([found, outdated], ignore_index=True) if len(outdated) else found
+
+        def orders_workbook(with_events: pd.DataFrame) -> Path | None:
+            return step("orders.xlsx", _orders_workbook, out, orders, lines, with_events, store.run_files(run_id),
+                        style)
+
+        # Written while the labels render: a label rarely has a problem, and when one does the
+        # workbook is written again below with it.
+        known = {k: list(v) for k, v in label_problems.items()}
+        orders_book = orders_workbook(with_problems(known))
         label_problems.update(step("labels", label_jobs.finish, default={}))
     written = [p for p in written if p.exists()]    # a label file a failed part kept from being joined is none
     printed = ready[~ready["tracking_number"].isin(label_problems)]
     store.mark_printed(run_id, zip(printed["shop"], printed["order_id"]))
-    events = _with_problems(_with_problems(events, ready, "label problem", label_problems, "tracking_number"),
-                            orders, "upload problem", upload_problems, ("shop", "order_id"))
-    events = step("outdated uploads", _with_outdated_uploads, events, store, run_id, default=events)
-    written += [p for p in [step("orders.xlsx", _orders_workbook, out, orders, lines, events,
-                                 store.run_files(run_id), style)] if p]
+    reported = with_problems(label_problems)
+    if label_problems != known:
+        stale, orders_book = orders_book, orders_workbook(reported)
+        if orders_book is None and stale is not None:
+            stale.unlink(missing_ok=True)       # no workbook rather than one without the label problems
+    written += [p for p in [orders_book] if p]
     written += [p for p in [step("decisions.xlsx", write_decisions, out, store, style)] if p]
     written += [p for p in [step("decisions-result.xlsx", write_decision_results, out, store, run_id, style)] if p]
-    step("manifests", write_manifests, out, orders, lines, events, config, run_id, _run_day(run_id), written)
+    step("manifests", write_manifests, out, orders, lines, reported, config, run_id, _run_day(run_id), written)
 
     _flush_to_disk(written, out)
     reports = _settle_files(ws, store, run_id, failed, style)
@@ -219,22 +235,20 @@ def _uploads(out: Path, store: Store, orders: pd.DataFrame, lines: pd.DataFrame,
     return left_out
 
 
-def _with_outdated_uploads(events: pd.DataFrame, store: Store, run_id: str) -> pd.DataFrame:
+def _outdated_uploads(events: pd.DataFrame, store: Store, run_id: str) -> pd.DataFrame:
     """One "upload outdated" event per tracking number this run voided (order cancelled, channel
     changed) that an earlier run had already sent to the marketplace: staff must update it there."""
     voided = []
     changed = events[events["event"].isin(("cancelled", "channel changed"))]
     for shop, order_id, event, detail in zip(*(changed[c].tolist() for c in ("shop", "order_id", "event", "detail"))):
         voided += [(shop, order_id, number, event) for number in _VOIDED.findall(str(detail))]
-    if not voided:
-        return events
-    sent = store.uploaded_before(run_id, [(s, o, t) for s, o, t, _ in voided])
+    sent = store.uploaded_before(run_id, [(s, o, t) for s, o, t, _ in voided]) if voided else {}
     rows = [{"shop": s, "order_id": o, "event": UPLOAD_OUTDATED,
              "detail": (f"update the tracking number on the marketplace: {t} went up in run {sent[(s, o, t)]} and "
                         + ("is void, the order was cancelled" if why == "cancelled" else
                            "is void, the order changed channel (its new number goes up with its new waybill)"))}
             for s, o, t, why in voided if (s, o, t) in sent]
-    return pd.concat([events, pd.DataFrame(rows, columns=events.columns)], ignore_index=True) if rows else events
+    return pd.DataFrame(rows, columns=events.columns)
 
 
 def _with_problems(events: pd.DataFrame, orders: pd.DataFrame, event: str, problems: dict, key) -> pd.DataFrame:

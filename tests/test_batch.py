@@ -220,7 +220,8 @@ def test_exit_codes_and_status(ws, capsys):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_text_no_font_can_print_is_reported_on_the_order(ws, monkeypatch, workers):
-    """Whether the labels render in the run's own process or on workers, the problem is on its order."""
+    """In one process the problem is known before orders.xlsx is written; on workers it comes after,
+    and the workbook is written again with it."""
     monkeypatch.setenv("BATCHSHIP_LABEL_WORKERS", str(workers))
     monkeypatch.setenv("BATCHSHIP_LABEL_PART", "1")
     _setup_day_one(ws)
