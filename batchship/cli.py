@@ -158,6 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
                                        "SQLite file) to the current schema")
     workspace_arg(dp)
     dp.set_defaults(func=_cmd_db_upgrade)
+    dp = db.add_parser("resum", help="set each stock place's on hand to the sum of its ledger movements again, "
+                                     "after the ledger was edited by hand (the places that change are listed)")
+    workspace_arg(dp)
+    dp.set_defaults(func=_cmd_db_resum)
     dp = db.add_parser("copy", help="copy the workspace's SQLite store onto an empty PostgreSQL database, "
                                     "then check the copy's ledger (exit 1 when a check fails)")
     dp.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/dbname")
@@ -335,6 +339,12 @@ def _cmd_formats(args) -> int:
 def _cmd_db_upgrade(args) -> int:
     from .db_commands import db_upgrade
     print("\n".join(db_upgrade(args.workspace)))
+    return EXIT_OK
+
+
+def _cmd_db_resum(args) -> int:
+    from .db_commands import db_resum
+    print("\n".join(db_resum(args.workspace)))
     return EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""`batchship db upgrade` and `batchship db copy`: the store's database, as an operator handles it."""
+"""`batchship db upgrade`, `db resum` and `db copy`: the store's database, as an operator handles it."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,6 +22,26 @@ def db_upgrade(root: Path) -> list[str]:
     if before == after:
         return [f"{where}: already at the current schema ({HEAD})"]
     return [f"{where}: schema {before or 'none'} -> {after}"]
+
+
+def db_resum(root: Path) -> list[str]:
+    """Each stock place's kept on-hand sum recomputed from the ledger; report lines naming the places
+    whose figure changed."""
+    ws = Workspace(root.resolve())
+    url = database_url(root)
+    if not has_state(url):
+        raise ConfigError(f"{display_url(url)} holds no store yet: there is nothing to sum in {root}")
+    with WorkspaceLock(ws, 0):
+        store = Store(url)
+        try:
+            changed = store.resum_place_totals()
+        finally:
+            store.close()
+    if changed.empty:
+        return [f"{display_url(url)}: every place's on hand already equals the sum of its movements"]
+    return ([f"{display_url(url)}: on hand set to the sum of the ledger's movements at {len(changed)} "
+             f"place{'s' if len(changed) != 1 else ''}:", f"  {'warehouse':<12} {'sku':<24} {'was':>9} {'now':>9}"]
+            + [f"  {w:<12} {s:<24} {k:>9} {n:>9}" for w, s, k, n in changed.itertuples(index=False)])
 
 
 def db_copy(root: Path, target: str) -> tuple[list[str], bool]:

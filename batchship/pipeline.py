@@ -167,6 +167,7 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
         checkpoint("files-recorded")
         store.commit_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), summary)
     lap("commit")
+    store.copy_wal_meanwhile()
     log.info("run %s committed: %d file(s) applied", run_id, sum(o.outcome == "applied" for o in outcomes))
     outbox = _complete(ws, store, config, run_id, lap, timings)
     log.info("run %s finished, outputs in %s; seconds per step: %s", run_id, outbox,

@@ -2,7 +2,9 @@
 
 Everything a batch changes is written inside one transaction (``Store.batch``);
 a crash or a lost connection before COMMIT leaves the previous state untouched.
-Stock on hand is never stored: it is the sum of ledger movements.
+Stock on hand is the sum of ledger movements. Each place's sum is kept in ``place_totals``,
+written with the movements in the same transaction, so reading it costs the places and not the
+history; the ledger stays the record, and every run's ledger check compares the two.
 
 Statements are written in the sqlite3 style (``self.db.execute("... ?", params)``) and must run
 on both backends: upserts as ``INSERT ... ON CONFLICT``, lists as ``self.each`` (not json_each).
@@ -11,6 +13,8 @@ The schema changes only through a new migration in batchship/migrations/versions
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -46,8 +50,9 @@ INT_COLUMNS = {"source_row", "line_no", "quantity", "weight_g", "platform_line",
 KEYS = {"orders": ["shop", "order_id"], "lines": ["shop", "order_id", "line_no"], "products": ["sku"],
         "pairing": ["shop", "platform_sku", "sku"], "blacklist": ["field", "value"]}
 # Every table, parents before children, for copying a store (migrations/versions/ make them).
-TABLES = ["orders", "lines", "products", "pairing", "stock_places", "ledger", "pool", "files", "runs",
-          "run_files", "bookings", "rule_sets", "decisions", "blacklist", "events", "uploads", "purchase_orders"]
+TABLES = ["orders", "lines", "products", "pairing", "stock_places", "ledger", "place_totals", "pool", "files",
+          "runs", "run_files", "bookings", "rule_sets", "decisions", "blacklist", "events", "uploads",
+          "purchase_orders"]
 
 
 def _placeholders(n: int) -> str:
@@ -72,6 +77,7 @@ class Store:
             raise
         self.postgresql = self.db.postgresql
         self._stock_reads: dict[str, pd.DataFrame] | None = None      # see stock_read_once
+        self._wal_copy: threading.Thread | None = None                # see copy_wal_meanwhile
         # A list of values as rows of one column ``value``, from one JSON-array parameter.
         self.each = ("SELECT json_array_elements_text(CAST(? AS json)) AS value" if self.postgresql
                      else "SELECT value FROM json_each(?)")
@@ -82,7 +88,30 @@ class Store:
         return sqlite_path(self.url)
 
     def close(self) -> None:
+        if self._wal_copy is not None:
+            self._wal_copy.join()
         self.db.close()
+
+    def copy_wal_meanwhile(self) -> None:
+        """SQLite: copies the pages of committed transactions from the write-ahead log into the database
+        file on a thread of its own (a checkpoint), while the caller goes on. Closing the last
+        connection does it anyway, with the run waiting: a batch on a large store leaves pages of every
+        index in the log (0.3 s on a year of history). PostgreSQL: nothing to do."""
+        path = self.path
+        if path is None or self._wal_copy is not None:
+            return
+
+        def copy() -> None:
+            try:
+                connection = sqlite3.connect(path)
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                finally:
+                    connection.close()
+            except sqlite3.Error:     # a checkpoint saves time only: closing the store does it anyway
+                pass
+        self._wal_copy = threading.Thread(target=copy, name="wal-checkpoint", daemon=True)
+        self._wal_copy.start()
 
     def execute(self, sql: str, params: Iterable = ()):
         return self.db.execute(sql, params)
@@ -183,9 +212,9 @@ class Store:
 
     @contextmanager
     def stock_read_once(self) -> Iterator[None]:
-        """Within: ``on_hand`` and ``ledger_place_totals``, each a sum over the whole ledger, are read
-        once and shared (the outputs of a run read them for three workbooks). Writing stock or
-        movements in between reads them afresh."""
+        """Within: ``on_hand`` and ``ledger_place_totals`` (a sum over the whole ledger) are read once
+        and shared (the outputs of a run read them for three workbooks). Writing stock or movements
+        in between reads them afresh."""
         self._stock_reads = {}
         try:
             yield
@@ -204,12 +233,12 @@ class Store:
             self._stock_reads.clear()
 
     def on_hand(self) -> pd.DataFrame:
-        """warehouse, sku, on_hand (sum of the ledger), shelf: every place ever counted."""
+        """warehouse, sku, on_hand (the kept sum of its movements), shelf: every place ever counted."""
         return self._stock_read(
             "on_hand",
-            "SELECT p.warehouse, p.sku, COALESCE(SUM(l.delta), 0) AS on_hand, p.shelf "
-            "FROM stock_places p LEFT JOIN ledger l ON l.warehouse = p.warehouse AND l.sku = p.sku "
-            "GROUP BY p.warehouse, p.sku ORDER BY p.warehouse, p.sku")
+            "SELECT p.warehouse, p.sku, COALESCE(t.total, 0) AS on_hand, p.shelf "
+            "FROM stock_places p LEFT JOIN place_totals t ON t.warehouse = p.warehouse AND t.sku = p.sku "
+            "ORDER BY p.warehouse, p.sku")
 
     def shelves(self) -> pd.DataFrame:
         """warehouse, sku, shelf of every place ever counted, without summing the ledger."""
@@ -398,6 +427,7 @@ class Store:
             ((run_id, r.warehouse, r.sku, int(r.delta), r.cause, r.reference, r.source_file,
               None if pd.isna(r.source_row) else int(r.source_row), note)
              for r, note in zip(moves.itertuples(index=False), notes)))
+        _add_to_place_totals(self.db, moves)
 
     def add_pool_numbers(self, numbers: pd.DataFrame) -> None:
         """Numbers are drawn in the order they arrived (``seq``); a number already known is kept as it is."""
@@ -447,6 +477,7 @@ class Store:
                 _insert(db, "orders", orders)
                 _insert(db, "lines", lines)
                 _insert(db, "ledger", ledger)
+                _add_to_place_totals(db, ledger)
                 _insert(db, "events", events)
                 _insert(db, "pool", pool)
                 runs = sorted(set(orders["created_run"]) | set(orders["updated_run"]) | set(ledger["run_id"]))
@@ -657,8 +688,25 @@ class Store:
         return df.sort_values(place, kind="stable").reset_index(drop=True)
 
     def ledger_place_totals(self) -> pd.DataFrame:
+        """warehouse, sku, total: each place's movements summed over the whole ledger (not the kept
+        sums ``on_hand`` reads, which the ledger check compares with these)."""
         return self._stock_read("ledger_place_totals",
                                 "SELECT warehouse, sku, SUM(delta) AS total FROM ledger GROUP BY warehouse, sku")
+
+    def resum_place_totals(self) -> pd.DataFrame:
+        """Each place's kept sum set to its sum over the ledger again (after the ledger was edited by
+        hand); warehouse, sku, kept (before), ledger: the places whose kept sum changed."""
+        with self.batch():
+            self._stock_changed()
+            kept = self.frame("SELECT warehouse, sku, total AS kept FROM place_totals")
+            summed = self.frame("SELECT warehouse, sku, SUM(delta) AS ledger FROM ledger GROUP BY warehouse, sku")
+            both = kept.merge(summed, on=["warehouse", "sku"], how="outer")
+            both[["kept", "ledger"]] = both[["kept", "ledger"]].fillna(0).astype("int64")
+            self.db.execute("DELETE FROM place_totals")
+            self.db.execute("INSERT INTO place_totals (warehouse, sku, total) "
+                            "SELECT warehouse, sku, SUM(delta) FROM ledger GROUP BY warehouse, sku")
+        changed = both[both["kept"] != both["ledger"]]
+        return changed.sort_values(["warehouse", "sku"]).reset_index(drop=True)
 
     def ledger_rows(self, start: str = "", end: str = "99999999") -> pd.DataFrame:
         """Every movement of runs in [start, end), with the run's time."""
@@ -850,6 +898,16 @@ def _upsert(db: Connection, table: str, columns: list[str], frame: pd.DataFrame)
         return
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_placeholders(len(columns))}) " + update
     db.executemany(sql, _rows(frame, columns))
+
+
+def _add_to_place_totals(db: Connection, moves: pd.DataFrame) -> None:
+    """Adds movements (warehouse, sku, delta) to their places' kept sums, in one statement per place."""
+    if moves.empty:
+        return
+    sums = moves.groupby(["warehouse", "sku"], sort=True)["delta"].sum()
+    db.executemany("INSERT INTO place_totals (warehouse, sku, total) VALUES (?, ?, ?) ON CONFLICT (warehouse, sku) "
+                   "DO UPDATE SET total = place_totals.total + excluded.total",
+                   ((w, s, int(d)) for (w, s), d in sums.items()))
 
 
 def _insert(db: Connection, table: str, frame: pd.DataFrame) -> None:

@@ -70,6 +70,11 @@ def test_upgrade_adopts_a_workspace_made_before_versioned_migrations(tmp_path, c
     db.executescript(OLD_SCHEMA.read_text(encoding="utf-8"))
     # Numbers arrived Z first, then A: they are issued in that order, not alphabetically.
     db.executemany("INSERT INTO pool (tracking_number, channel) VALUES (?, 'YW')", [(s10(9),), (s10(3),)])
+    # Stock counted and moved before: the upgrade sums each place's movements once.
+    db.executemany("INSERT INTO stock_places (warehouse, sku, shelf) VALUES ('SZ', ?, ?)", [("A", "A-01"), ("B", "")])
+    db.executemany("INSERT INTO ledger (run_id, warehouse, sku, delta, cause, reference) VALUES (?, 'SZ', ?, ?, ?, ?)",
+                   [("20261001-080000", "A", 7, "count", "stock.csv"), ("20261002-080000", "A", -1, "adjustment", "adjust.csv"),
+                    ("20261002-080000", "B", 3, "count", "stock.csv"), ("20261003-080000", "A", -2, "adjustment", "adjust-2.csv")])
     db.commit()
     db.close()
     capsys.readouterr()
@@ -83,6 +88,9 @@ def test_upgrade_adopts_a_workspace_made_before_versioned_migrations(tmp_path, c
     assert ws.run() == 0
     issued = dict(ws.db().execute("SELECT order_id, tracking_number FROM orders").fetchall())
     assert issued == {"O1": s10(9), "O2": s10(3)}
+    assert ws.stock()[["on_hand", "allocated"]].to_dict("index") == {
+        ("SZ", "A"): {"on_hand": 4, "allocated": 2}, ("SZ", "B"): {"on_hand": 3, "allocated": 0}}
+    assert "ledger checks: all 4 hold" in capsys.readouterr().out
 
 
 def test_allocation_beyond_stock_is_named_with_its_place():

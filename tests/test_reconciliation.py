@@ -182,8 +182,10 @@ def test_a_tampered_ledger_shows_on_the_checks_sheet_and_in_the_run_summary(thre
     assert set(checks["holds"]) == {"NO"}
     identity = checks[checks["check"].str.startswith("stock identity")]
     assert identity[["sku", "difference"]].values.tolist() == [["A", 2]]
+    # The kept on-hand figures moved with batchship's movements only: each edit by hand shows.
     on_hand = checks[checks["check"] == "on hand = sum of movements"]
-    assert on_hand[["sku", "expected", "actual"]].values.tolist() == [["GHOST", 4, 0]]
+    assert on_hand[["sku", "difference"]].values.tolist() == [["A", -2], ["B", -1], ["GHOST", -4]]
+    assert on_hand.loc[on_hand["sku"] == "GHOST", ["expected", "actual"]].values.tolist() == [[4, 0]]
     shipped = checks[checks["check"] == "every shipped order deducted once"]
     assert shipped[["order", "sku", "expected", "actual"]].values.tolist() == [["shop-a/O2", "B", 1, 0]]
     tracking = checks[checks["check"] == "every issued tracking number on exactly one order"]
@@ -192,6 +194,26 @@ def test_a_tampered_ledger_shows_on_the_checks_sheet_and_in_the_run_summary(thre
     assert main(["status", "-w", str(ws.root)]) == 0
     assert "ledger checks: 4 of 4 DO NOT HOLD" in capsys.readouterr().out
     assert main(["report", "-w", str(ws.root), "--from", DAYS[0], "--to", DAYS[2]]) == 1
+
+    # Taking the edited ledger as the record: on hand follows it, and only the place no stock
+    # sheet knows is still off.
+    stock_before = _sheet(ws.last_outbox() / "stock.xlsx", "stock").set_index("sku")["on_hand"]
+    capsys.readouterr()
+    assert main(["db", "resum", "-w", str(ws.root)]) == 0
+    said = capsys.readouterr().out
+    assert "on hand set to the sum of the ledger's movements at 3 places" in said
+    assert [line.split()[1:] for line in said.splitlines()[2:]] == [
+        ["A", str(stock_before["A"]), str(stock_before["A"] + 2)],
+        ["B", str(stock_before["B"]), str(stock_before["B"] + 1)], ["GHOST", "0", "4"]]
+    ws.drop("products-3.csv", PRODUCT_HEADER, [product_row("D")])
+    ws.run()
+    checks = _sheet(ws.last_outbox() / "reconciliation.xlsx", "Checks")
+    on_hand = checks[checks["check"] == "on hand = sum of movements"]
+    assert on_hand[["sku", "detail"]].values.tolist() == [["GHOST", "the ledger moves a place that is not a stock place"]]
+    stock_after = _sheet(ws.last_outbox() / "stock.xlsx", "stock").set_index("sku")["on_hand"]
+    assert (stock_after["A"], stock_after["B"]) == (stock_before["A"] + 2, stock_before["B"] + 1)
+    assert main(["db", "resum", "-w", str(ws.root)]) == 0
+    assert "already equals the sum of its movements" in capsys.readouterr().out
 
 
 def test_a_rate_card_for_an_unknown_channel_or_with_a_bad_price_stops_the_run(ws, capsys):

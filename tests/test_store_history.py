@@ -41,6 +41,7 @@ def _store(path, history: int) -> Store:
     store = Store(path)
     store.load_history(_history(history))
     with store.batch():
+        store.set_shelves(pd.DataFrame({"warehouse": "SZ", "sku": SKUS, "shelf": "A-01"}))
         store.add_pool_numbers(pd.DataFrame({"channel": "YW", "tracking_number": [f"LN{i:09d}CN" for i in range(20)],
                                              "source_file": "pool.csv", "source_row": range(2, 22)}))
     return store
@@ -73,16 +74,20 @@ def stores(tmp_path_factory):
 
 
 def test_what_a_run_reads_is_read_without_passing_the_history(stores):
-    """A batch's lines, the free numbers, the ledger check's numbers of recent runs and the bookings a
-    forwarder would not cancel."""
+    """A batch's lines, stock on hand, the free numbers, the ledger check's numbers of recent runs and
+    the bookings a forwarder would not cancel."""
     wanted = pd.DataFrame({"shop": "shop-a", "order_id": [f"H{i:07d}" for i in range(0, 4_000, 200)]})
-    reads = {"lines": lambda store: store.lines_of(wanted), "free numbers": lambda store: store.free_pool(),
+    reads = {"lines": lambda store: store.lines_of(wanted), "on hand": lambda store: store.on_hand(),
+             "free numbers": lambda store: store.free_pool(),
              "numbers of recent runs": lambda store: store.tracking_differences(since="20261201-000000"),
              "failed cancellations": lambda store: store.cancel_failures()}
     cost = {}
     for n, store in stores.items():
         assert store.lines_of(wanted)["order_id"].tolist() == wanted["order_id"].tolist()
         assert len(store.free_pool()) == 20
+        # Each SKU ships in n / 50 orders, but those whose orders are all cancelled (SKU-005 ...).
+        on_hand = store.on_hand().set_index("sku")["on_hand"]
+        assert (on_hand["SKU-000"], on_hand["SKU-005"], len(on_hand)) == (-n // 50, 0, 50)
         assert store.tracking_differences(since="20261201-000000").empty and store.cancel_failures().empty
         cost[n] = {name: _steps(store, lambda: read(store)) for name, read in reads.items()}
     for name in reads:
@@ -93,8 +98,6 @@ def test_what_a_run_reads_is_read_without_passing_the_history(stores):
 def test_stock_sums_read_once_are_shared_until_stock_moves(tmp_path):
     store = _store(tmp_path / "state.sqlite", 2_000)
     try:
-        with store.batch():
-            store.set_shelves(pd.DataFrame({"warehouse": "SZ", "sku": SKUS, "shelf": "A-01"}))
         with store.stock_read_once():
             first = _steps(store, store.on_hand)
             assert _steps(store, store.on_hand) == 0 < first          # shared, not summed again
