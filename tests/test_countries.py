@@ -39,6 +39,18 @@ def test_every_code_and_iso3_round_trips():
         assert to_iso2(c.name) == c.alpha_2
 
 
+def test_codes_are_read_without_the_table_of_names_and_as_the_table_reads_them():
+    code = ("import batchship.countries as c; got = [c.to_iso2(x) for x in ('US', 'gb', ' De ', 'Fr')]; "
+            "assert c._lookup.cache_info().currsize == 0; print(*got)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["US", "GB", "DE", "FR"]
+    table = countries._lookup()
+    for iso in ISO2_CODES:
+        for text in (iso, iso.lower(), iso.title()):
+            assert to_iso2(text) == table[countries._key(text)] == iso
+    assert to_iso2("UK") == "GB" and to_iso2("XX") == "XX" and to_iso2("U.S.") == "US"
+
+
 def test_the_lookup_is_built_lazily_and_once():
     code = ("import time, batchship.countries as c; assert c._lookup.cache_info().currsize == 0; "
             "t = time.perf_counter(); c.to_iso2('France'); first = time.perf_counter() - t; "

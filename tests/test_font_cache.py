@@ -2,6 +2,9 @@
 cached font is made again, and a cache folder that cannot be written only costs time."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pypdfium2 as pdfium
 import pytest
 
@@ -18,7 +21,8 @@ def _pages(path) -> list[tuple[list[str], str]]:
 
 
 def _fonts(folder) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in folder.iterdir() if not p.name.startswith(".")}
+    """The cached fonts (not the kept character coverages, *.cover)."""
+    return {p.name: p.read_bytes() for p in folder.iterdir() if not p.name.startswith(".") and p.suffix != ".cover"}
 
 
 @pytest.fixture
@@ -52,8 +56,8 @@ def test_other_names_in_the_same_scripts_share_the_cached_fonts(tmp_path, cache)
 def test_a_damaged_cached_font_is_made_again(tmp_path, cache):
     labels = [label(1), label(2)]
     render_labels(labels, tmp_path / "good.pdf", workers=1)
-    for path in cache.iterdir():
-        path.write_bytes(b"not a font at all")
+    for name in _fonts(cache):
+        (cache / name).write_bytes(b"not a font at all")
     render_labels(labels, tmp_path / "again.pdf", workers=1)
     assert _pages(tmp_path / "again.pdf") == _pages(tmp_path / "good.pdf")
     render_labels(labels, tmp_path / "third.pdf", workers=1)         # made afresh into the cache
@@ -69,3 +73,30 @@ def test_a_cache_folder_that_cannot_be_made_still_gives_labels(tmp_path, monkeyp
     render_labels(labels, tmp_path / "labels.pdf", workers=1)
     assert [codes for codes, _ in _pages(tmp_path / "labels.pdf")] == [[lb.tracking_number] for lb in labels]
     assert blocker.read_text() == "in the way"
+
+
+# In a process of its own: the coverage of each font is read once per process.
+COVERAGE = """
+import sys
+from batchship.writers import fonts
+if sys.argv[1] == "no-font-files":     # the kept coverage must do without reading any font
+    def refuse(*args, **kwargs):
+        raise AssertionError("a font was read")
+    fonts._open = refuse
+fs = fonts.font_set("")
+print(sum(map(len, fs.covers)), fs.unshowable("Łukasz 山田 Nguyễn") == "", fs.unshowable("\U0001D11E") == "")
+"""
+
+
+def test_a_fonts_coverage_is_read_once_then_kept_in_the_cache(cache):
+    def coverage(mode: str) -> str:
+        return subprocess.run([sys.executable, "-c", COVERAGE, mode], capture_output=True, text=True,
+                              check=True).stdout.split()
+    first = coverage("read")
+    kept = sorted(cache.glob("*.cover"))
+    # Every script the labels print, and not a musical symbol no bundled font has.
+    assert kept and int(first[0]) > 40_000 and first[1:] == ["True", "False"]
+    assert coverage("no-font-files") == first
+    kept[0].write_bytes(b"damaged")          # not whole 4-byte integers: read from the font again
+    assert coverage("read") == first
+    assert kept[0].stat().st_size % 4 == 0 and kept[0].stat().st_size > 7

@@ -19,7 +19,9 @@ import hashlib
 import os
 import tempfile
 import time
+from array import array
 from pathlib import Path
+from typing import Callable
 
 import fontTools
 
@@ -72,6 +74,25 @@ def cached(name: str, make, fallback: Path) -> Path:
             os.unlink(tmp)
     _prune(folder)
     return path
+
+
+def kept_coverage(source: Path, number: int, read: Callable[[], frozenset[int]]) -> frozenset[int]:
+    """The code points a font has glyphs for, kept in the cache folder (as 4-byte integers) after
+    ``read()`` found them once: reading a CJK font's character map costs 0.1 s, every run with labels."""
+    name = instance_name(source, number, {}, False, set(), ".cover")
+    path = cache_dir() / name
+    try:
+        codes = array("I", path.read_bytes())
+        if codes:
+            return frozenset(codes)
+    except OSError:
+        pass
+    except ValueError:          # not whole integers: damaged
+        forget(path)
+    cover = read()
+    with tempfile.TemporaryDirectory(prefix="batchship-fonts-") as spare:
+        cached(name, lambda target: target.write_bytes(array("I", sorted(cover)).tobytes()), Path(spare) / name)
+    return cover
 
 
 def forget(path: Path) -> None:

@@ -38,7 +38,7 @@ from fontTools.varLib import instancer
 from fpdf.enums import PDFResourceType
 
 from ..errors import ConfigError
-from .font_cache import cached, forget, instance_name, whole_pages
+from .font_cache import cached, forget, instance_name, kept_coverage, whole_pages
 
 REGULAR = {"wght": 400, "wdth": 100}
 BOLD = {"wght": 700, "wdth": 100}
@@ -101,11 +101,13 @@ def _open(path: Path, number: int = -1) -> ttLib.TTFont:
 
 @functools.lru_cache(maxsize=16)
 def _coverage(path: str, mtime_ns: int, number: int) -> frozenset[int]:
-    font = _open(Path(path), number)
-    try:
-        return frozenset(font.getBestCmap() or {})
-    finally:
-        font.close()
+    def read() -> frozenset[int]:
+        font = _open(Path(path), number)
+        try:
+            return frozenset(font.getBestCmap() or {})
+        finally:
+            font.close()
+    return kept_coverage(Path(path), number, read)
 
 
 def coverage(path: Path, number: int = 0) -> frozenset[int]:
