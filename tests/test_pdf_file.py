@@ -1,0 +1,69 @@
+"""Our PDFs are written with fpdf2's objects listing their keys once per kind, and page contents
+deflated at zlib level 1: the same objects as fpdf2 writes itself, pages that read and scan the same,
+and fpdf2 left as it was found."""
+from __future__ import annotations
+
+import contextlib
+import re
+
+import pypdfium2 as pdfium
+from fpdf.output import PDFPage
+from fpdf.syntax import PDFContentStream, PDFObject
+
+from batchship.writers import pdf_file
+from batchship.writers.labels import render_labels
+from test_labels import RECIPIENTS, decode, label, page_text
+
+# The creation time and the file id change from one writing to the next.
+_DATED = re.compile(rb"/CreationDate \([^)]*\)|/ID \[<[0-9A-F]+><[0-9A-F]+>\]")
+
+
+def _labels():
+    return [label(i, recipient=RECIPIENTS[i % len(RECIPIENTS)]) for i in range(1, 13)]
+
+
+def test_listing_keys_once_writes_the_bytes_fpdf2_writes(tmp_path, monkeypatch):
+    monkeypatch.setattr(pdf_file, "CONTENT_LEVEL", PDFContentStream._COMPRESSION_LEVEL)
+    for size in ("100x150", "A4x4"):
+        render_labels(_labels(), tmp_path / "lean.pdf", size=size, cut_marks=True, workers=1)
+        with monkeypatch.context() as plain:
+            plain.setattr(pdf_file, "lean_output", contextlib.nullcontext)
+            render_labels(_labels(), tmp_path / "plain.pdf", size=size, cut_marks=True, workers=1)
+        lean, plain_bytes = ((tmp_path / name).read_bytes() for name in ("lean.pdf", "plain.pdf"))
+        assert b"/Type /Page" in lean and len(_DATED.findall(lean)) == 2
+        assert _DATED.sub(b"", lean) == _DATED.sub(b"", plain_bytes), size
+
+
+def test_lean_pages_read_and_scan_as_before_and_fpdf2_is_restored(tmp_path, monkeypatch):
+    labels = _labels()
+    render_labels(labels, tmp_path / "lean.pdf", workers=1)
+    with monkeypatch.context() as plain:
+        plain.setattr(pdf_file, "lean_output", contextlib.nullcontext)
+        render_labels(labels, tmp_path / "plain.pdf", workers=1)
+    lean, plain_pdf = pdfium.PdfDocument(tmp_path / "lean.pdf"), pdfium.PdfDocument(tmp_path / "plain.pdf")
+    try:
+        assert len(lean) == len(plain_pdf) == len(labels)
+        for page, same, lb in zip(lean, plain_pdf, labels):
+            assert decode(page) == [lb.tracking_number]
+            assert page_text(page) == page_text(same)
+    finally:
+        lean.close()
+        plain_pdf.close()
+    assert PDFPage._build_obj_dict is PDFObject._build_obj_dict
+    assert "_build_obj_dict" not in PDFContentStream.__dict__
+    assert PDFContentStream._COMPRESSION_LEVEL == -1
+
+
+def test_a_document_that_fails_to_write_leaves_no_file_and_fpdf2_restored(tmp_path):
+    class Failing:
+        def output(self, name):
+            with open(name, "wb") as f:
+                f.write(b"%PDF-1.4 half")
+            raise RuntimeError("disk full")
+    target = tmp_path / "labels.pdf"
+    try:
+        pdf_file.save_pdf(Failing(), target)
+    except RuntimeError:
+        pass
+    assert list(tmp_path.iterdir()) == []
+    assert PDFPage._build_obj_dict is PDFObject._build_obj_dict and PDFContentStream._COMPRESSION_LEVEL == -1
