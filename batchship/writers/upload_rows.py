@@ -82,10 +82,9 @@ def raw_cells(raw: str) -> dict[str, str] | list[str]:
     return {}
 
 
-def _ebay_item(line: dict) -> tuple[str, str]:
-    """(Item Number, Transaction ID): from the original cells when kept, else from
+def _ebay_item(line: dict, raw: dict[str, str] | list[str]) -> tuple[str, str]:
+    """(Item Number, Transaction ID): from the original cells (``raw``) when kept, else from
     the line id, which eBay importers write as "item" or "item-transaction"."""
-    raw = raw_cells(line.get(Line.raw, ""))
     if isinstance(raw, dict) and raw.get("Item Number", "").strip():
         return raw["Item Number"].strip(), raw.get("Transaction ID", "").strip()
     item_id = str(line.get(Line.item_id, ""))
@@ -99,39 +98,60 @@ def _tracking_url(pattern: str, tracking: str) -> str:
     return pattern.replace("{tracking_number}", quote(tracking, safe="")) if pattern else ""
 
 
-def field_values(line: dict, fmt: UploadFormat, config: Config, ship_date: str) -> dict[str, object]:
-    """Every field a column can name, for one output row. Quantity stays an int
-    (or None = blank); everything else is text."""
-    configured = str(line[CARRIER])
-    code, name = amazon_carrier(configured, fmt.carrier_codes)
-    # A carrier the marketplace lists is written as the marketplace spells it.
-    carrier = (listed_carrier(configured, fmt.listed_carriers) if fmt.listed_carriers else "") or configured
-    channel = str(line[CHANNEL])
-    url = _tracking_url(tracking_url_pattern(config.channels.get(channel), fmt, carrier), str(line[TRACKING]))
-    item_number, transaction_id = _ebay_item(line)
-    raw = raw_cells(line.get(Line.raw, ""))
-    shop = config.shops.get(str(line[Line.shop]))
-    notify = getattr(shop, "notify_customer", True)
-    quantity = line[Line.quantity]
-    return {
-        "shop": str(line[Line.shop]),
-        "order_id": str(line[Line.order_id]),
-        "item_id": str(line[Line.item_id]),
-        "item_number": item_number,
-        "transaction_id": transaction_id,
-        "item_title": raw.get("Item Title", "") if isinstance(raw, dict) else "",
-        "sku": str(line[Line.sku]),
-        "platform_sku": str(line[Line.platform_sku]),
-        "quantity": None if quantity is None or pd.isna(quantity) else int(quantity),
-        "carrier": carrier,
-        "carrier_code": code,
-        "carrier_name": name,
-        "tracking_number": str(line[TRACKING]),
-        "tracking_url": url,
-        "ship_date": ship_date,
-        "notify_customer": "true" if notify in (True, "true", "True", 1) else "false",
-        "channel": channel,
-    }
+# Fields read from the original row the importer kept (JSON): parsed only for formats naming one.
+_FROM_RAW = {"item_number", "transaction_id", "item_title"}
+
+
+class FieldValues:
+    """Every field a column can name, for each output row of one upload: ``values(line)``. Quantity
+    stays an int (or None = blank); everything else is text. What follows from the channel and its
+    carrier alone (the marketplace's spelling and code, the tracking page) is worked out once per
+    channel and carrier; the original row is parsed only when the format names a field from it."""
+
+    def __init__(self, fmt: UploadFormat, config: Config, ship_date: str):
+        self.fmt, self.config, self.ship_date = fmt, config, ship_date
+        self._reads_raw = bool(_FROM_RAW & {*fmt.columns.values(), *fmt.fallback_columns.values()})
+        self._carriers: dict[tuple[str, str], tuple[str, str, str, str]] = {}
+
+    def _carrier(self, channel: str, configured: str) -> tuple[str, str, str, str]:
+        """(carrier, carrier code, carrier name, tracking page pattern)."""
+        known = self._carriers.get((channel, configured))
+        if known is None:
+            fmt = self.fmt
+            code, name = amazon_carrier(configured, fmt.carrier_codes)
+            # A carrier the marketplace lists is written as the marketplace spells it.
+            carrier = (listed_carrier(configured, fmt.listed_carriers) if fmt.listed_carriers else "") or configured
+            pattern = tracking_url_pattern(self.config.channels.get(channel), fmt, carrier)
+            known = self._carriers[(channel, configured)] = (carrier, code, name, pattern)
+        return known
+
+    def __call__(self, line: dict) -> dict[str, object]:
+        channel = str(line[CHANNEL])
+        carrier, code, name, pattern = self._carrier(channel, str(line[CARRIER]))
+        raw = raw_cells(line.get(Line.raw, "")) if self._reads_raw else {}
+        item_number, transaction_id = _ebay_item(line, raw) if self._reads_raw else ("", "")
+        shop = self.config.shops.get(str(line[Line.shop]))
+        notify = getattr(shop, "notify_customer", True)
+        quantity = line[Line.quantity]
+        return {
+            "shop": str(line[Line.shop]),
+            "order_id": str(line[Line.order_id]),
+            "item_id": str(line[Line.item_id]),
+            "item_number": item_number,
+            "transaction_id": transaction_id,
+            "item_title": raw.get("Item Title", "") if isinstance(raw, dict) else "",
+            "sku": str(line[Line.sku]),
+            "platform_sku": str(line[Line.platform_sku]),
+            "quantity": None if quantity is None or pd.isna(quantity) else int(quantity),
+            "carrier": carrier,
+            "carrier_code": code,
+            "carrier_name": name,
+            "tracking_number": str(line[TRACKING]),
+            "tracking_url": _tracking_url(pattern, str(line[TRACKING])),
+            "ship_date": self.ship_date,
+            "notify_customer": "true" if notify in (True, "true", "True", 1) else "false",
+            "channel": channel,
+        }
 
 
 def cell(value: object, guard: bool = True) -> str:

@@ -8,7 +8,7 @@ import pandas as pd
 from ..config import Config
 from ..schemas import Line
 from .upload_format import UploadFormat
-from .upload_rows import cell, field_values, raw_cells
+from .upload_rows import FieldValues, cell, raw_cells
 from ..frame_records import records
 
 
@@ -26,8 +26,9 @@ def source_rows(lines: pd.DataFrame, fmt: UploadFormat, config: Config,
     """(header, rows) of the Walmart upload, one row per shipped line."""
     header: list[str] = []
     filled: list[dict[str, object]] = []
+    field_values = FieldValues(fmt, config, ship_date)
     for line in records(lines):
-        values = field_values(line, fmt, config, ship_date)
+        values = field_values(line)
         row: dict[str, object] = dict(_original_cells(str(line.get(Line.raw, "")), fmt))
         if row:
             header.extend(k for k in row if k not in header)
