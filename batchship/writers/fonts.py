@@ -539,10 +539,10 @@ class TextPen:
 
     def truncate(self, text: str, max_width: float, size: float, bold: bool = False) -> str:
         """``text`` cut so that it plus an ellipsis fits ``max_width``; unchanged if it fits."""
+        if self.width(text, size, bold) <= max_width:
+            return text
         widths = self._char_widths(text, bold)
         scale = size * 0.001 / self.pdf.k
-        if sum(widths) * scale <= max_width:
-            return text
         budget = max_width / scale - self._char_widths(self.ELLIPSIS, bold)[0]
         used = 0.0
         for i, w in enumerate(widths):

@@ -47,8 +47,9 @@ def _keys(obj: PDFObject) -> tuple[str, ...]:
 
 
 def _listed_once(self: PDFObject, security_handler=None) -> dict:
-    return build_obj_dict({k: getattr(self, k) for k in _keys(self)}, _security_handler=security_handler,
-                          _obj_id=self.id)
+    # Keys without a value are left out here, as build_obj_dict would leave them out.
+    values = {k: v for k in _keys(self) if (v := getattr(self, k)) is not None}
+    return build_obj_dict(values, _security_handler=security_handler, _obj_id=self.id)
 
 
 @contextmanager
