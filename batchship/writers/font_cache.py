@@ -6,7 +6,8 @@ lists, packing slips, manifests) needs two to five of them. The result depends o
 file, the axes and the characters, so it is kept in a cache folder under a name made from those.
 Fonts that cover few characters a page (Latin, Greek, Arabic ...) are cut to whole 256-character
 pages of what the document uses, so the next document with other names still finds its fonts;
-fpdf2 embeds only the glyphs a document draws either way.
+fpdf2 embeds only the glyphs a document draws either way. Each font's coverage (the code points it
+has glyphs for, which every document's font choice needs) is kept there too, as a ``.cover`` file.
 
 The folder is BATCHSHIP_FONT_CACHE, else batchship/fonts under XDG_CACHE_HOME (~/.cache). A file
 appears under its final name only whole (written beside it, then renamed), and one that cannot be
