@@ -370,8 +370,9 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
     by_order: dict[tuple[str, str], list[dict]] = {}
     for line in records(lines):   # plain dicts: per-order DataFrame access costs ms per label
         by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
+    recurring = _Recurring(config)
     for channel, group in orders.groupby("channel", sort=True):
-        labels = [_label(o, by_order.get((o["shop"], o["order_id"]), []), config, day)
+        labels = [_label(o, by_order.get((o["shop"], o["order_id"]), []), recurring, config, day)
                   for o in records(group)]
         settings = config.channels.get(channel) or Channel(name=channel)
         name = f"{stem}-{safe_name_part(channel, 'channel')}{tail}"
@@ -457,14 +458,42 @@ def _carrier_labels(out: Path, ready: pd.DataFrame, carrier: dict[str, tuple[str
     return problems
 
 
-def _label(o: dict, lines: list[dict], config: Config, day: str) -> LabelData:
-    sender = config.sender_for(o["shop"], o["warehouse"])
-    customs = tuple(
-        CustomsItem(description=r["declared_name_en"], quantity=int(r["quantity"]),
-                    weight_g=int(r["weight_g"]) * int(r["quantity"]),
-                    value=_money(r["declared_value"]) * int(r["quantity"]), currency=r["declared_currency"],
-                    hs_code=r["hs_code"], origin=r["origin_country"])
-        for r in lines)
+class _Recurring:
+    """What recurs from label to label, made once for a run's labels: each shop and warehouse's
+    sender, and each customs line (the same product in the same quantity)."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self._senders: dict[tuple[str, str], tuple[str, str]] = {}
+        self._customs: dict[tuple, CustomsItem] = {}
+
+    def sender(self, shop: str, warehouse: str) -> tuple[str, str]:
+        """(return address, phone)."""
+        known = self._senders.get((shop, warehouse))
+        if known is None:
+            sender = self.config.sender_for(shop, warehouse)
+            known = self._senders[(shop, warehouse)] = (sender.return_address(), sender.phone)
+        return known
+
+    def customs(self, r: dict) -> CustomsItem:
+        key = tuple(r[c] for c in _CUSTOMS_FIELDS)
+        item = self._customs.get(key)
+        if item is None:
+            quantity = int(r["quantity"])
+            item = self._customs[key] = CustomsItem(
+                description=r["declared_name_en"], quantity=quantity, weight_g=int(r["weight_g"]) * quantity,
+                value=_money(r["declared_value"]) * quantity, currency=r["declared_currency"],
+                hs_code=r["hs_code"], origin=r["origin_country"])
+        return item
+
+
+_CUSTOMS_FIELDS = ("declared_name_en", "quantity", "weight_g", "declared_value", "declared_currency", "hs_code",
+                   "origin_country")
+
+
+def _label(o: dict, lines: list[dict], recurring: _Recurring, config: Config, day: str) -> LabelData:
+    sender, sender_phone = recurring.sender(o["shop"], o["warehouse"])
+    customs = tuple(recurring.customs(r) for r in lines)
     return LabelData(
         tracking_number=o["tracking_number"], channel=o["channel"], order_ref=f"{o['shop']} / {o['order_id']}",
         recipient_name=o["recipient_name"], address_lines=tuple(a for a in (o["address1"], o["address2"]) if a),
@@ -472,8 +501,7 @@ def _label(o: dict, lines: list[dict], config: Config, day: str) -> LabelData:
         items=tuple((r["sku"], int(r["quantity"]), r.get("declared_name_cn") or r.get("declared_name_en") or "")
                     for r in lines),
         customs_category=config.customs_category, customs_items=customs,
-        sender=sender.return_address(),
-        sender_phone=sender.phone, date=day,
+        sender=sender, sender_phone=sender_phone, date=day,
     )
 
 

@@ -234,3 +234,31 @@ def test_text_no_font_can_print_is_reported_on_the_order(ws, monkeypatch, worker
     problem = exceptions[(exceptions["order_id"] == "CN1") & (exceptions["event"] == "label problem")]
     assert len(problem) == 1 and "cannot print '𓀀'" in problem["detail"].iloc[0]
     assert "label problem" not in " ".join(orders.loc[orders.index != "CN1", "this run"])
+
+
+def test_each_labels_customs_lines_carry_their_own_quantity_weight_value_and_sender(ws):
+    """Customs lines and senders recur from label to label: each label still declares its own."""
+    ws.drop("products.csv", PRODUCT_HEADER, [product_row("MUG", grams=350), product_row("BOWL", grams=120)])
+    ws.drop("stock.csv", ["warehouse", "sku", "on_hand", "shelf"], [["SZ", "MUG", 50, "A-1"], ["SZ", "BOWL", 50, "B-1"]])
+    ws.drop("pool.csv", ["channel", "tracking_number"], [["YW", s10(i)] for i in range(1, 6)])
+    ws.drop("orders.csv", ORDER_HEADER, [
+        order_row("O1", "MUG", 1, "2026-11-01 08:00:00"), order_row("O2", "MUG", 3, "2026-11-01 08:05:00"),
+        order_row("O3", "MUG", 1, "2026-11-01 08:10:00"), order_row("O3", "BOWL", 2, "2026-11-01 08:10:00"),
+        order_row("O4", "BOWL", 2, "2026-11-01 08:15:00")])
+    assert ws.run() == 0
+    texts = {}
+    pdf = pdfium.PdfDocument(ws.last_outbox() / "labels-YW.pdf")
+    try:
+        for page in pdf:
+            text = page.get_textpage().get_text_range()
+            texts[next(o for o in ("O1", "O2", "O3", "O4") if f"/ {o}" in text)] = text
+    finally:
+        pdf.close()
+    declared = {"O1": [("1 × Goods MUG", "350 g", "5.00 USD")], "O2": [("3 × Goods MUG", "1050 g", "15.00 USD")],
+                "O3": [("1 × Goods MUG", "350 g", "5.00 USD"), ("2 × Goods BOWL", "240 g", "10.00 USD")],
+                "O4": [("2 × Goods BOWL", "240 g", "10.00 USD")]}
+    for order, lines in declared.items():
+        for line in lines:
+            assert all(part in texts[order] for part in line), (order, line)
+        others = {part for o, ls in declared.items() if o != order for line in ls for part in line[:2]}
+        assert not {p for p in others if p in texts[order]} - {p for line in lines for p in line}, order
