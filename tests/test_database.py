@@ -131,3 +131,31 @@ def test_large_upserts_on_postgresql_keep_the_last_row_of_each_key(postgres_db):
     assert len(got) == 2200
     assert got.loc["P0000", "name"] == "last" and got.loc["P0999", "name"] == "first"
     assert got.loc["P1000", "name"] == "second" and got.loc["P2199", "weight_g"] == 2199
+
+
+def test_committed_pages_reach_the_database_file_on_a_thread_before_the_store_closes(tmp_path):
+    """copy_wal_meanwhile: the database file alone (without its write-ahead log) holds a committed
+    batch once the thread is done, while the store is still open."""
+    import shutil
+
+    from batchship.store import Store
+    path = tmp_path / "state.sqlite"
+    store = Store(path)
+    try:
+        def places_in_the_file_alone() -> int:
+            copy = tmp_path / f"alone-{len(list(tmp_path.iterdir()))}.sqlite"
+            shutil.copyfile(path, copy)         # the file only: what the log holds is left behind
+            db = sqlite3.connect(copy)
+            try:
+                return db.execute("SELECT COUNT(*) FROM stock_places").fetchone()[0]
+            finally:
+                db.close()
+        with store.batch():
+            store.set_shelves(pd.DataFrame({"warehouse": "SZ", "sku": [f"SKU-{i}" for i in range(50)], "shelf": "A-1"}))
+        assert places_in_the_file_alone() == 0      # committed, but only in the log so far
+        store.copy_wal_meanwhile()
+        store._wal_copy.join(timeout=30)
+        assert places_in_the_file_alone() == 50
+    finally:
+        store.close()
+    assert not store._wal_copy.is_alive()
