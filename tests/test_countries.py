@@ -1,4 +1,6 @@
 """Country names from pycountry and its translations, plus the hand list."""
+import json
+import os
 import subprocess
 import sys
 
@@ -49,6 +51,36 @@ def test_codes_are_read_without_the_table_of_names_and_as_the_table_reads_them()
         for text in (iso, iso.lower(), iso.title()):
             assert to_iso2(text) == table[countries._key(text)] == iso
     assert to_iso2("UK") == "GB" and to_iso2("XX") == "XX" and to_iso2("U.S.") == "US"
+
+
+# In a process of its own, with the cache folder under tmp_path.
+KEPT = """
+import gettext, sys
+if sys.argv[1] == "no-catalogues":      # the kept table must do without building one
+    def refuse(*args, **kwargs):
+        raise AssertionError("a catalogue was read")
+    gettext.translation = refuse
+from batchship import countries
+print(*(countries.to_iso2(x) for x in ("Deutschland", "Royaume-Uni", "美国", "XX")), countries._kept_table().name)
+"""
+
+
+def test_the_table_of_names_is_kept_between_runs_and_made_again_when_damaged(tmp_path):
+    def names(mode: str) -> list[str]:
+        env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+        return subprocess.run([sys.executable, "-c", KEPT, mode], capture_output=True, text=True, check=True,
+                              env=env).stdout.split()
+    (tmp_path / "batchship").mkdir()
+    older = tmp_path / "batchship" / "countries-0123456789abcdef01234567.json"
+    older.write_text('{"deutschland": "XX"}', encoding="utf-8")      # an earlier version's table
+    first = names("build")
+    assert first[:4] == ["DE", "GB", "US", "XX"]
+    kept = tmp_path / "batchship" / first[4]
+    assert not older.exists() and len(json.loads(kept.read_text(encoding="utf-8"))) > 10_000
+    assert names("no-catalogues") == first
+    kept.write_text('{"deutschland": "DE", "royaume', encoding="utf-8")     # cut short
+    assert names("build") == first
+    assert json.loads(kept.read_text(encoding="utf-8")) == countries._built_table()
 
 
 def test_the_lookup_is_built_lazily_and_once():

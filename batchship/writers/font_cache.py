@@ -26,6 +26,8 @@ from typing import Callable
 
 import fontTools
 
+from ..paths import cache_home
+
 FORMAT = "1"            # raise when what a cached file holds changes
 KEEP = 200              # files kept; the oldest beyond go
 
@@ -34,8 +36,7 @@ def cache_dir() -> Path:
     named = os.environ.get("BATCHSHIP_FONT_CACHE", "")
     if named:
         return Path(named)
-    base = os.environ.get("XDG_CACHE_HOME", "") or str(Path.home() / ".cache")
-    return Path(base) / "batchship" / "fonts"
+    return cache_home() / "fonts"
 
 
 def whole_pages(chars: set[int], cover: frozenset[int]) -> set[int]:
