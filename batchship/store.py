@@ -703,8 +703,8 @@ class Store:
             both = kept.merge(summed, on=["warehouse", "sku"], how="outer")
             both[["kept", "ledger"]] = both[["kept", "ledger"]].fillna(0).astype("int64")
             self.db.execute("DELETE FROM place_totals")
-            self.db.execute("INSERT INTO place_totals (warehouse, sku, total) "
-                            "SELECT warehouse, sku, SUM(delta) FROM ledger GROUP BY warehouse, sku")
+            self.db.executemany("INSERT INTO place_totals (warehouse, sku, total) VALUES (?, ?, ?)",
+                                ((w, s, int(t)) for w, s, t in summed.itertuples(index=False)))
         changed = both[both["kept"] != both["ledger"]]
         return changed.sort_values(["warehouse", "sku"]).reset_index(drop=True)
 

@@ -50,6 +50,16 @@ PRIMARY = "noto"
 # (headings, senders, customs lines) are a few hundred, and every name and address is new, so a
 # larger cache only holds, in every label worker, more texts that never come again.
 TEXT_CACHE_ENTRIES = 5_000
+
+
+def remember(cache: dict, key, value, limit: int = TEXT_CACHE_ENTRIES):
+    """``cache[key] = value``, the cache started afresh once it holds more than ``limit`` entries;
+    returns ``value``."""
+    if len(cache) > limit:
+        cache.clear()
+    cache[key] = value
+    return value
+
 CJK = "cjk"
 
 
@@ -416,15 +426,13 @@ class TextPen:
         key = (text, bold)
         cached = self._widths.get(key)
         if cached is None:
-            if len(self._widths) > TEXT_CACHE_ENTRIES:
-                self._widths.clear()
             cached = self._nominal_widths(text, bold)
             if self.fonts.needs_shaping(text):
                 shaped = sum(piece[2] for piece in self._layout(text, bold))
                 nominal = sum(cached)
                 if nominal:
                     cached = [w * shaped / nominal for w in cached]
-            self._widths[key] = cached
+            remember(self._widths, key, cached)
         return cached
 
     def _layout(self, text: str, bold: bool) -> list:
@@ -469,18 +477,13 @@ class TextPen:
                 glyphs = [(font.subset.pick(ord(c)), font.cw[ord(c)], 0, 0) for c in run]
                 glyphs = [g for g in glyphs if g[0] is not None]
             pieces.append((font, glyphs, sum(g[1] for g in glyphs)))
-        if len(self._shaped) > 20_000:
-            self._shaped.clear()
-        self._shaped[key] = pieces
-        return pieces
+        return remember(self._shaped, key, pieces, limit=20_000)
 
     def width(self, text: str, size: float, bold: bool = False) -> float:
         key = (text, bold)
         total = self._totals.get(key)
         if total is None:
-            if len(self._totals) > TEXT_CACHE_ENTRIES:
-                self._totals.clear()
-            total = self._totals[key] = sum(self._char_widths(text, bold))
+            total = remember(self._totals, key, sum(self._char_widths(text, bold)))
         return total * size * 0.001 / self.pdf.k
 
     def draw(self, x: float, baseline: float, text: str, size: float, bold: bool = False) -> None:
@@ -507,15 +510,10 @@ class TextPen:
             font = self._font(family, bold)
             key = (font.i, run)
             encoded = self._encoded.get(key)
-            if encoded is None:
-                if len(self._encoded) > TEXT_CACHE_ENTRIES:
-                    self._encoded.clear()
-                encoded = self._encoded[key] = font.encode_text(run)   # "(...) Tj", adds glyphs to the subset
+            if encoded is None:   # "(...) Tj"; encoding adds the glyphs to the subset
+                encoded = remember(self._encoded, key, font.encode_text(run))
             pieces.append((font.i, encoded, sum(self._char_widths(run, bold))))
-        if len(self._pieces) > TEXT_CACHE_ENTRIES:
-            self._pieces.clear()
-        self._pieces[(text, bold)] = pieces
-        return pieces
+        return remember(self._pieces, (text, bold), pieces)
 
     def _draw_shaped(self, x: float, y: float, text: str, size: float, bold: bool) -> None:
         """``y`` in PDF points from the page's foot. Each glyph is placed where harfbuzz puts it

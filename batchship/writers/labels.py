@@ -25,7 +25,7 @@ from fpdf import FPDF
 
 from .. import progress
 from . import barcode128
-from .fonts import TEXT_CACHE_ENTRIES, FontSet, TextPen, clean_text, font_set, register_fonts
+from .fonts import FontSet, TextPen, clean_text, font_set, register_fonts, remember
 from .label_pool import LabelJobs, parallel_parts
 from .pdf_file import save_pdf
 
@@ -257,10 +257,7 @@ class _Cleaned(dict):
         missing = self.fonts.unshowable(text)
         if missing:
             text = " ".join(self.fonts.showable(text).split())
-        if len(self) > TEXT_CACHE_ENTRIES:
-            self.clear()
-        self[value] = text, missing
-        return text, missing
+        return remember(self, value, (text, missing))
 
 
 def _prepare(label: LabelData, fonts: FontSet, cleaned: _Cleaned) -> tuple[_Texts, list[str]]:
