@@ -46,15 +46,13 @@ def needs_of(orders: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 def write_decisions(out: Path, store: Store, style: WorkbookStyle | None = None) -> Path:
     orders = store.orders_needing_a_person().sort_values(["paid_at", "shop", "order_id"], kind="stable")
     lines = store.lines_of(orders)
-    items = (lines.groupby(["shop", "order_id"])[["sku", "quantity"]]
-             .apply(lambda g: ", ".join(f"{s} × {q}" for s, q in zip(g["sku"], g["quantity"])))
-             if len(lines) else pd.Series(dtype=object))
+    items = _items_per_order(lines)
     needs, reason = needs_of(orders)
     sheet = pd.DataFrame({
         "shop": orders["shop"], "order_id": orders["order_id"], "needs": needs, "reason": reason,
         "stage": orders["stage"], "paid_at": orders["paid_at"], "recipient_name": orders["recipient_name"],
         "country": orders["country"],
-        "items": orders.set_index(["shop", "order_id"]).index.map(items).fillna("").tolist(),
+        "items": [items.get(key, "") for key in zip(orders["shop"].tolist(), orders["order_id"].tolist())],
         "current channel": orders["channel"], "current warehouse": orders["warehouse"],
         "tracking no.": orders["tracking_number"], "action": "", "argument": "", "note": ""},
         columns=COLUMNS)
@@ -73,6 +71,15 @@ def write_decisions(out: Path, store: Store, style: WorkbookStyle | None = None)
                          columns=["action", "argument", "offered for"])
     return write_workbook(out / "decisions.xlsx", [("decisions", sheet), ("actions", verbs)],
                           dropdowns={"decisions": dropdowns}, style=style)
+
+
+def _items_per_order(lines: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """Each order's lines as "SKU × quantity, ...", in line order. Plain dicts: a pandas groupby
+    with a Python join per order took a second at 13,000 orders waiting for stock."""
+    items: dict[tuple[str, str], list[str]] = {}
+    for shop, order_id, sku, quantity in zip(*(lines[c].tolist() for c in ("shop", "order_id", "sku", "quantity"))):
+        items.setdefault((shop, order_id), []).append(f"{sku} × {quantity}")
+    return {key: ", ".join(parts) for key, parts in items.items()}
 
 
 def write_decision_results(out: Path, store: Store, run_id: str, style: WorkbookStyle | None = None) -> Path | None:

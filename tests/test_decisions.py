@@ -102,6 +102,25 @@ def test_the_sheet_lists_who_waits_with_the_actions_allowed_and_applies_each_onc
     assert after == before
 
 
+def test_each_waiting_order_lists_its_own_lines_in_order(ws):
+    ws.drop("products.csv", PRODUCT_HEADER, [product_row(s) for s in ("A", "B", "C")])
+    ws.drop("stock.csv", ["warehouse", "sku", "on_hand", "shelf"], [["SZ", "A", 1, ""], ["SZ", "B", 0, ""], ["SZ", "C", 0, ""]])
+    ws.drop("pool.csv", ["channel", "tracking_number"], [["YW", s10(i)] for i in range(1, 9)])
+    ws.drop("orders.csv", ORDER_HEADER, [
+        order_row("W1", "C", 3, "2026-11-01 08:00:00"), order_row("W1", "A", 2, "2026-11-01 08:00:00"),
+        order_row("W2", "B", 1, "2026-11-01 09:00:00"),
+        order_row("W2", "B", 1, "2026-11-01 09:00:00", shop="shop-b"),
+        order_row("H1", "A", 1, "2026-11-01 10:00:00", postcode=""), order_row("H1", "B", 4, "2026-11-01 10:00:00",
+                                                                           postcode=""),
+    ])
+    ws.run()
+    _, _, sheet, header, _ = _decisions(ws)
+    listed = {(sheet.cell(r, 1).value, sheet.cell(r, 2).value): sheet.cell(r, header.index("items") + 1).value
+              for r in range(2, sheet.max_row + 1)}
+    assert listed == {("shop-a", "W1"): "C × 3, A × 2", ("shop-a", "W2"): "B × 1", ("shop-b", "W2"): "B × 1",
+                      ("shop-a", "H1"): "A × 1, B × 4"}
+
+
 def test_a_refused_action_leaves_the_order_as_it_was(ws):
     _day_one(ws)
     before = ws.db().execute("SELECT * FROM orders WHERE order_id = 'P1'").fetchall()
