@@ -135,6 +135,21 @@ class Connection:
             sql = pyformat(sql)
         return self.sa.exec_driver_sql(sql, params) if params else self.sa.exec_driver_sql(sql)
 
+    def fetch(self, sql: str, params=()) -> tuple[list[str], list[tuple]]:
+        """A query's column names and all its rows as plain tuples, read by the driver's own cursor:
+        SQLAlchemy's row objects cost a third of the read on 100,000 rows. The engine is in
+        autocommit mode with transactions opened by statements, so bypassing it leaves no state
+        behind that it would need to know."""
+        params = tuple(params)
+        if self.postgresql and params:
+            sql = pyformat(sql)
+        cursor = self.sa.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql, params) if params else cursor.execute(sql)
+            return [d[0] for d in cursor.description], cursor.fetchall()
+        finally:
+            cursor.close()
+
     def executemany(self, sql: str, rows):
         rows = [tuple(r) for r in rows]
         if not rows:

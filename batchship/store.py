@@ -154,9 +154,8 @@ class Store:
 
     # ---- reading -------------------------------------------------------------------------
     def frame(self, sql: str, params: Iterable = ()) -> pd.DataFrame:
-        result = self.db.execute(sql, params)
-        cols = list(result.keys())
-        return pd.DataFrame.from_records([tuple(r) for r in result.fetchall()], columns=cols)
+        cols, rows = self.db.fetch(sql, params)
+        return pd.DataFrame.from_records(rows, columns=cols)
 
     def _orders_where(self, where: str, params: Iterable = ()) -> pd.DataFrame:
         df = self.frame(f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders WHERE {where}", params)
