@@ -1,4 +1,4 @@
-"""A frame's rows as plain dicts, as ``DataFrame.to_dict("records")`` gives them, for less: pandas
+"""A frame's rows as plain dicts (and its order keys as tuples), as ``DataFrame.to_dict("records")`` gives them, for less: pandas
 boxes each value through Python there, where ``Series.tolist`` does it in C (about 0.8 s of a
 30,000-line run's labels and uploads)."""
 from __future__ import annotations
@@ -11,6 +11,12 @@ def records(frame: pd.DataFrame) -> list[dict]:
     if not columns or len(set(columns)) != len(columns):
         return frame.to_dict("records")    # no columns, or repeated names: pandas' own rules
     return [dict(zip(columns, row)) for row in zip(*(_values(frame[c]) for c in columns))]
+
+
+def order_keys(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """Each row's (shop, order_id), for lookups in plain dicts and sets: a pandas MultiIndex of
+    them factorizes and sorts every string first (2.4 s of a 100,000-line run's outputs)."""
+    return list(zip(frame["shop"].tolist(), frame["order_id"].tolist()))
 
 
 def _values(series: pd.Series) -> list:

@@ -42,7 +42,7 @@ from .writers.uploads import write_uploads
 from .decisions import write_decision_results, write_decisions
 from .writers.columns import WorkbookStyle
 from .writers.xlsx import write_workbook
-from .frame_records import records
+from .frame_records import order_keys, records
 
 ORDER_SHEET_COLUMNS = [
     "shop", "order_id", "stage", "stock_status", "hold_reason", "failure_reason", "notes", "channel",
@@ -102,9 +102,8 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     ready_lines = lines.merge(ready[["shop", "order_id", "warehouse", "channel", "tracking_number"]],
                               on=["shop", "order_id"])
     # A merged parcel has one label, its leader's, with the lines of all its orders.
-    lead = ready.set_index(["shop", "order_id"])["merged_into"]
-    lead_of = pd.Series(ready_lines.set_index(["shop", "order_id"]).index.map(lead), index=ready_lines.index)
-    parcel_lines = ready_lines.assign(order_id=ready_lines["order_id"].where(lead_of.fillna("") == "", lead_of))
+    lead = dict(zip(order_keys(ready), ready["merged_into"].tolist()))
+    parcel_lines = ready_lines.assign(order_id=[lead[key] or key[1] for key in order_keys(ready_lines)])
     ready = in_print_order(ready, ready_lines, store.shelves(), config.print_order)
     waves = int(ready["wave"].max()) if len(ready) else 1
     # Labels and uploads come first so that text they could not carry is reported on its order. Labels
@@ -280,8 +279,8 @@ def _flush_to_disk(paths: list[Path], folder: Path) -> None:
 
 def _named_in(orders: pd.DataFrame, events: pd.DataFrame, kinds: tuple[str, ...]) -> pd.Series:
     """Orders that had one of these events in the run."""
-    named = events[events["event"].isin(kinds)].set_index(["shop", "order_id"]).index
-    return pd.Series(orders.set_index(["shop", "order_id"]).index.isin(named), index=orders.index)
+    named = set(order_keys(events[events["event"].isin(kinds)]))
+    return pd.Series([key in named for key in order_keys(orders)], index=orders.index, dtype=bool)
 
 
 def _orders_workbook(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, events: pd.DataFrame,
@@ -293,9 +292,9 @@ def _orders_workbook(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, event
     files_sheet = files[["name", "outcome", "detail"]]
     line_sheet = lines[LINE_SHEET_COLUMNS].sort_values(["shop", "order_id", "line_no"], kind="stable")
     # A line's price is in its order's currency: the column beside it says which.
-    currency = line_sheet.set_index(["shop", "order_id"]).index.map(
-        orders.set_index(["shop", "order_id"])["currency"]).fillna("")
-    line_sheet.insert(line_sheet.columns.get_loc("unit_price") + 1, "currency", list(currency))
+    currency = dict(zip(order_keys(orders), orders["currency"].tolist()))
+    line_sheet.insert(line_sheet.columns.get_loc("unit_price") + 1, "currency",
+                      [currency.get(key, "") for key in order_keys(line_sheet)])
     path = write_workbook(out / "orders.xlsx", [
         ("orders", _as_numbers(sheet, MONEY_COLUMNS) if style is None else sheet),
         ("lines", _as_numbers(line_sheet, MONEY_COLUMNS) if style is None else line_sheet),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..frame_records import order_keys
 from ..rules.evaluate import apply_rules, with_tags_and_notes
 from ..rules.model import Rule
 from ..schemas import Product
@@ -38,9 +39,9 @@ def process(orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame,
         lines.loc[fill.index, col] = fill[col] if col == "weight_g" else fill[col].fillna("").astype(object)
     weight = (fill["weight_g"] * fill["quantity"]).groupby([fill["shop"], fill["order_id"]]).sum()
 
-    idx = o.set_index(["shop", "order_id"]).index
-    customs_msg = pd.Series(idx.map(per_order), index=o.index, dtype=object).fillna("")
-    order_weight = pd.Series(idx.map(weight), index=o.index).fillna(0).astype("int64")
+    msg_of, weight_of = per_order.to_dict(), weight.to_dict()
+    customs_msg = pd.Series([msg_of.get(key, "") for key in order_keys(o)], index=o.index, dtype=object)
+    order_weight = pd.Series([weight_of.get(key, 0) for key in order_keys(o)], index=o.index, dtype="int64")
     facts = facts_of(o).assign(weight_g=order_weight)
     decided = apply_rules(rules, facts)
     channel, warehouse, rule_msg = _route(o, order_weight, decided)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..config import ReviewChecks
+from ..frame_records import order_keys
 from ..postcodes import postcode_reasons
 from ..rules.evaluate import apply_rules, with_tags_and_notes
 from ..rules.model import Rule
@@ -77,8 +78,8 @@ def _line_reasons(orders: pd.DataFrame, lines: pd.DataFrame) -> pd.Series:
     msg[bad_qty] = "line " + mine.loc[bad_qty, "line_no"].astype(str) + " quantity must be > 0"
     has = msg.ne("")
     per_order = mine[has].assign(msg=msg[has]).groupby("index")["msg"].agg("; ".join)
-    lineless = ~orders.set_index(["shop", "order_id"]).index.isin(
-        lines.set_index(["shop", "order_id"]).index)
+    with_lines = set(order_keys(lines))
+    lineless = [key not in with_lines for key in order_keys(orders)]
     out = pd.Series("", index=orders.index, dtype=object)
     out.update(per_order)
     out[lineless] = "order has no lines"
