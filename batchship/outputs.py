@@ -117,8 +117,11 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
         for wave, batch in ready.groupby("wave", sort=True):
             tail = f"-wave{wave}" if waves > 1 else ""
             own = batch[~batch["tracking_number"].isin(carrier) & (batch["merged_into"] == "")]
+            # A channel's own labels that forwarders' pages are merged into next must be whole by then.
+            merged_next = set(batch.loc[batch["tracking_number"].isin(carrier), "channel"])
             label_problems.update(step("labels", _labels, out, own, parcel_lines.merge(own[["shop", "order_id"]]),
-                                       config, _run_day(run_id), written, tail=tail, jobs=label_jobs, default={}))
+                                       config, _run_day(run_id), written, tail=tail, jobs=label_jobs,
+                                       whole_now=merged_next, default={}))
             if carrier:
                 label_problems.update(step("carrier labels", _carrier_labels, out, batch[batch["merged_into"] == ""],
                                            carrier, config, written,
@@ -362,9 +365,10 @@ def _reprints(out: Path, store: Store, orders: pd.DataFrame, lines: pd.DataFrame
 
 def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config, day: str,
             written: list[Path], stem: str = "labels", tail: str = "",
-            jobs: LabelJobs | None = None) -> dict[str, list[str]]:
+            jobs: LabelJobs | None = None, whole_now: set[str] = frozenset()) -> dict[str, list[str]]:
     """labels-<channel>.pdf/.zpl; with ``jobs``, a file large enough for parts renders on its workers
-    and its problems come from ``jobs.finish()``."""
+    and its problems come from ``jobs.finish()``; the channels in ``whole_now`` are written here in
+    any case."""
     problems: dict[str, list[str]] = {}
     by_order: dict[tuple[str, str], list[dict]] = {}
     for line in records(lines):   # plain dicts: per-order DataFrame access costs ms per label
@@ -382,7 +386,8 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
         else:
             path = out / f"{name}.pdf"
             found = render_labels(labels, path, size=settings.label_size, cjk_font=config.cjk_font,
-                                  cut_marks=settings.label_cut_marks, jobs=jobs)
+                                  cut_marks=settings.label_cut_marks,
+                                  jobs=None if channel in whole_now else jobs)
         problems.update(found)
         if path not in written:
             written.append(path)

@@ -15,7 +15,7 @@ from batchship.faults import ENV
 from batchship.forwarder_sim.runner import running_simulator
 from batchship.s10 import s10_problem
 from batchship.countries import ISO2_CODES
-from conftest import ORDER_HEADER, PRODUCT_HEADER, TEST_CONFIG, order_row, product_row
+from conftest import ORDER_HEADER, PRODUCT_HEADER, TEST_CONFIG, order_row, product_row, s10
 
 REPO = Path(__file__).resolve().parents[1]
 STOCK_HEADER = ["warehouse", "sku", "on_hand", "shelf"]
@@ -243,3 +243,36 @@ def test_a_thousand_parcels_book_concurrently_with_distinct_numbers_and_labels_t
     pages = _decoded_pages(ws.last_outbox() / "labels-YUN.pdf")
     orders = ws.orders().sort_values(["paid_at", "shop", "order_id"], kind="stable")
     assert [p[0] for p in pages] == orders["tracking_number"].tolist()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_channel_that_starts_booking_prints_its_waiting_labels_beside_the_forwarders(ws, sim, monkeypatch,
+                                                                                      workers):
+    """Parcels numbered from the pool before their channel booked with a forwarder get our labels, in
+    the same file as the forwarder's pages of the parcels booked since, however the labels render."""
+    monkeypatch.setenv("BATCHSHIP_LABEL_WORKERS", workers)
+    monkeypatch.setenv("BATCHSHIP_LABEL_PART", "1")
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    (ws.root / "batchship.toml").write_text(
+        TEST_CONFIG.replace('[[channels]]\nname = "YW"', '[[channels]]\nname = "YUN"\n\n[[channels]]\nname = "YW"', 1)
+        .replace('[[logistics]]\nchannel = "YW"', '[[logistics]]\nchannel = "YUN"'), encoding="utf-8")
+    ws.drop("products.csv", PRODUCT_HEADER, [product_row("MUG")])
+    ws.drop("stock.csv", STOCK_HEADER, [["SZ", "MUG", 0, "A-1"]])
+    ws.drop("pool.csv", ["channel", "tracking_number"], [["YUN", s10(i)] for i in range(1, 5)])
+    ws.drop("orders.csv", ORDER_HEADER, [order_row(f"W{i}", "MUG", 1, f"2026-11-01 0{i}:00:00") for i in (1, 2, 3)])
+    ws.run()
+    waiting = _state(ws)
+    assert {oid: s[1] for oid, s in waiting.items()} == {"W1": s10(1), "W2": s10(2), "W3": s10(3)}
+
+    (ws.root / "batchship.toml").write_text(booking_config(sim.url), encoding="utf-8")
+    ws.drop("stock-in.csv", STOCK_HEADER, [["SZ", "MUG", 10, "A-1"]])
+    ws.drop("orders-2.csv", ORDER_HEADER, [order_row(f"N{i}", "MUG", 1, f"2026-11-02 0{i}:00:00") for i in (1, 2)])
+    assert ws.run() == 0
+    state = _state(ws)
+    booked = {s["ref"].split("/")[1]: s["tracking"] for s in sim.shipments()}
+    assert sorted(booked) == ["N1", "N2"]
+    assert {oid: s[1] for oid, s in state.items()} == {"W1": s10(1), "W2": s10(2), "W3": s10(3), **booked}
+    pages = _decoded_pages(ws.last_outbox() / "labels-YUN.pdf")
+    assert sorted(code for page in pages for code in page) == sorted([s10(1), s10(2), s10(3), *booked.values()])
+    assert len(pages) == 5
