@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -114,18 +115,20 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     # Nothing below moves stock: the stock, reconciliation and purchase workbooks share one reading
     # of the ledger's sums.
     with LabelJobs() as label_jobs, store.stock_read_once():
-        for wave, batch in ready.groupby("wave", sort=True):
-            tail = f"-wave{wave}" if waves > 1 else ""
+        by_wave = [(f"-wave{wave}" if waves > 1 else "", batch) for wave, batch in ready.groupby("wave", sort=True)]
+        for tail, batch in by_wave:
             own = batch[~batch["tracking_number"].isin(carrier) & (batch["merged_into"] == "")]
             # A channel's own labels that forwarders' pages are merged into next must be whole by then.
             merged_next = set(batch.loc[batch["tracking_number"].isin(carrier), "channel"])
             label_problems.update(step("labels", _labels, out, own, parcel_lines.merge(own[["shop", "order_id"]]),
                                        config, _run_day(run_id), written, tail=tail, jobs=label_jobs,
                                        whole_now=merged_next, default={}))
+        # Every label file of the run goes to the workers with their fork: none is pickled to them.
+        step("labels", label_jobs.start)
+        for tail, batch in by_wave:
             if carrier:
                 label_problems.update(step("carrier labels", _carrier_labels, out, batch[batch["merged_into"] == ""],
-                                           carrier, config, written,
-                                           tail=tail, default={}))
+                                           carrier, config, written, tail=tail, default={}))
             step("packing slips", _packing_slips, out, batch[batch["merged_into"] == ""], parcel_lines, store,
                  config, written, tail)
         step("outbound files", _outbound_files, out, orders[overseas & unprinted], lines, store, config, run_id,
@@ -140,8 +143,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
                                      run_id)] if p]
         written += [p for p in [step("purchase-suggestions.xlsx", write_purchase_suggestions, out, store, config,
                                      run_id)] if p]
-        for wave, batch in ready.groupby("wave", sort=True):
-            tail = f"-wave{wave}" if waves > 1 else ""
+        for tail, batch in by_wave:
             written += step("pick list", _picklist, out, ready_lines.merge(batch[["shop", "order_id"]]), store,
                             run_id, tail, config.print_order.zone_order, style, default=[])
         outdated = step("outdated uploads", _outdated_uploads, events, store, run_id, default=events.iloc[:0])
@@ -367,21 +369,20 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
             written: list[Path], stem: str = "labels", tail: str = "",
             jobs: LabelJobs | None = None, whole_now: set[str] = frozenset()) -> dict[str, list[str]]:
     """labels-<channel>.pdf/.zpl; with ``jobs``, a file large enough for parts renders on its workers
-    and its problems come from ``jobs.finish()``; the channels in ``whole_now`` are written here in
-    any case."""
+    (made and written there, from ``jobs.start()``) and its problems come from ``jobs.finish()``;
+    the channels in ``whole_now`` are written here in any case."""
     problems: dict[str, list[str]] = {}
     by_order: dict[tuple[str, str], list[dict]] = {}
     for line in records(lines):   # plain dicts: per-order DataFrame access costs ms per label
         by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
     recurring = _Recurring(config)
     for channel, group in orders.groupby("channel", sort=True):
-        labels = [_label(o, by_order.get((o["shop"], o["order_id"]), []), recurring, config, day)
-                  for o in records(group)]
+        labels = _LabelSources(records(group), by_order, recurring, config, day)
         settings = config.channels.get(channel) or Channel(name=channel)
         name = f"{stem}-{safe_name_part(channel, 'channel')}{tail}"
         if settings.label_format == "zpl":
             path = out / f"{name}.zpl"
-            found = render_zpl(labels, path, size=settings.label_size, dpi=settings.zpl_dpi,
+            found = render_zpl(list(labels), path, size=settings.label_size, dpi=settings.zpl_dpi,
                                cjk_font=config.cjk_font)
         else:
             path = out / f"{name}.pdf"
@@ -489,6 +490,27 @@ class _Recurring:
                 value=_money(r["declared_value"]) * quantity, currency=r["declared_currency"],
                 hs_code=r["hs_code"], origin=r["origin_country"])
         return item
+
+
+class _LabelSources(Sequence):
+    """A channel's labels, each made from its order and lines when read: a label worker forked with
+    them makes its own part's labels, beside the others, instead of the run making them all first."""
+
+    def __init__(self, orders: list[dict], lines_of: dict[tuple[str, str], list[dict]], recurring: _Recurring,
+                 config: Config, day: str):
+        self._orders, self._lines_of, self._recurring = orders, lines_of, recurring
+        self._config, self._day = config, day
+
+    def __len__(self) -> int:
+        return len(self._orders)
+
+    def __getitem__(self, at):
+        if isinstance(at, slice):
+            return [self._label(o) for o in self._orders[at]]
+        return self._label(self._orders[at])
+
+    def _label(self, o: dict) -> LabelData:
+        return _label(o, self._lines_of.get((o["shop"], o["order_id"]), []), self._recurring, self._config, self._day)
 
 
 _CUSTOMS_FIELDS = ("declared_name_en", "quantity", "weight_g", "declared_value", "declared_currency", "hs_code",

@@ -236,8 +236,12 @@ def test_text_no_font_can_print_is_reported_on_the_order(ws, monkeypatch, worker
     assert "label problem" not in " ".join(orders.loc[orders.index != "CN1", "this run"])
 
 
-def test_each_labels_customs_lines_carry_their_own_quantity_weight_value_and_sender(ws):
-    """Customs lines and senders recur from label to label: each label still declares its own."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_labels_customs_lines_carry_their_own_quantity_weight_value_and_sender(ws, monkeypatch, workers):
+    """Customs lines and senders recur from label to label: each label still declares its own, made
+    in the run or, label by label, on the workers that render them."""
+    monkeypatch.setenv("BATCHSHIP_LABEL_WORKERS", str(workers))
+    monkeypatch.setenv("BATCHSHIP_LABEL_PART", "1")
     ws.drop("products.csv", PRODUCT_HEADER, [product_row("MUG", grams=350), product_row("BOWL", grams=120)])
     ws.drop("stock.csv", ["warehouse", "sku", "on_hand", "shelf"], [["SZ", "MUG", 50, "A-1"], ["SZ", "BOWL", 50, "B-1"]])
     ws.drop("pool.csv", ["channel", "tracking_number"], [["YW", s10(i)] for i in range(1, 6)])

@@ -2,6 +2,10 @@
 process: every barcode decodes to its parcel's number and every counter reads "n / total"."""
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
@@ -55,20 +59,61 @@ def test_parts_are_at_least_400_labels_and_two_a_worker_beyond():
     assert parallel_parts(10_000, True, 2) == [(0, 2_500), (2_500, 5_000), (5_000, 7_500), (7_500, 10_000)]
 
 
-def test_files_added_after_the_workers_started_render_as_the_first(tmp_path, monkeypatch):
-    """The first file's labels reach the workers with the fork; a later file's are sent to them."""
+def test_files_queued_before_the_start_and_added_after_it_all_render(tmp_path, monkeypatch):
+    """Files queued before ``start`` reach the workers with the fork; one added after is sent to them."""
     from batchship.writers.label_pool import LabelJobs
     monkeypatch.setenv("BATCHSHIP_LABEL_PART", "2")
     first = [label(i) for i in range(1, 6)]
     second = [label(i, recipient=RECIPIENTS[i % len(RECIPIENTS)]) for i in range(11, 15)] + [
         label(15, recipient_name="𓀀")]
+    third = [label(i) for i in range(21, 24)] + [label(24, recipient_name="𓀀")]
     with LabelJobs() as jobs:
         render_labels(first, tmp_path / "first.pdf", workers=2, jobs=jobs)
         render_labels(second, tmp_path / "second.pdf", workers=2, jobs=jobs)
+        assert sorted(p.name for p in tmp_path.iterdir()) == []      # queued: nothing renders before start
+        jobs.start()
+        render_labels(third, tmp_path / "third.pdf", workers=2, jobs=jobs)
         problems = jobs.finish()
-    assert list(problems) == [second[-1].tracking_number]
-    for name, labels in (("first.pdf", first), ("second.pdf", second)):
+    assert list(problems) == [second[-1].tracking_number, third[-1].tracking_number]
+    for name, labels in (("first.pdf", first), ("second.pdf", second), ("third.pdf", third)):
         pages = _pages(tmp_path / name)
         assert [codes for codes, _ in pages] == [[lb.tracking_number] for lb in labels]
         assert all(f"{n} / {len(labels)}" in text for n, (_, text) in enumerate(pages, start=1))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.pdf", "second.pdf"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.pdf", "second.pdf", "third.pdf"]
+
+
+class _MadeWhenRead(Sequence):
+    """Labels made when read, each read leaving a note of the process that made it."""
+
+    def __init__(self, n: int, notes: Path):
+        self.n, self.notes = n, notes
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, at):
+        if not isinstance(at, slice):
+            return self[at:at + 1][0]
+        made = [label(i + 1) for i in range(self.n)[at]]
+        (self.notes / f"{os.getpid()}-{made[0].tracking_number}").write_text(str(len(made)))
+        return made
+
+
+def test_labels_made_when_read_are_made_on_the_workers(tmp_path, monkeypatch):
+    from batchship.writers.label_pool import LabelJobs
+    monkeypatch.setenv("BATCHSHIP_LABEL_PART", "3")
+    notes = tmp_path / "made"
+    notes.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    with LabelJobs() as jobs:
+        render_labels(_MadeWhenRead(8, notes), out / "labels.pdf", workers=2, jobs=jobs)
+        assert jobs.finish() == {}
+    made = {}
+    for note in notes.iterdir():
+        pid, _, first = note.name.partition("-")
+        made[first] = (int(pid), int(note.read_text()))
+    assert sorted(n for _, n in made.values()) == [2, 3, 3]        # one read a part: each label made once
+    assert os.getpid() not in {pid for pid, _ in made.values()}     # and none by the run itself
+    pages = _pages(out / "labels.pdf")
+    assert [codes for codes, _ in pages] == [[label(i).tracking_number] for i in range(1, 9)]

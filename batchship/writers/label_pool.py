@@ -32,7 +32,7 @@ from typing import Sequence
 from .. import progress
 from ..faults import checkpoint, worker_checkpoint
 
-# The labels of the file the workers were forked with: each worker slices its parts out of its own
+# The labels of the files the workers were forked with: each worker slices its parts out of its own
 # copy instead of unpickling them from a pipe (unpickling took a tenth of a label's rendering).
 _FORKED_WITH: list[Sequence] = []
 
@@ -75,14 +75,17 @@ def _can_fork() -> bool:
 class LabelJobs:
     """Label files rendering on worker processes while the run goes on with its other outputs.
 
-    ``add`` hands a file's parts to the workers (forked once, at the first file) and returns at
-    once; ``finish`` waits for every part, joins each file's parts in order and returns the labels'
-    problems, files in the order they were added. Leaving the ``with`` block stops the workers and
-    removes the parts of any file not joined.
+    ``add`` queues a file's parts and ``start`` forks the workers with every file queued so far, so
+    each worker takes its labels from its own copy of the run's memory; a sequence that makes its
+    labels when read (outputs.py) then makes them on the workers. A file added after ``start`` is
+    sent to the running workers. ``finish`` starts them if need be, waits for every part, joins each
+    file's parts in order and returns the labels' problems, files in the order they were added.
+    Leaving the ``with`` block stops the workers and removes the parts of any file not joined.
     """
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
+        self._queued: list[_File] = []
         self._files: list[tuple[Path, list, list[Path], int]] = []   # (file, futures, part files, labels)
 
     def __enter__(self) -> LabelJobs:
@@ -95,24 +98,44 @@ class LabelJobs:
         for _, _, parts, _ in self._files:
             for part in parts:
                 part.unlink(missing_ok=True)
-        self._files = []
+        self._files, self._queued = [], []
 
     def add(self, labels: Sequence, path: Path, parts: list[tuple[int, int]], *, size: str, cjk_font: str,
             cut_marks: bool) -> None:
-        from .fonts import font_set
-        from .labels import render_part
-        files = [path.with_name(f".{path.name}.part{k}.partial") for k in range(len(parts))]
-        inherited = self._pool is None
-        if inherited:
-            font_set(cjk_font)     # read the fonts' character maps once, here, for every worker to inherit
-            _FORKED_WITH[:] = [labels]
-        pool = self._pool or self._start(min(label_workers(), len(parts)))
-        _FORKED_WITH.clear()       # the workers have their copies; this process has no more use for it
-        futures = [pool.submit(_render_part, render_part, _Forked(a, b) if inherited else list(labels[a:b]), file,
-                               size, cjk_font, cut_marks, a + 1, len(labels)) for (a, b), file in zip(parts, files)]
-        self._files.append((path, list(zip(futures, parts)), files, len(labels)))
+        job = _File(labels, path, parts, size, cjk_font, cut_marks)
+        if self._pool is None:
+            self._queued.append(job)
+        else:
+            self._submit(job, None)
 
-    def _start(self, workers: int) -> ProcessPoolExecutor:
+    def start(self) -> None:
+        """Fork the workers with the files queued so far and set them rendering; returns at once."""
+        if self._pool is not None or not self._queued:
+            return
+        from .fonts import font_set
+        queued, self._queued = self._queued, []
+        for cjk_font in dict.fromkeys(job.cjk_font for job in queued):
+            font_set(cjk_font)     # read the fonts' character maps once, here, for every worker to inherit
+        _FORKED_WITH[:] = [job.labels for job in queued]
+        try:
+            self._start(min(label_workers(), sum(len(job.parts) for job in queued)))
+        finally:
+            _FORKED_WITH.clear()   # the workers have their copies; this process has no more use for it
+        for k, job in enumerate(queued):
+            self._submit(job, k)
+
+    def _submit(self, job: _File, forked: int | None) -> None:
+        """Hand a file's parts to the workers: as its place among the files they were forked with,
+        or as the labels themselves."""
+        from .labels import render_part
+        files = [job.path.with_name(f".{job.path.name}.part{k}.partial") for k in range(len(job.parts))]
+        futures = [self._pool.submit(_render_part, render_part,
+                                     _Forked(forked, a, b) if forked is not None else list(job.labels[a:b]), file,
+                                     job.size, job.cjk_font, job.cut_marks, a + 1, len(job.labels))
+                   for (a, b), file in zip(job.parts, files)]
+        self._files.append((job.path, list(zip(futures, job.parts)), files, len(job.labels)))
+
+    def _start(self, workers: int) -> None:
         # Forked workers share the run's memory until they write to it; a garbage collection in a
         # worker would touch every object of the run (the order frames) and so copy it. Frozen
         # objects are left alone by the collector. A fork start method forks every worker at the
@@ -124,11 +147,11 @@ class LabelJobs:
             self._pool.submit(int).result()
         finally:
             gc.unfreeze()
-        return self._pool
 
     def finish(self) -> dict[str, list[str]]:
         """Wait for every file and join it; a file whose part failed is left out and the first
         such failure raised once the others are joined."""
+        self.start()
         problems: dict[str, list[str]] = {}
         failure: BaseException | None = None
         for path, futures, files, total in self._files:
@@ -157,8 +180,20 @@ def _worker_start(parent: int) -> None:
 
 
 @dataclass(frozen=True)
+class _File:
+    """A label file waiting for the workers."""
+    labels: Sequence
+    path: Path
+    parts: list[tuple[int, int]]
+    size: str
+    cjk_font: str
+    cut_marks: bool
+
+
+@dataclass(frozen=True)
 class _Forked:
-    """Labels [start, end) of the file the worker was forked with."""
+    """Labels [start, end) of the ``file``-th file the worker was forked with."""
+    file: int
     start: int
     end: int
 
@@ -166,7 +201,7 @@ class _Forked:
 def _render_part(render_part, labels, file: Path, size: str, cjk_font: str, cut_marks: bool, first: int,
                  total: int) -> dict[str, list[str]]:
     if isinstance(labels, _Forked):
-        labels = _FORKED_WITH[0][labels.start:labels.end]
+        labels = list(_FORKED_WITH[labels.file][labels.start:labels.end])
     found = render_part(labels, file, size=size, cjk_font=cjk_font, cut_marks=cut_marks, first=first, total=total)
     worker_checkpoint("label-part-rendered")
     return found

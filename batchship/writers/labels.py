@@ -883,12 +883,13 @@ def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x1
 
     Many one-label-a-page labels are rendered in parts on ``workers`` processes (default: every
     core; writers/label_pool.py) and joined in order; the pages are the same as from one process.
-    Given ``jobs``, those parts render while the caller goes on: the file and its problems come
-    from ``jobs.finish()`` and this returns no problems.
+    Given ``jobs``, those parts render from ``jobs.start()`` on while the caller goes on: the file
+    and its problems come from ``jobs.finish()`` and this returns no problems. ``labels`` may be any
+    sequence; sliced on a worker, it may make its labels there.
     """
     parts = parallel_parts(len(labels), size in SHEETS and len(SHEETS[size].slots) == 1, workers)
     if not parts:
-        return render_part(labels, Path(path), size=size, cjk_font=cjk_font, cut_marks=cut_marks)
+        return render_part(list(labels), Path(path), size=size, cjk_font=cjk_font, cut_marks=cut_marks)
     if jobs is not None:
         jobs.add(labels, Path(path), parts, size=size, cjk_font=cjk_font, cut_marks=cut_marks)
         return {}
