@@ -8,6 +8,7 @@ is printed. tqdm: a maintained, dependency-free progress meter (MPL-2.0/MIT, ~80
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator, TextIO
@@ -62,8 +63,13 @@ class TerminalProgress(Reporter):
         self._tqdm = tqdm
         self.stream = stream
         self.bars: dict[str, object] = {}
+        self._lock = threading.Lock()     # the label joiner's thread counts labels beside the run
 
     def advance(self, what: str, done: int = 1, total: int | None = None, label: str = "") -> None:
+        with self._lock:
+            self._advance(what, done, total, label)
+
+    def _advance(self, what: str, done: int, total: int | None, label: str) -> None:
         bar = self.bars.get(what)
         if bar is None:
             bar = self.bars[what] = self._tqdm(total=total, desc=what, file=self.stream, leave=False,
@@ -89,6 +95,7 @@ class TerminalProgress(Reporter):
         self._tqdm.write(text, file=self.stream)
 
     def close(self) -> None:
-        for bar in self.bars.values():
-            bar.close()
-        self.bars.clear()
+        with self._lock:
+            for bar in self.bars.values():
+                bar.close()
+            self.bars.clear()

@@ -10,6 +10,7 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
+from batchship import progress
 from batchship.writers.label_pool import parallel_parts
 from batchship.writers.labels import render_labels
 from test_labels import RECIPIENTS, label
@@ -117,3 +118,31 @@ def test_labels_made_when_read_are_made_on_the_workers(tmp_path, monkeypatch):
     assert os.getpid() not in {pid for pid, _ in made.values()}     # and none by the run itself
     pages = _pages(out / "labels.pdf")
     assert [codes for codes, _ in pages] == [[label(i).tracking_number] for i in range(1, 9)]
+
+
+class _Counted(progress.Reporter):
+    def __init__(self):
+        self.done: dict[str, int] = {}
+
+    def advance(self, what, done=1, total=None, label=""):
+        self.done[what] = self.done.get(what, 0) + done
+
+
+def test_files_are_joined_while_the_run_goes_on_and_counted_in_its_progress(tmp_path, monkeypatch):
+    """The joiner thread writes each file once its parts are rendered, before the run asks for it."""
+    import time
+    from batchship.writers.label_pool import LabelJobs
+    monkeypatch.setenv("BATCHSHIP_LABEL_PART", "2")
+    labels = [label(i) for i in range(1, 6)]
+    with progress.reporting(_Counted()) as counted, LabelJobs() as jobs:
+        render_labels(labels, tmp_path / "labels.pdf", workers=2, jobs=jobs)
+        jobs.start()
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "labels.pdf").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (tmp_path / "labels.pdf").exists()
+        assert jobs.finish() == {}
+        assert counted.done == {"labels rendered": 5}
+    pages = _pages(tmp_path / "labels.pdf")
+    assert [codes for codes, _ in pages] == [[lb.tracking_number] for lb in labels]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.pdf"]

@@ -10,20 +10,24 @@ its rerun. Parts are written as ``.<file>.partN.partial`` beside the file and th
 temporary name renamed into place, so a killed run leaves only temporary files, which the rerun
 removes before rewriting the outputs.
 
-pypdfium2 joins the parts: a maintained PDF library we already depend on, copying pages in C.
+pypdfium2 joins the parts, on a thread of the run while the run writes its other outputs: a
+maintained PDF library we already depend on, copying pages in C without holding Python's lock.
 
 BATCHSHIP_LABEL_WORKERS (processes; 1 renders in the run's own process) and BATCHSHIP_LABEL_PART
 (labels per part) override the defaults.
 """
 from __future__ import annotations
 
+import contextvars
 import ctypes
 import gc
 import math
 import multiprocessing
 import os
+import queue
 import signal
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +35,7 @@ from typing import Sequence
 
 from .. import progress
 from ..faults import checkpoint, worker_checkpoint
+from .pdfium_lock import PDFIUM
 
 # The labels of the files the workers were forked with: each worker slices its parts out of its own
 # copy instead of unpickling them from a pipe (unpickling took a tenth of a label's rendering).
@@ -78,15 +83,17 @@ class LabelJobs:
     ``add`` queues a file's parts and ``start`` forks the workers with every file queued so far, so
     each worker takes its labels from its own copy of the run's memory; a sequence that makes its
     labels when read (outputs.py) then makes them on the workers. A file added after ``start`` is
-    sent to the running workers. ``finish`` starts them if need be, waits for every part, joins each
-    file's parts in order and returns the labels' problems, files in the order they were added.
-    Leaving the ``with`` block stops the workers and removes the parts of any file not joined.
+    sent to the running workers. From ``start`` on a thread of the run joins each file's parts in
+    order as they are rendered: on a core the workers have left, while the run writes its other
+    outputs. ``finish`` starts them if need be, waits for every file to be joined and returns the
+    labels' problems, files in the order they were added. Leaving the ``with`` block stops the
+    workers and the joiner and removes the parts of any file not joined.
     """
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._queued: list[_File] = []
-        self._files: list[tuple[Path, list, list[Path], int]] = []   # (file, futures, part files, labels)
+        self._joiner: _Joiner | None = None
 
     def __enter__(self) -> LabelJobs:
         return self
@@ -95,10 +102,10 @@ class LabelJobs:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-        for _, _, parts, _ in self._files:
-            for part in parts:
-                part.unlink(missing_ok=True)
-        self._files, self._queued = [], []
+        if self._joiner is not None:
+            self._joiner.stop()         # every part is done or cancelled: it ends, removing the parts
+            self._joiner = None
+        self._queued = []
 
     def add(self, labels: Sequence, path: Path, parts: list[tuple[int, int]], *, size: str, cjk_font: str,
             cut_marks: bool) -> None:
@@ -121,6 +128,7 @@ class LabelJobs:
             self._start(min(label_workers(), sum(len(job.parts) for job in queued)))
         finally:
             _FORKED_WITH.clear()   # the workers have their copies; this process has no more use for it
+        self._joiner = _Joiner()
         for k, job in enumerate(queued):
             self._submit(job, k)
 
@@ -133,7 +141,7 @@ class LabelJobs:
                                      _Forked(forked, a, b) if forked is not None else list(job.labels[a:b]), file,
                                      job.size, job.cjk_font, job.cut_marks, a + 1, len(job.labels))
                    for (a, b), file in zip(job.parts, files)]
-        self._files.append((job.path, list(zip(futures, job.parts)), files, len(job.labels)))
+        self._joiner.put(job.path, list(zip(futures, job.parts)), files, len(job.labels))
 
     def _start(self, workers: int) -> None:
         # Forked workers share the run's memory until they write to it; a garbage collection in a
@@ -149,24 +157,54 @@ class LabelJobs:
             gc.unfreeze()
 
     def finish(self) -> dict[str, list[str]]:
-        """Wait for every file and join it; a file whose part failed is left out and the first
+        """Wait for every file to be joined; a file whose part failed is left out and the first
         such failure raised once the others are joined."""
         self.start()
-        problems: dict[str, list[str]] = {}
-        failure: BaseException | None = None
-        for path, futures, files, total in self._files:
+        if self._joiner is None:
+            return {}
+        joiner, self._joiner = self._joiner, None
+        return joiner.finish()
+
+
+class _Joiner:
+    """A thread of the run joining label files as their parts are rendered, in the order given.
+    pdfium copies the pages without Python's lock, so the thread takes little from the run."""
+
+    def __init__(self) -> None:
+        self._files: queue.SimpleQueue = queue.SimpleQueue()
+        self._problems: dict[str, list[str]] = {}
+        self._failure: BaseException | None = None
+        # In the run's context: its progress reporter counts the labels as they are joined.
+        self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._join_all,),
+                                        name="label-joiner", daemon=True)
+        self._thread.start()
+
+    def put(self, path: Path, futures: list, files: list[Path], total: int) -> None:
+        self._files.put((path, futures, files, total))
+
+    def stop(self) -> None:
+        """Wait for the files put so far."""
+        self._files.put(None)
+        self._thread.join()
+
+    def finish(self) -> dict[str, list[str]]:
+        """Wait for the files put so far; raise the first failure."""
+        self.stop()
+        if self._failure is not None:
+            raise self._failure
+        return self._problems
+
+    def _join_all(self) -> None:
+        while (item := self._files.get()) is not None:
+            path, futures, files, total = item
             try:
-                problems.update(_join_as_rendered(futures, files, path, total))
-            except Exception as exc:
-                failure = failure or exc
+                self._problems.update(_join_as_rendered(futures, files, path, total))
+            except BaseException as exc:    # raised in the run by finish
+                self._failure = self._failure or exc
                 wait([future for future, _ in futures])   # the file's other parts may still be writing
             finally:
                 for file in files:
                     file.unlink(missing_ok=True)
-        self._files = []
-        if failure is not None:
-            raise failure
-        return problems
 
 
 def _worker_start(parent: int) -> None:
@@ -212,20 +250,24 @@ def _join_as_rendered(futures: list, files: list[Path], path: Path, total: int) 
     still render), in order, so problems keep the labels' order; the file saved once all are in."""
     import pypdfium2 as pdfium
     problems: dict[str, list[str]] = {}
-    joined = pdfium.PdfDocument.new()
+    with PDFIUM:
+        joined = pdfium.PdfDocument.new()
     try:
         for (future, (a, b)), file in zip(futures, files):
             problems.update(future.result())
             progress.advance("labels rendered", b - a, total=total)
-            part = pdfium.PdfDocument(file)
-            try:
-                joined.import_pages(part)
-            finally:
-                part.close()
+            with PDFIUM:
+                part = pdfium.PdfDocument(file)
+                try:
+                    joined.import_pages(part)
+                finally:
+                    part.close()
         tmp = path.with_suffix(".tmp")
-        joined.save(tmp)
+        with PDFIUM:
+            joined.save(tmp)
     finally:
-        joined.close()
+        with PDFIUM:
+            joined.close()
     checkpoint("label-parts-joined")
     os.replace(tmp, path)
     return problems

@@ -15,6 +15,7 @@ import numpy as np
 import pypdfium2 as pdfium
 
 from .fonts import TextPen
+from .pdfium_lock import PDFIUM
 
 PT_MM = 25.4 / 72
 # Room around the baseline, in ems: stacked Vietnamese and Thai marks reach above a capital's
@@ -72,21 +73,26 @@ def render_text_bitmaps(pen: TextPen, lines: set[tuple[str, float, bool]], dpi: 
         pen.start_page()
         pen.draw(SIDE * em, ABOVE * em, text, size, bold)
         pen.flush()
-    document = pdfium.PdfDocument(bytes(pdf.output()))
-    dot = 25.4 / dpi
-    bitmaps = {}
-    try:
-        # The text pages follow the pages the document held before (none when it only measured).
-        first = len(document) - len(order)
-        for n, (text, size, bold) in enumerate(order):
-            em = size * PT_MM
-            page = document[first + n]
-            grey = page.render(scale=dpi / 72, grayscale=True, no_smoothtext=True).to_numpy()
-            ink = grey.reshape(grey.shape[0], grey.shape[1]) < INK
-            bitmaps[(text, size, bold)] = _trimmed(ink, round(SIDE * em / dot), round(ABOVE * em / dot))
-            page.close()
-    finally:
-        document.close()
+    data = bytes(pdf.output())
+    with PDFIUM:
+        document = pdfium.PdfDocument(data)
+        dot = 25.4 / dpi
+        bitmaps = {}
+        try:
+            # The text pages follow the pages the document held before (none when it only measured).
+            first = len(document) - len(order)
+            for n, (text, size, bold) in enumerate(order):
+                em = size * PT_MM
+                page = document[first + n]
+                bitmap = page.render(scale=dpi / 72, grayscale=True, no_smoothtext=True)
+                grey = bitmap.to_numpy()
+                ink = grey.reshape(grey.shape[0], grey.shape[1]) < INK
+                del grey            # a view of the bitmap's buffer, which is freed here, under the lock
+                bitmap.close()
+                bitmaps[(text, size, bold)] = _trimmed(ink, round(SIDE * em / dot), round(ABOVE * em / dot))
+                page.close()
+        finally:
+            document.close()
     return bitmaps
 
 
