@@ -4,11 +4,10 @@ rendered to its own PDF by a worker process, and the parts joined in order into 
 Only one-label-a-page sizes are split (on A4 sheets a continuation page takes the next place on the
 sheet, so where a part starts would move labels). Counters still read "n / total".
 
-Crash safety: workers are forked from the run, so they share its open workspace lock, and each asks
-Linux to SIGKILL it when the run dies (PR_SET_PDEATHSIG): no worker outlives a killed run to race
-its rerun. Parts are written as ``.<file>.partN.partial`` beside the file and the join goes to a
-temporary name renamed into place, so a killed run leaves only temporary files, which the rerun
-removes before rewriting the outputs.
+Crash safety: the workers are forked from the run and die with it (batchship/forked.py). Parts are
+written as ``.<file>.partN.partial`` beside the file and the join goes to a temporary name renamed
+into place, so a killed run leaves only temporary files, which the rerun removes before rewriting
+the outputs.
 
 pypdfium2 joins the parts, on a thread of the run while the run writes its other outputs: a
 maintained PDF library we already depend on, copying pages in C without holding Python's lock.
@@ -19,14 +18,9 @@ BATCHSHIP_LABEL_WORKERS (processes; 1 renders in the run's own process) and BATC
 from __future__ import annotations
 
 import contextvars
-import ctypes
-import gc
 import math
-import multiprocessing
 import os
 import queue
-import signal
-import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -35,6 +29,7 @@ from typing import Sequence
 
 from .. import progress
 from ..faults import checkpoint, worker_checkpoint
+from ..forked import can_fork, cores, forked_pool
 from .pdfium_lock import PDFIUM
 
 # The labels of the files the workers were forked with: each worker slices its parts out of its own
@@ -46,7 +41,6 @@ _FORKED_WITH: list[Sequence] = []
 # to 1.3-1.6 s.
 MIN_PART = 400
 PARTS_PER_WORKER = 2     # two parts each, so a slow part (a busy core) does not leave the other idle long
-_PR_SET_PDEATHSIG = 1
 
 
 def label_workers() -> int:
@@ -54,27 +48,19 @@ def label_workers() -> int:
     wanted = os.environ.get("BATCHSHIP_LABEL_WORKERS", "")
     if wanted.isdigit() and int(wanted) > 0:
         return int(wanted)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+    return cores()
 
 
 def parallel_parts(n: int, one_per_page: bool, workers: int | None = None) -> list[tuple[int, int]]:
     """(start, end) of each part when ``n`` labels are worth rendering in parallel, else []."""
     workers = label_workers() if workers is None else workers
-    if workers < 2 or not one_per_page or not _can_fork():
+    if workers < 2 or not one_per_page or not can_fork():
         return []
     size = os.environ.get("BATCHSHIP_LABEL_PART", "")
     part = int(size) if size.isdigit() and int(size) > 0 else max(MIN_PART, math.ceil(n / (workers * PARTS_PER_WORKER)))
     if n <= part:
         return []
     return [(start, min(n, start + part)) for start in range(0, n, part)]
-
-
-def _can_fork() -> bool:
-    # A daemonic process (a multiprocessing pool's worker) may not start processes of its own.
-    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
 class LabelJobs:
@@ -125,7 +111,7 @@ class LabelJobs:
             font_set(cjk_font)     # read the fonts' character maps once, here, for every worker to inherit
         _FORKED_WITH[:] = [job.labels for job in queued]
         try:
-            self._start(min(label_workers(), sum(len(job.parts) for job in queued)))
+            self._pool = forked_pool(min(label_workers(), sum(len(job.parts) for job in queued)))
         finally:
             _FORKED_WITH.clear()   # the workers have their copies; this process has no more use for it
         self._joiner = _Joiner()
@@ -142,19 +128,6 @@ class LabelJobs:
                                      job.size, job.cjk_font, job.cut_marks, a + 1, len(job.labels))
                    for (a, b), file in zip(job.parts, files)]
         self._joiner.put(job.path, list(zip(futures, job.parts)), files, len(job.labels))
-
-    def _start(self, workers: int) -> None:
-        # Forked workers share the run's memory until they write to it; a garbage collection in a
-        # worker would touch every object of the run (the order frames) and so copy it. Frozen
-        # objects are left alone by the collector. A fork start method forks every worker at the
-        # first submit, so the run's objects are frozen only while that happens.
-        gc.freeze()
-        try:
-            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=_worker_start, initargs=(os.getpid(),))
-            self._pool.submit(int).result()
-        finally:
-            gc.unfreeze()
 
     def finish(self) -> dict[str, list[str]]:
         """Wait for every file to be joined; a file whose part failed is left out and the first
@@ -205,16 +178,6 @@ class _Joiner:
             finally:
                 for file in files:
                     file.unlink(missing_ok=True)
-
-
-def _worker_start(parent: int) -> None:
-    """In each worker: die with the run, and leave progress to the run."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:   # the run died before the line above took effect
-        os._exit(1)
-    progress.silence()
 
 
 @dataclass(frozen=True)
