@@ -28,6 +28,7 @@ from .importers.normalize import clean_tracking_number
 from .importers.templates import PLATFORMS
 from .inbox_files import unsupported_reason
 from .outputs import write_run_outputs
+from .read_ahead import ReadAhead, file_signature
 from . import progress
 from .rules.check import unknown_channels
 from .rules.in_force import blacklist_in_force, rules_in_force, workbook_rows
@@ -132,10 +133,15 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
     checkpoint("claimed")
     so_far = BatchSoFar()
     outcomes = []
-    for path in claimed:
-        outcomes.append(_import(ws, store, config, path, so_far))
-        log.info("read %s: %s %s", path.relative_to(ws.claimed), outcomes[-1].outcome, outcomes[-1].detail)
-        progress.advance("files read", total=len(claimed), label=path.name)
+
+    def read(path: Path) -> Imported:
+        return load_file(path, shop_hint=ws.shop_hint(path), config=config, workspace=ws.root)
+
+    with ReadAhead([p for p in claimed if not unsupported_reason(p.name)], read) as ahead:
+        for path in claimed:
+            outcomes.append(_import(ws, store, config, path, so_far, ahead.load))
+            log.info("read %s: %s %s", path.relative_to(ws.claimed), outcomes[-1].outcome, outcomes[-1].detail)
+            progress.advance("files read", total=len(claimed), label=path.name)
     for o in outcomes:
         if o.outcome == "changed":
             where = "inbox" if ws.unclaim(o.claimed) else ".batchship/claimed"
@@ -248,13 +254,14 @@ class BatchSoFar:
     pool: dict[str, str] = field(default_factory=dict)      # tracking number -> channel
 
 
-def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: BatchSoFar) -> FileOutcome:
+def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: BatchSoFar, read) -> FileOutcome:
+    """One claimed file's outcome; ``read(path)`` reads it (importers.load_file, maybe read ahead)."""
     name = path.name
     unsupported = unsupported_reason(name)
     if unsupported:
         return FileOutcome(path, name, "rejected", problems=[Problem(unsupported)])
     try:
-        before = _signature(path)
+        before = file_signature(path)
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as exc:
         return FileOutcome(path, name, "rejected", problems=[Problem(f"could not read the file: {exc.strerror}")])
@@ -265,7 +272,7 @@ def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: Bat
         return FileOutcome(path, name, "duplicate", f"same content as {so_far.applied[sha]} in this batch",
                            sha256=sha)
     try:
-        imported = load_file(path, shop_hint=ws.shop_hint(path), config=config, workspace=ws.root)
+        imported = read(path)
         _check_pool(store, config, imported, name, so_far.pool)
         _check_booking_results(store, imported, name)
         _check_rules(config, imported, name)
@@ -317,14 +324,9 @@ def _check_adjustments(store: Store, imported: Imported, name: str) -> None:
                                                                    bad["source_row"], bad["left"])])
 
 
-def _signature(path: Path) -> tuple[int, int, int]:
-    st = path.stat()
-    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
-
-
 def _unchanged_since(path: Path, signature: tuple[int, int, int]) -> bool:
     try:
-        return _signature(path) == signature
+        return file_signature(path) == signature
     except OSError:
         return False
 
