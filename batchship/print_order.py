@@ -68,7 +68,31 @@ def _natural_key(text):
 
 def natural_ranks(column: pd.Series) -> pd.Series:
     """Each value's place in natural order, to sort a column by (see ``sort_ranks``)."""
+    values = column.tolist()
+    if _one_ascii_shape(values):
+        # Digit runs of the same lengths at the same places: comparing the numbers is comparing
+        # their digits, so natural order is the lower-cased texts' own order. natsort's key took
+        # 0.3-0.5 s a column of 62,000 distinct order ids or payment times.
+        lowered = [v.lower() for v in values]
+        place = {v: n for n, v in enumerate(sorted(set(lowered)))}
+        return pd.Series([place[v] for v in lowered], index=column.index)
     return pd.Series(sort_ranks(column, _NATURAL), index=column.index)
+
+
+# A text's shape: each digit as "0", each other ASCII character as "x".
+_SHAPE = str.maketrans({chr(c): "0" if chr(c).isdigit() else "x" for c in range(128)})
+
+
+def _one_ascii_shape(values: list) -> bool:
+    """All values ASCII texts with digits at the same places, of the same length."""
+    shapes = set()
+    for v in values:
+        if not isinstance(v, str) or not v.isascii():
+            return False
+        shapes.add(v.translate(_SHAPE))
+        if len(shapes) > 1:
+            return False
+    return True
 
 
 def sort_ranks(column: pd.Series, sort_key) -> list[int]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import random
 
 import pandas as pd
+import pytest
 from natsort import natsort_keygen, ns
 
 from batchship.config import PrintOrder
-from batchship.print_order import in_print_order, natural_ranks, shelf_walk_key
+from batchship.print_order import in_print_order, natural_ranks, shelf_walk_key, sort_ranks
 from conftest import ORDER_HEADER, PRODUCT_HEADER, TEST_CONFIG, order_row, product_row, s10
 from test_decisions import _barcodes
 
@@ -94,3 +95,28 @@ def test_each_order_sorts_by_its_least_shelf_and_sku_the_first_of_equal_ones_win
             expected = sorted(orders["order_id"], key=lambda o: (expected_key(o), natural(o)))
             assert [expected_key(o) for o in got] == [expected_key(o) for o in expected]
             assert got == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_natural_ranks_of_texts_of_one_shape_are_natsorts(seed):
+    """Order ids and payment times share a shape (digits at the same places): their places come from
+    the texts themselves, and must be the places natsort's keys give."""
+    rng = random.Random(seed)
+    shape = rng.choice(["00-0000000-0000000", "xx0000", "0000-00-00 00:00:00", "x-0x-00", "000", "x0.0x"])
+
+    def one() -> str:
+        return "".join(rng.choice("0123456789") if c == "0" else rng.choice("aAbBzZ-_ .#") for c in shape)
+
+    values = [one() for _ in range(300)]
+    values += [v.swapcase() for v in values[:40]] + values[:25]     # equal but for case, and repeated
+    column = pd.Series(values, index=range(100, 100 + len(values)))
+    ranks = natural_ranks(column)
+    assert list(ranks.index) == list(column.index)
+    assert ranks.tolist() == sort_ranks(column, natsort_keygen(alg=ns.IGNORECASE))
+
+
+@pytest.mark.parametrize("values", [["A-2", "A-10", "a-1"], ["#1001", "#999", "#1000a"], ["7", "007", "70", "8"],
+                                    ["Ä-1", "A-1", "a-2"], ["x", None, "y"]])
+def test_natural_ranks_of_mixed_texts_are_natsorts(values):
+    column = pd.Series(values, dtype=object)
+    assert natural_ranks(column).tolist() == sort_ranks(column, natsort_keygen(alg=ns.IGNORECASE))
