@@ -42,7 +42,8 @@ def in_print_order(orders: pd.DataFrame, lines: pd.DataFrame, shelves: pd.DataFr
     placed = lines.merge(shelves, on=["warehouse", "sku"], how="left").fillna({"shelf": ""})
     walk = shelf_walk_key(how.zone_order)
     group = [placed[k] for k in key]
-    per_order = placed.groupby(group)["quantity"].sum().rename("units").to_frame()
+    # Unsorted groups: the orders are sorted below; sorting 62,000 key pairs here cost 0.4 s.
+    per_order = placed.groupby(group, sort=False)["quantity"].sum().rename("units").to_frame()
     per_order["first_shelf"] = _first_by(placed["shelf"], group, walk)
     per_order["first_sku"] = _first_by(placed["sku"], group, _natural_key)
     per_order = per_order.rename_axis(key).reset_index()
@@ -112,5 +113,5 @@ def sort_ranks(column: pd.Series, sort_key) -> list[int]:
 def _first_by(column: pd.Series, group: list[pd.Series], sort_key) -> pd.Series:
     """Per group, the value ``min(values, key=sort_key)`` gives: the first of those with the least key."""
     ranks = pd.Series(sort_ranks(column, sort_key), index=column.index)
-    first = ranks.groupby(group).idxmin()       # the first row holding its group's least place
+    first = ranks.groupby(group, sort=False).idxmin()       # the first row holding its group's least place
     return pd.Series(column.loc[first.to_numpy()].to_numpy(), index=first.index, dtype=object)
