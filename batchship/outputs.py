@@ -373,10 +373,12 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
     the channels in ``whole_now`` are written here in any case."""
     problems: dict[str, list[str]] = {}
     by_order: dict[tuple[str, str], list[dict]] = {}
-    for line in records(lines):   # plain dicts: per-order DataFrame access costs ms per label
+    # Plain dicts (per-order DataFrame access costs ms per label) of the fields a label shows alone:
+    # a label worker reading a field of the run's memory copies the page it is on.
+    for line in records(lines[_LABEL_LINE_FIELDS]):
         by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
     recurring = _Recurring(config)
-    for channel, group in orders.groupby("channel", sort=True):
+    for channel, group in orders[_LABEL_ORDER_FIELDS].groupby("channel", sort=True):
         labels = _LabelSources(records(group), by_order, recurring, config, day)
         settings = config.channels.get(channel) or Channel(name=channel)
         name = f"{stem}-{safe_name_part(channel, 'channel')}{tail}"
@@ -515,6 +517,9 @@ class _LabelSources(Sequence):
 
 _CUSTOMS_FIELDS = ("declared_name_en", "quantity", "weight_g", "declared_value", "declared_currency", "hs_code",
                    "origin_country")
+_LABEL_ORDER_FIELDS = ["shop", "order_id", "channel", "warehouse", "tracking_number", "recipient_name", "address1",
+                       "address2", "city", "state", "postcode", "country", "phone"]
+_LABEL_LINE_FIELDS = ["shop", "order_id", "sku", "declared_name_cn", *_CUSTOMS_FIELDS]
 
 
 def _label(o: dict, lines: list[dict], recurring: _Recurring, config: Config, day: str) -> LabelData:

@@ -54,10 +54,13 @@ def test_small_batches_sheets_and_one_core_stay_in_one_process(n, one_per_page, 
     assert parallel_parts(n, one_per_page, workers) == []
 
 
-def test_parts_are_at_least_400_labels_and_two_a_worker_beyond():
+def test_parts_are_400_to_2500_labels_and_two_a_worker_between():
     assert parallel_parts(800, True, 2) == [(0, 400), (400, 800)]
     assert parallel_parts(1_000, True, 2) == [(0, 400), (400, 800), (800, 1_000)]
     assert parallel_parts(10_000, True, 2) == [(0, 2_500), (2_500, 5_000), (5_000, 7_500), (7_500, 10_000)]
+    # Larger files are cut into parts of at most 2,500 labels, so a worker holds no more pages than that.
+    assert parallel_parts(12_000, True, 2) == [(0, 2_500), (2_500, 5_000), (5_000, 7_500), (7_500, 10_000),
+                                               (10_000, 12_000)]
 
 
 def test_files_queued_before_the_start_and_added_after_it_all_render(tmp_path, monkeypatch):
