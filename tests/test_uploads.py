@@ -446,6 +446,15 @@ def test_csv_people_open_keeps_the_spreadsheet_guard(tmp_path):
     assert (got["Order Number"], got["Custom Label"], got["Tracking Number"]) == ("'=1+1", "'-SKU", "'-YT0002")
 
 
+@pytest.mark.parametrize("sku, written", [("+SKU", "'+SKU"), ("@SKU", "'@SKU"), ("\tSKU", "'\tSKU"),
+                                          ("\rSKU", "'\rSKU"), ("\nSKU", "'\nSKU"), ("=SKU", "'=SKU"),
+                                          ("SKU=1", "SKU=1"), ("'SKU", "'SKU"), ("SKU-1", "SKU-1")])
+def test_only_text_that_starts_like_a_formula_is_guarded(tmp_path, sku, written):
+    rows = [shipped("Ebay1", "ebay", "1001", "285500000009", sku, 1, "YT0003")]
+    got = as_dicts(read_csv(only(write(rows, tmp_path))))[0]
+    assert (got["Order Number"], got["Custom Label"], got["Tracking Number"]) == ("1001", written, "YT0003")
+
+
 def test_which_templates_guard_against_formulas():
     guarded = {p.stem: tomllib.loads(p.read_text(encoding="utf-8")).get("formula_guard", True)
                for p in UPLOAD_TEMPLATES.glob("*.toml")}

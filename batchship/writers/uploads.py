@@ -25,7 +25,7 @@ from ..schemas import Line
 from .upload_files import inside, safe_name_part, write_delimited
 from .upload_format import UPLOAD_TEMPLATES, UploadFormat, choose_format, load_upload_formats, platform_key
 from .upload_carriers import carrier_problem
-from .upload_rows import CHANNEL, TRACKING, FieldValues, add_carriers, collapse_lines, mapped_row
+from .upload_rows import CHANNEL, TRACKING, FieldValues, add_carriers, collapse_lines, row_maker
 from .upload_walmart import source_rows
 from ..frame_records import records
 
@@ -39,9 +39,9 @@ def upload_table(lines: pd.DataFrame, fmt: UploadFormat, platform: str, config: 
     lines = collapse_lines(add_carriers(lines, platform, config), fmt.rows)
     if fmt.rows == "source_rows":
         return source_rows(lines, fmt, config, ship_date)
-    values = FieldValues(fmt, config, ship_date)
-    rows = [mapped_row(fmt.header, fmt.columns, fmt.constants, values(line), fmt.formula_guard)
-            for line in records(lines)]
+    values, row = FieldValues(fmt, config, ship_date), row_maker(fmt.header, fmt.columns, fmt.constants,
+                                                                   fmt.formula_guard)
+    rows = [row(values(line)) for line in records(lines)]
     return list(fmt.header), rows
 
 
