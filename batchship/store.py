@@ -919,10 +919,21 @@ def _insert(db: Connection, table: str, frame: pd.DataFrame) -> None:
 
 
 def _rows(frame: pd.DataFrame, columns: list[str]):
-    cols = [frame[c].tolist() for c in columns]
-    ints = [c in INT_COLUMNS for c in columns]
-    for values in zip(*cols):
-        # Text columns get text: PostgreSQL, unlike SQLite, refuses a number for a TEXT column.
-        yield tuple((None if v is None or (isinstance(v, float) and v != v) else int(v)) if is_int else
-                    ("" if v is None or (isinstance(v, float) and v != v) else v if isinstance(v, str) else str(v))
-                    for v, is_int in zip(values, ints))
+    """The frame's rows as the store's values, converted a column at a time: a column already all
+    text (or all integers) is taken as it is (per cell, the conversion took 1 s of 160,000 rows)."""
+    return zip(*(_int_cells(frame[c].tolist()) if c in INT_COLUMNS else _text_cells(frame[c].tolist())
+                 for c in columns))
+
+
+def _int_cells(values: list) -> list:
+    if all(type(v) is int for v in values):
+        return values
+    return [None if v is None or (isinstance(v, float) and v != v) else int(v) for v in values]
+
+
+def _text_cells(values: list) -> list:
+    # Text columns get text: PostgreSQL, unlike SQLite, refuses a number for a TEXT column.
+    if all(type(v) is str for v in values):
+        return values
+    return ["" if v is None or (isinstance(v, float) and v != v) else v if isinstance(v, str) else str(v)
+            for v in values]
