@@ -346,7 +346,8 @@ class Store:
         if lines.empty:
             return
         keys = lines[["shop", "order_id"]].drop_duplicates()
-        self.db.executemany("DELETE FROM lines WHERE shop = ? AND order_id = ?", keys.itertuples(index=False))
+        self.db.executemany("DELETE FROM lines WHERE shop = ? AND order_id = ?",
+                            zip(keys["shop"].tolist(), keys["order_id"].tolist()))
         _upsert(self.db, "lines", LINE_COLUMNS, lines)
 
     def upsert_products(self, products: pd.DataFrame) -> None:
@@ -436,9 +437,10 @@ class Store:
         self.db.executemany(
             "INSERT INTO pool (tracking_number, channel, source_file, source_row, seq) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING",
+            # Columns as lists: itertuples reads a text column's cells one by one through pandas.
             ((t, c, str(f), None if pd.isna(r) else int(r), last + i) for i, (t, c, f, r) in enumerate(
-                numbers[[PoolNumber.tracking_number, PoolNumber.channel, PoolNumber.file, PoolNumber.row]]
-                .itertuples(index=False), start=1)))
+                zip(*(numbers[c].tolist() for c in (PoolNumber.tracking_number, PoolNumber.channel,
+                                                     PoolNumber.file, PoolNumber.row))), start=1)))
 
     def mark_pool(self, run_id: str, issued: pd.DataFrame, voided: list[str]) -> None:
         """issued: tracking_number, shop, order_id. A number leaves 'free' once and never returns to it:
@@ -456,7 +458,8 @@ class Store:
         self.db.executemany(
             "UPDATE pool SET status = 'issued', shop = ?, order_id = ?, issued_run = ? "
             "WHERE tracking_number = ? AND status = 'free'",
-            ((r.shop, r.order_id, run_id, r.tracking_number) for r in issued.itertuples(index=False)))
+            ((shop, order_id, run_id, number) for shop, order_id, number in
+             zip(*(issued[c].tolist() for c in ("shop", "order_id", "tracking_number")))))
         self.db.executemany("UPDATE pool SET status = 'void' WHERE tracking_number = ?", ((n,) for n in voided))
 
     def record_events(self, run_id: str, events: pd.DataFrame) -> None:
@@ -926,14 +929,14 @@ def _rows(frame: pd.DataFrame, columns: list[str]):
 
 
 def _int_cells(values: list) -> list:
-    if all(type(v) is int for v in values):
+    if set(map(type, values)) <= {int}:
         return values
     return [None if v is None or (isinstance(v, float) and v != v) else int(v) for v in values]
 
 
 def _text_cells(values: list) -> list:
     # Text columns get text: PostgreSQL, unlike SQLite, refuses a number for a TEXT column.
-    if all(type(v) is str for v in values):
+    if set(map(type, values)) <= {str}:
         return values
     return ["" if v is None or (isinstance(v, float) and v != v) else v if isinstance(v, str) else str(v)
             for v in values]

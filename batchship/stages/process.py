@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..frame_records import order_keys
+from ..frame_records import order_keys, records
 from ..rules.evaluate import apply_rules, with_tags_and_notes
 from ..rules.model import Rule
 from ..schemas import Product
@@ -67,15 +67,16 @@ def process(orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame,
 
 def _customs_problems(rows: pd.DataFrame) -> pd.DataFrame:
     msgs = []
-    for r in rows.itertuples(index=False):
-        if r.known_product is not True:
-            msgs.append((r.shop, r.order_id, f"customs: SKU {r.sku} is not in the product list"))
+    # Plain dicts: itertuples reads a text column's cells one by one through pandas.
+    for r in records(rows[["shop", "order_id", "sku", "known_product", *REQUIRED_CUSTOMS]]):
+        if r["known_product"] is not True:
+            msgs.append((r["shop"], r["order_id"], f"customs: SKU {r['sku']} is not in the product list"))
             continue
         missing = [f for f in REQUIRED_CUSTOMS
-                   if (f == Product.weight_g and not (getattr(r, f) or 0) > 0) or
-                   (f != Product.weight_g and not str(getattr(r, f) or "").strip())]
+                   if (f == Product.weight_g and not (r[f] or 0) > 0) or
+                   (f != Product.weight_g and not str(r[f] or "").strip())]
         if missing:
-            msgs.append((r.shop, r.order_id, f"customs: SKU {r.sku} has no {', '.join(missing)}"))
+            msgs.append((r["shop"], r["order_id"], f"customs: SKU {r['sku']} has no {', '.join(missing)}"))
     out = pd.DataFrame(msgs, columns=["shop", "order_id", "msg"])
     return out.drop_duplicates()
 
