@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import openpyxl
 import pandas as pd
+import pytest
 
 from batchship.cli import main
+from batchship.rules.facts import tag_set
 from conftest import ORDER_HEADER, PRODUCT_HEADER, TEST_CONFIG, order_row, product_row, s10
 
 HEADER = ORDER_HEADER + ["shipping_service", "tags"]
@@ -265,3 +267,10 @@ def test_a_blacklist_sheet_replaces_the_previous_one(ws):
     ws.drop("blacklist-3.csv", ["field", "value"], [["colour", "red"]])
     assert ws.run() == 1
     assert ws.errors_report("blacklist-3.csv")[["row", "column", "value"]].values.tolist() == [["2", "field", "colour"]]
+
+
+@pytest.mark.parametrize("text, tags", [("", set()), ("   ", set()), ("VIP", {"vip"}),
+                                        (" VIP , Gift；RUSH ", {"vip", "gift", "rush"}),
+                                        ("a，b;c", {"a", "b", "c"}), (";,；，", set())])
+def test_tags_are_split_on_either_width_of_separator_and_case_folded(text, tags):
+    assert tag_set(text) == tags

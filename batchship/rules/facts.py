@@ -44,13 +44,21 @@ def order_facts(orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFram
     return f
 
 
+_SPACES = re.compile(r"\s+")
+_TAG_SEPARATORS = re.compile(r"[,;，；]")
+_NO_TAGS: frozenset[str] = frozenset()
+
+
 def normal_text(text) -> str:
     """Lower case, dots dropped, spaces collapsed: "P.O.  Box" and "po box" are one text."""
-    return re.sub(r"\s+", " ", str(text).replace(".", "")).strip().casefold()
+    return _SPACES.sub(" ", str(text).replace(".", "")).strip().casefold()
 
 
 def tag_set(text) -> frozenset[str]:
-    return frozenset(t.strip().casefold() for t in re.split(r"[,;，；]", str(text)) if t.strip())
+    text = str(text)
+    if not text or text.isspace():    # most orders: no tags to split
+        return _NO_TAGS
+    return frozenset(t.strip().casefold() for t in _TAG_SEPARATORS.split(text) if t.strip())
 
 
 def _digits(text: str) -> str:
