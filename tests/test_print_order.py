@@ -115,8 +115,13 @@ def test_natural_ranks_of_texts_of_one_shape_are_natsorts(seed):
     assert ranks.tolist() == sort_ranks(column, natsort_keygen(alg=ns.IGNORECASE))
 
 
+# The last three: a long column of one shape but for one value far down it (a longer number, a
+# non-ASCII letter, no text at all), where sorting the texts would put #10000 before #9999.
 @pytest.mark.parametrize("values", [["A-2", "A-10", "a-1"], ["#1001", "#999", "#1000a"], ["7", "007", "70", "8"],
-                                    ["Ä-1", "A-1", "a-2"], ["x", None, "y"]])
+                                    ["Ä-1", "A-1", "a-2"], ["x", None, "y"],
+                                    [f"#{n}" for n in range(9999, 9700, -1)] + ["#10000"],
+                                    [f"A-{n}" for n in range(1000, 1300)] + ["Ä-1000"],
+                                    [f"A-{n}" for n in range(1000, 1300)] + [None]])
 def test_natural_ranks_of_mixed_texts_are_natsorts(values):
     column = pd.Series(values, dtype=object)
     assert natural_ranks(column).tolist() == sort_ranks(column, natsort_keygen(alg=ns.IGNORECASE))

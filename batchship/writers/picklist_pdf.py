@@ -209,7 +209,8 @@ def render_picklist(rows: Sequence[PickRow], path: Path, *, title: str,
     chars = {ord(c) for c in fonts.showable(title)}
     for parts in texts:
         for part in parts:
-            chars.update(ord(c) for c in part if c != "\x00")
+            chars.update(map(ord, part))
+    chars.discard(0)      # the separator of the order ids, never printed
     title = fonts.showable(title)
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="batchship-fonts-") as workdir:
