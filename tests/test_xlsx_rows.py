@@ -158,3 +158,16 @@ def test_one_odd_text_among_plain_ones_is_written_as_xlsxwriter_writes_it(tmp_pa
     _same(whole, spliced)
     read = [openpyxl.load_workbook(path, read_only=True)["data"].cell(2_347, 1).value for path in paths]
     assert read[0] == read[1] and read[1].strip() and len(read[1]) >= len(odd)
+
+
+@pytest.mark.parametrize("style", [None, WorkbookStyle()])
+def test_a_text_longer_than_a_cell_holds_is_cut_with_a_mark_and_its_neighbours_kept(tmp_path, style):
+    """Excel holds 32,767 characters in a cell: a longer text is cut to that, ending in "…"."""
+    column = [f"text {i}" for i in range(300)]
+    column[150] = "y" * 40_000
+    frame = pd.DataFrame({"long": column, "plain": [f"plain {i}" for i in range(300)]})
+    path = write_workbook(tmp_path / "long.xlsx", [("sheet", frame)], style=style)
+    rows = list(openpyxl.load_workbook(path, read_only=True).worksheets[0].iter_rows(min_row=2, values_only=True))
+    assert rows[150][0] == "y" * 32_766 + "…"
+    assert [r[0] for r in rows[:150]] == column[:150] and [r[0] for r in rows[151:]] == column[151:]
+    assert [r[1] for r in rows] == frame["plain"].tolist()

@@ -326,7 +326,10 @@ def _cells(series: pd.Series) -> list:
         return series.tolist()
     if pd.api.types.is_integer_dtype(series) or pd.api.types.is_float_dtype(series):
         return [None if pd.isna(v) else v for v in series.tolist()]
-    return [v if type(v) is str and len(v) <= _MAX_CELL else _as_text(v) for v in series.tolist()]
+    values = series.tolist()
+    if set(map(type, values)) <= {str} and max(map(len, values), default=0) <= _MAX_CELL:
+        return values       # the common column, checked in C
+    return [v if type(v) is str and len(v) <= _MAX_CELL else _as_text(v) for v in values]
 
 
 def _as_text(value) -> str:
