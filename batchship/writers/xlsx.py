@@ -153,6 +153,8 @@ def _write_styled_sheet(wb, name: str, frame: pd.DataFrame, header_format, forma
     others: dict[int, list[tuple[int, int]]] = {}
     for col, (values, cell_formats) in enumerate(styled):
         key = column_formats[col]
+        if set(cell_formats) <= {None, key}:
+            continue        # most columns: every cell in the column's format, or in none
         for r, fmt in enumerate(cell_formats):
             if fmt is not None and fmt != key:
                 others.setdefault(r, []).append((col, formats.xf_index(*fmt)))
