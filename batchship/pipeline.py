@@ -28,7 +28,7 @@ from .importers.normalize import clean_tracking_number
 from .importers.templates import PLATFORMS
 from .inbox_files import unsupported_reason
 from .outputs import write_run_outputs
-from .read_ahead import ReadAhead, file_signature
+from .read_ahead import ReadAhead, file_signature, unchanged_since
 from . import progress
 from .rules.check import unknown_channels
 from .rules.in_force import blacklist_in_force, rules_in_force, workbook_rows
@@ -288,7 +288,7 @@ def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: Bat
             f"could not be read ({exc.__class__.__name__}: {exc}); please report this file")], sha256=sha)
     # A copier may still hold the file open after the claim renamed it: what was read must be
     # all there is, or the file waits (neither applied nor rejected) for the next run.
-    if not _unchanged_since(path, before):
+    if not unchanged_since(path, before):
         return FileOutcome(path, name, "changed")
     if outcome.imported is not None:
         so_far.applied[sha] = name
@@ -322,13 +322,6 @@ def _check_adjustments(store: Store, imported: Imported, name: str) -> None:
                                           value=str(q))
                                   for wh, sku, q, row, left in zip(bad["warehouse"], bad["sku"], bad["quantity"],
                                                                    bad["source_row"], bad["left"])])
-
-
-def _unchanged_since(path: Path, signature: tuple[int, int, int]) -> bool:
-    try:
-        return file_signature(path) == signature
-    except OSError:
-        return False
 
 
 def _check_pool(store: Store, config: Config, imported: Imported, name: str,

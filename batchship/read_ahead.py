@@ -30,6 +30,13 @@ def file_signature(path: Path) -> tuple[int, int, int]:
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
+def unchanged_since(path: Path, signature: tuple[int, int, int]) -> bool:
+    try:
+        return file_signature(path) == signature
+    except OSError:
+        return False
+
+
 class ReadAhead:
     """``load(path)`` gives what ``read(path)`` would, read ahead when it was worth it."""
 
@@ -68,11 +75,7 @@ class ReadAhead:
             except Exception:   # the worker died or could not send it: read here, as if never ahead
                 log.warning("reading %s ahead failed; reading it again", path.name, exc_info=True)
                 result = None
-        try:
-            unchanged = signature is not None and file_signature(path) == signature
-        except OSError:
-            unchanged = False
-        if result is None or not unchanged:
+        if result is None or signature is None or not unchanged_since(path, signature):
             return self._read(path)
         kind, value = result
         if kind == "rejected":
