@@ -1,7 +1,9 @@
-"""A frame's rows as plain dicts (and its order keys as tuples), as ``DataFrame.to_dict("records")`` gives them, for less: pandas
-boxes each value through Python there, where ``Series.tolist`` does it in C (about 0.8 s of a
-30,000-line run's labels and uploads)."""
+"""A frame's rows as plain dicts, as ``DataFrame.to_dict("records")`` gives them, and its order
+keys or chosen columns as tuples, for less: pandas boxes each value through Python there, where
+``Series.tolist`` does it in C (about 0.8 s of a 30,000-line run's labels and uploads)."""
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pandas as pd
 
@@ -11,6 +13,12 @@ def records(frame: pd.DataFrame) -> list[dict]:
     if not columns or len(set(columns)) != len(columns):
         return frame.to_dict("records")    # no columns, or repeated names: pandas' own rules
     return [dict(zip(columns, row)) for row in zip(*(_values(frame[c]) for c in columns))]
+
+
+def column_rows(frame: pd.DataFrame, columns) -> Iterator[tuple]:
+    """Each row's values of ``columns``, as tuples: ``itertuples`` reads a text column's cells one
+    by one through pandas (130 against 22 ms for 100,000 rows of four columns)."""
+    return zip(*(frame[c].tolist() for c in columns))
 
 
 def order_keys(frame: pd.DataFrame) -> list[tuple[str, str]]:

@@ -75,7 +75,7 @@ class ReadAhead:
             except Exception:   # the worker died or could not send it: read here, as if never ahead
                 log.warning("reading %s ahead failed; reading it again", path.name, exc_info=True)
                 result = None
-        if result is None or signature is None or not unchanged_since(path, signature):
+        if result is None or not unchanged_since(path, signature):
             return self._read(path)
         kind, value = result
         if kind == "rejected":

@@ -23,6 +23,7 @@ import pandas as pd
 
 from .database import Connection, make_engine
 from .faults import checkpoint
+from .frame_records import column_rows, order_keys
 from .schema_version import upgrade as upgrade_schema
 from .schemas import ACTIVE_STAGES, PoolNumber, Product
 
@@ -346,8 +347,7 @@ class Store:
         if lines.empty:
             return
         keys = lines[["shop", "order_id"]].drop_duplicates()
-        self.db.executemany("DELETE FROM lines WHERE shop = ? AND order_id = ?",
-                            zip(keys["shop"].tolist(), keys["order_id"].tolist()))
+        self.db.executemany("DELETE FROM lines WHERE shop = ? AND order_id = ?", order_keys(keys))
         _upsert(self.db, "lines", LINE_COLUMNS, lines)
 
     def upsert_products(self, products: pd.DataFrame) -> None:
@@ -437,10 +437,9 @@ class Store:
         self.db.executemany(
             "INSERT INTO pool (tracking_number, channel, source_file, source_row, seq) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING",
-            # Columns as lists: itertuples reads a text column's cells one by one through pandas.
             ((t, c, str(f), None if pd.isna(r) else int(r), last + i) for i, (t, c, f, r) in enumerate(
-                zip(*(numbers[c].tolist() for c in (PoolNumber.tracking_number, PoolNumber.channel,
-                                                     PoolNumber.file, PoolNumber.row))), start=1)))
+                column_rows(numbers, (PoolNumber.tracking_number, PoolNumber.channel, PoolNumber.file,
+                                      PoolNumber.row)), start=1)))
 
     def mark_pool(self, run_id: str, issued: pd.DataFrame, voided: list[str]) -> None:
         """issued: tracking_number, shop, order_id. A number leaves 'free' once and never returns to it:
@@ -459,15 +458,14 @@ class Store:
             "UPDATE pool SET status = 'issued', shop = ?, order_id = ?, issued_run = ? "
             "WHERE tracking_number = ? AND status = 'free'",
             ((shop, order_id, run_id, number) for shop, order_id, number in
-             zip(*(issued[c].tolist() for c in ("shop", "order_id", "tracking_number")))))
+             column_rows(issued, ("shop", "order_id", "tracking_number"))))
         self.db.executemany("UPDATE pool SET status = 'void' WHERE tracking_number = ?", ((n,) for n in voided))
 
     def record_events(self, run_id: str, events: pd.DataFrame) -> None:
         if events.empty:
             return
         self.db.executemany("INSERT INTO events (run_id, shop, order_id, event, detail) VALUES (?, ?, ?, ?, ?)",
-                            ((run_id, *row) for row in zip(*(events[c].tolist()
-                                                              for c in ("shop", "order_id", "event", "detail")))))
+                            ((run_id, *row) for row in column_rows(events, ("shop", "order_id", "event", "detail"))))
 
     def load_history(self, chunks: Iterable[tuple[pd.DataFrame, ...]]) -> None:
         """Bulk load past orders (a migration from another system, or a benchmark's year of history):
