@@ -13,6 +13,7 @@ import os
 import re
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -64,7 +65,10 @@ UNFINISHED_SUFFIXES = (".partial", ".tmp")   # writers/xlsx.py; labels, pick lis
 
 
 def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
-                      timings: dict[str, float] | None = None) -> tuple[Path, list[Path]]:
+                      timings: dict[str, float] | None = None,
+                      label_workers: ProcessPoolExecutor | None = None) -> tuple[Path, list[Path]]:
+    """The run's outputs; ``label_workers``: forked ahead for its labels (writers/label_pool.py),
+    shut down here."""
     out = ws.outbox / run_id
     out.mkdir(parents=True, exist_ok=True)
     _remove_unfinished_writes(out)
@@ -114,7 +118,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     label_problems: dict[str, list[str]] = {}
     # Nothing below moves stock: the stock, reconciliation and purchase workbooks share one reading
     # of the ledger's sums.
-    with LabelJobs() as label_jobs, store.stock_read_once():
+    with LabelJobs(label_workers) as label_jobs, store.stock_read_once():
         by_wave = [(f"-wave{wave}" if waves > 1 else "", batch) for wave, batch in ready.groupby("wave", sort=True)]
         for tail, batch in by_wave:
             own = batch[~batch["tracking_number"].isin(carrier) & (batch["merged_into"] == "")]
@@ -508,7 +512,11 @@ class _LabelSources(Sequence):
 
     def __getitem__(self, at):
         if isinstance(at, slice):
-            return [self._label(o) for o in self._orders[at]]
+            # Still made when read: a slice is what a worker forked ahead is sent, pickled.
+            orders = self._orders[at]
+            keys = [(o["shop"], o["order_id"]) for o in orders]
+            lines_of = {key: self._lines_of[key] for key in keys if key in self._lines_of}
+            return _LabelSources(orders, lines_of, self._recurring, self._config, self._day)
         return self._label(self._orders[at])
 
     def _label(self, o: dict) -> LabelData:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,6 +45,7 @@ from .store import Store
 from .workspace import Workspace, WorkspaceLock
 from .writers.upload_carriers import check_upload_carriers
 from .writers.upload_format import load_upload_formats
+from .writers.label_pool import workers_ahead
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +122,29 @@ def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wai
 
 
 def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, now: datetime) -> RunReport:
+    started = time.perf_counter()
+    claimed, waiting = ws.claim(config.watch, only)
+    checkpoint("claimed")
+    # Forked while the run is small, before it loads the batch (writers/label_pool.py).
+    label_workers = workers_ahead(sum(_size(p) for p in claimed))
+    try:
+        return _run_claimed(ws, store, config, claimed, waiting, now, started, label_workers)
+    finally:
+        if label_workers is not None:     # the outputs shut them down, unless the run never got there
+            label_workers.shutdown(wait=True, cancel_futures=True)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _run_claimed(ws: Workspace, store: Store, config: Config, claimed: list[Path], waiting: list[tuple[str, str]], now: datetime,
+                 started: float, label_workers: ProcessPoolExecutor | None) -> RunReport:
     timings: dict[str, float] = {}
-    clock = time.perf_counter()
+    clock = started
 
     def lap(name: str) -> None:
         nonlocal clock
@@ -129,8 +152,6 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
         timings[name] = timings.get(name, 0.0) + t - clock
         clock = t
 
-    claimed, waiting = ws.claim(config.watch, only)
-    checkpoint("claimed")
     so_far = BatchSoFar()
     outcomes = []
 
@@ -175,7 +196,7 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
     lap("commit")
     store.copy_wal_meanwhile()
     log.info("run %s committed: %d file(s) applied", run_id, sum(o.outcome == "applied" for o in outcomes))
-    outbox = _complete(ws, store, config, run_id, lap, timings)
+    outbox = _complete(ws, store, config, run_id, lap, timings, label_workers)
     log.info("run %s finished, outputs in %s; seconds per step: %s", run_id, outbox,
              ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))
     return RunReport(run_id, outbox, store.run_summary(run_id), timings, waiting=waiting)
@@ -191,7 +212,7 @@ def _applied_meanwhile(store: Store, outcomes: list[FileOutcome]) -> None:
 
 
 def _complete(ws: Workspace, store: Store, config: Config, run_id: str, lap=None,
-              timings: dict[str, float] | None = None) -> Path:
+              timings: dict[str, float] | None = None, label_workers: ProcessPoolExecutor | None = None) -> Path:
     """What follows a batch's commit, redone in full by the next run if this one is killed:
     bookings with forwarders, then the outputs and the file moves."""
     booked = settle_bookings(ws, store, config, run_id)
@@ -201,7 +222,7 @@ def _complete(ws: Workspace, store: Store, config: Config, run_id: str, lap=None
         store.update_summary(run_id, summary)
     if lap:
         lap("bookings")
-    outbox, _ = write_run_outputs(ws, store, config, run_id, timings=timings)
+    outbox, _ = write_run_outputs(ws, store, config, run_id, timings=timings, label_workers=label_workers)
     if lap:
         lap("outputs")
     return outbox

@@ -236,12 +236,32 @@ def test_text_no_font_can_print_is_reported_on_the_order(ws, monkeypatch, worker
     assert "label problem" not in " ".join(orders.loc[orders.index != "CN1", "this run"])
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("inbox", ["empty", "a rejected file", "orders"])
+def test_label_workers_forked_ahead_end_with_the_run(ws, monkeypatch, inbox):
+    """Forked as the run starts, before it knows whether it will print a label: whether it finds
+    nothing to do, no label to print or labels, none is left running after it."""
+    import multiprocessing
+    monkeypatch.setenv("BATCHSHIP_LABEL_WORKERS", "2")
+    monkeypatch.setenv("BATCHSHIP_LABEL_AHEAD_BYTES", "0")
+    if inbox == "a rejected file":
+        ws.drop("stock.csv", ["warehouse", "sku", "on_hand", "shelf"], [["SZ", "MUG", "many", "A-1"]])
+    elif inbox == "orders":
+        _setup_day_one(ws)
+    assert ws.run() == {"empty": 0, "a rejected file": 1, "orders": 0}[inbox]
+    assert multiprocessing.active_children() == []
+    if inbox == "orders":
+        assert (ws.last_outbox() / "labels-YW.pdf").exists()
+
+
+@pytest.mark.parametrize("workers", [1, 2, "2 forked ahead"])
 def test_each_labels_customs_lines_carry_their_own_quantity_weight_value_and_sender(ws, monkeypatch, workers):
     """Customs lines and senders recur from label to label: each label still declares its own, made
-    in the run or, label by label, on the workers that render them."""
-    monkeypatch.setenv("BATCHSHIP_LABEL_WORKERS", str(workers))
+    in the run or, label by label, on the workers that render them (forked with the run's labels,
+    or forked as the run starts and sent the fields of their part's labels)."""
+    monkeypatch.setenv("BATCHSHIP_LABEL_WORKERS", str(workers)[0])
     monkeypatch.setenv("BATCHSHIP_LABEL_PART", "1")
+    if "ahead" in str(workers):
+        monkeypatch.setenv("BATCHSHIP_LABEL_AHEAD_BYTES", "0")
     ws.drop("products.csv", PRODUCT_HEADER, [product_row("MUG", grams=350), product_row("BOWL", grams=120)])
     ws.drop("stock.csv", ["warehouse", "sku", "on_hand", "shelf"], [["SZ", "MUG", 50, "A-1"], ["SZ", "BOWL", 50, "B-1"]])
     ws.drop("pool.csv", ["channel", "tracking_number"], [["YW", s10(i)] for i in range(1, 6)])

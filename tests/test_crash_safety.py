@@ -63,6 +63,8 @@ BOOKING_POINTS = {"booking-intents", "booking-results", "booked", "wrote-carrier
 # the run while the others render, and the run is killed after joining the parts.
 PARALLEL_LABEL_POINTS = ["label-part-rendered#1", "label-part-rendered#2", "label-parts-joined"]
 PARALLEL_LABELS = {"BATCHSHIP_LABEL_PART": "2", "BATCHSHIP_LABEL_WORKERS": "2"}
+# Workers forked with the run's label files, or as the run starts (as for a large batch).
+FORKED = {"late": {}, "ahead": {"BATCHSHIP_LABEL_AHEAD_BYTES": "0"}}
 # A second day of files arrives before the rerun: checked at fewer points to keep the file fast.
 DAY_TWO_POINTS = ["claimed-file#5", "before-commit", "after-commit", "settled-file#5"]
 # The rerun that recovers a killed run is itself killed.
@@ -239,7 +241,8 @@ def _case(task: tuple) -> tuple[tuple, dict | str]:
             _rerun(root)
             _rerun(root)    # a further run must change nothing
         elif kind == "kill-parallel":
-            _killed_run(root, arg, PARALLEL_LABELS)
+            point, forked = arg
+            _killed_run(root, point, {**PARALLEL_LABELS, **FORKED[forked]})
             survivors = _processes_of(root)
             if survivors:
                 raise AssertionError(f"workers outlived the killed run: {survivors}")
@@ -378,7 +381,7 @@ def _tasks_for(item: pytest.Item) -> list[tuple]:
     if "kills" in p:
         return [("kill-twice", p["kills"]), ("reference", "")]
     if "parallel_point" in p:
-        return [("kill-parallel", p["parallel_point"]), ("reference", "")]
+        return [("kill-parallel", (p["parallel_point"], p["forked"])), ("reference", "")]
     return [(p["case"], ""), ("reference", "")]
 
 
@@ -441,10 +444,11 @@ def test_killed_run_then_next_day_equals_uninterrupted_days(results, day_two_poi
     _same(results[("kill-day-two", day_two_point)], results[(ref, "")])
 
 
+@pytest.mark.parametrize("forked", FORKED)
 @pytest.mark.parametrize("parallel_point", PARALLEL_LABEL_POINTS)
-def test_killed_inside_the_parallel_label_writer_then_rerun_equals_uninterrupted_run(results, parallel_point):
+def test_killed_inside_the_parallel_label_writer_then_rerun_equals_uninterrupted_run(results, parallel_point, forked):
     """No worker outlives the killed run (they die with it), and the rerun writes the same labels."""
-    _same(results[("kill-parallel", parallel_point)], results[("reference", "")])
+    _same(results[("kill-parallel", (parallel_point, forked))], results[("reference", "")])
 
 
 @pytest.mark.parametrize("kills", DOUBLE_KILLS, ids=lambda k: f"{k[0]}+{k[1]}")

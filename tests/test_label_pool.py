@@ -2,6 +2,7 @@
 process: every barcode decodes to its parcel's number and every counter reads "n / total"."""
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -121,6 +122,69 @@ def test_labels_made_when_read_are_made_on_the_workers(tmp_path, monkeypatch):
     assert os.getpid() not in {pid for pid, _ in made.values()}     # and none by the run itself
     pages = _pages(out / "labels.pdf")
     assert [codes for codes, _ in pages] == [[label(i).tracking_number] for i in range(1, 9)]
+
+
+class _MadeWhenReadSliced(_MadeWhenRead):
+    """Labels made when read whose slices still make them when read, as the run's own do: what
+    workers forked ahead are sent."""
+
+    def __init__(self, labels: range, notes: Path):
+        super().__init__(len(labels), notes)
+        self.labels = labels
+
+    def __getitem__(self, at):
+        if isinstance(at, slice):
+            return _MadeWhenReadSliced(self.labels[at], self.notes)
+        return label(self.labels[at] + 1)
+
+    def __iter__(self):
+        made = [label(i + 1) for i in self.labels]
+        (self.notes / f"{os.getpid()}-{made[0].tracking_number}").write_text(str(len(made)))
+        return iter(made)
+
+
+def test_workers_forked_ahead_are_sent_each_part_and_make_its_labels(tmp_path, monkeypatch):
+    """Workers forked before the labels exist (as a large batch starts) render the same pages; each
+    part is sent to them as a slice that makes its labels there."""
+    from batchship.writers.label_pool import LabelJobs, workers_ahead
+    monkeypatch.setenv("BATCHSHIP_LABEL_PART", "3")
+    monkeypatch.setenv("BATCHSHIP_LABEL_WORKERS", "2")
+    notes = tmp_path / "made"
+    notes.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    ahead = workers_ahead(1 << 30)
+    assert ahead is not None
+    second = [label(i, recipient=RECIPIENTS[i % len(RECIPIENTS)]) for i in range(11, 15)] + [
+        label(15, recipient_name="𓀀")]
+    with LabelJobs(ahead) as jobs:
+        render_labels(_MadeWhenReadSliced(range(8), notes), out / "labels.pdf", workers=2, jobs=jobs)
+        render_labels(second, out / "second.pdf", workers=2, jobs=jobs)
+        jobs.start()
+        assert list(jobs.finish()) == [second[-1].tracking_number]
+    assert multiprocessing.active_children() == []                # leaving the block shut the workers down
+    made = {}
+    for note in notes.iterdir():
+        pid, _, first = note.name.partition("-")
+        made[first] = (int(pid), int(note.read_text()))
+    assert sorted(n for _, n in made.values()) == [2, 3, 3]        # one read a part: each label made once
+    assert os.getpid() not in {pid for pid, _ in made.values()}     # none by the run itself
+    assert [codes for codes, _ in _pages(out / "labels.pdf")] == [[label(i).tracking_number] for i in range(1, 9)]
+    assert [codes for codes, _ in _pages(out / "second.pdf")] == [[lb.tracking_number] for lb in second]
+    assert sorted(p.name for p in out.iterdir()) == ["labels.pdf", "second.pdf"]
+
+
+@pytest.mark.parametrize("batch_bytes, workers, forked", [(1 << 20, "2", True), ((1 << 20) - 1, "2", False),
+                                                          (1 << 30, "1", False)])
+def test_workers_are_forked_ahead_for_a_large_batch_on_several_cores(monkeypatch, batch_bytes, workers, forked):
+    from batchship.writers.label_pool import workers_ahead
+    monkeypatch.setenv("BATCHSHIP_LABEL_WORKERS", workers)
+    pool = workers_ahead(batch_bytes)
+    try:
+        assert (pool is not None) == forked
+    finally:
+        if pool is not None:
+            pool.shutdown()
 
 
 class _Counted(progress.Reporter):

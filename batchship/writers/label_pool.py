@@ -4,6 +4,12 @@ rendered to its own PDF by a worker process, and the parts joined in order into 
 Only one-label-a-page sizes are split (on A4 sheets a continuation page takes the next place on the
 sheet, so where a part starts would move labels). Counters still read "n / total".
 
+Where the workers come from: a large batch forks them ahead (``workers_ahead``), before the run
+loads its data, and sends each part its labels (or what makes them) pickled. Forked from the run's
+later, larger and fragmented heap, a worker copied some 100 MiB of pages it allocated into or read
+from; forked ahead, it shares only the run's modules. Otherwise ``LabelJobs.start`` forks them with
+every label file queued so far, and each worker slices its parts out of its own copy of the run.
+
 Crash safety: the workers are forked from the run and die with it (batchship/forked.py). Parts are
 written as ``.<file>.partN.partial`` beside the file and the join goes to a temporary name renamed
 into place, so a killed run leaves only temporary files, which the rerun removes before rewriting
@@ -12,8 +18,9 @@ the outputs.
 pypdfium2 joins the parts, on a thread of the run while the run writes its other outputs: a
 maintained PDF library we already depend on, copying pages in C without holding Python's lock.
 
-BATCHSHIP_LABEL_WORKERS (processes; 1 renders in the run's own process) and BATCHSHIP_LABEL_PART
-(labels per part) override the defaults.
+BATCHSHIP_LABEL_WORKERS (processes; 1 renders in the run's own process), BATCHSHIP_LABEL_PART
+(labels per part) and BATCHSHIP_LABEL_AHEAD_BYTES (inbox bytes from which they are forked ahead)
+override the defaults.
 """
 from __future__ import annotations
 
@@ -44,6 +51,10 @@ PARTS_PER_WORKER = 2     # two parts each, so a slow part (a busy core) does not
 # A part's pages stay in its worker's memory until its file is written: 7,000 labels held about 110 MiB
 # per worker, 2,500 about 40 MiB, for 3-7% more time a label (its fonts embedded in more files).
 MAX_PART = 2_500
+# Inbox files from which a batch's label workers are forked before the run loads them: some 5,000
+# order lines, where a batch's labels render in parts. A batch that proves to print fewer labels
+# leaves two idle workers, forked when the run was small: a few MiB and milliseconds.
+AHEAD_BYTES = 1 << 20
 
 
 def label_workers() -> int:
@@ -52,6 +63,17 @@ def label_workers() -> int:
     if wanted.isdigit() and int(wanted) > 0:
         return int(wanted)
     return cores()
+
+
+def workers_ahead(batch_bytes: int) -> ProcessPoolExecutor | None:
+    """Label workers forked now, for a batch of ``batch_bytes`` of inbox files large enough that its
+    labels will likely render in parts; None for a smaller one, or where there is one core. The
+    caller hands them to ``LabelJobs`` or shuts them down."""
+    workers = label_workers()
+    wanted = os.environ.get("BATCHSHIP_LABEL_AHEAD_BYTES", "")
+    if batch_bytes < (int(wanted) if wanted.isdigit() else AHEAD_BYTES) or workers < 2 or not can_fork():
+        return None
+    return forked_pool(workers)
 
 
 def parallel_parts(n: int, one_per_page: bool, workers: int | None = None) -> list[tuple[int, int]]:
@@ -72,16 +94,18 @@ class LabelJobs:
 
     ``add`` queues a file's parts and ``start`` forks the workers with every file queued so far, so
     each worker takes its labels from its own copy of the run's memory; a sequence that makes its
-    labels when read (outputs.py) then makes them on the workers. A file added after ``start`` is
-    sent to the running workers. From ``start`` on a thread of the run joins each file's parts in
+    labels when read (outputs.py) then makes them on the workers. Given workers forked ahead,
+    ``start`` sends them the queued parts instead. A file added after ``start`` is sent to the
+    running workers. From ``start`` on a thread of the run joins each file's parts in
     order as they are rendered: on a core the workers have left, while the run writes its other
     outputs. ``finish`` starts them if need be, waits for every file to be joined and returns the
     labels' problems, files in the order they were added. Leaving the ``with`` block stops the
     workers and the joiner and removes the parts of any file not joined.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, ahead: ProcessPoolExecutor | None = None) -> None:
         self._pool: ProcessPoolExecutor | None = None
+        self._ahead = ahead                 # workers forked ahead (``workers_ahead``): this shuts them down
         self._queued: list[_File] = []
         self._joiner: _Joiner | None = None
 
@@ -89,9 +113,10 @@ class LabelJobs:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for pool in (self._pool, self._ahead):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._ahead = None
         if self._joiner is not None:
             self._joiner.stop()         # every part is done or cancelled: it ends, removing the parts
             self._joiner = None
@@ -111,6 +136,12 @@ class LabelJobs:
             return
         from .fonts import font_set
         queued, self._queued = self._queued, []
+        if self._ahead is not None:
+            self._pool, self._ahead = self._ahead, None
+            self._joiner = _Joiner()
+            for job in queued:
+                self._submit(job, None)
+            return
         for cjk_font in dict.fromkeys(job.cjk_font for job in queued):
             font_set(cjk_font)     # read the fonts' character maps once, here, for every worker to inherit
         _FORKED_WITH[:] = [job.labels for job in queued]
@@ -124,11 +155,12 @@ class LabelJobs:
 
     def _submit(self, job: _File, forked: int | None) -> None:
         """Hand a file's parts to the workers: as its place among the files they were forked with,
-        or as the labels themselves."""
+        or as a slice of its labels, pickled (of a sequence that makes them when read, a slice that
+        still does)."""
         from .labels import render_part
         files = [job.path.with_name(f".{job.path.name}.part{k}.partial") for k in range(len(job.parts))]
         futures = [self._pool.submit(_render_part, render_part,
-                                     _Forked(forked, a, b) if forked is not None else list(job.labels[a:b]), file,
+                                     _Forked(forked, a, b) if forked is not None else job.labels[a:b], file,
                                      job.size, job.cjk_font, job.cut_marks, a + 1, len(job.labels))
                    for (a, b), file in zip(job.parts, files)]
         self._joiner.put(job.path, list(zip(futures, job.parts)), files, len(job.labels))
@@ -205,8 +237,7 @@ class _Forked:
 
 def _render_part(render_part, labels, file: Path, size: str, cjk_font: str, cut_marks: bool, first: int,
                  total: int) -> dict[str, list[str]]:
-    if isinstance(labels, _Forked):
-        labels = list(_FORKED_WITH[labels.file][labels.start:labels.end])
+    labels = list(_FORKED_WITH[labels.file][labels.start:labels.end] if isinstance(labels, _Forked) else labels)
     found = render_part(labels, file, size=size, cjk_font=cjk_font, cut_marks=cut_marks, first=first, total=total)
     worker_checkpoint("label-part-rendered")
     return found
