@@ -194,6 +194,8 @@ def _run_claimed(ws: Workspace, store: Store, config: Config, claimed: list[Path
         checkpoint("files-recorded")
         store.commit_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), summary)
     lap("commit")
+    for o in outcomes:     # the outputs read what was committed from the store: free the files' frames
+        o.imported = None
     store.copy_wal_meanwhile()
     log.info("run %s committed: %d file(s) applied", run_id, sum(o.outcome == "applied" for o in outcomes))
     outbox = _complete(ws, store, config, run_id, lap, timings, label_workers)
