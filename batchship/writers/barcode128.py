@@ -57,42 +57,40 @@ def encode(text: str) -> list[int]:
     """
     if not text:
         raise NotEncodable("empty text cannot be encoded in Code 128")
-    bad = sorted({ch for ch in text if not _is_b(ch)})
-    if bad:
+    if not (text.isascii() and text.isprintable()):
+        bad = sorted({ch for ch in text if not _is_b(ch)})
         raise NotEncodable(f"cannot encode {''.join(bad)!r} in Code 128 code set B/C")
     n = len(text)
-    inf = float("inf")
-    # cost[i][s]: fewest symbols to encode text[i:] when code set s is active at i.
-    cost = [[inf, inf] for _ in range(n + 1)]
-    step: list[list[tuple[str, int] | None]] = [[None, None] for _ in range(n + 1)]
-    cost[n] = [0, 0]
-    B, C = 0, 1
+    # Plain lists of ints, not a table of pairs: the programme runs once a label.
+    # cost_b[i] / cost_c[i]: fewest symbols to encode text[i:] when code set B / C is active at i;
+    # to_c[i]: from B, switch to C first; to_b[i]: from C, switch to B first (else encode a pair).
+    never = n * 4 + 8
+    cost_b, cost_c = [0] * (n + 2), [0] * (n + 2)
+    to_c, to_b = [False] * n, [False] * n
+    digit = [c.isdigit() for c in text] + [False]
     for i in range(n - 1, -1, -1):
-        # In B: encode one character, or switch to C first.
-        in_b = 1 + cost[i + 1][B]
-        step[i][B] = ("char", B)
-        pair_ok = i + 1 < n and _is_digit(text[i]) and _is_digit(text[i + 1])
-        in_c = 1 + cost[i + 2][C] if pair_ok else inf
-        step[i][C] = ("pair", C) if pair_ok else None
+        in_b = 1 + cost_b[i + 1]
+        in_c = 1 + cost_c[i + 2] if digit[i] and digit[i + 1] else never
         # Switching costs one symbol; only take it when strictly cheaper.
         if in_c + 1 < in_b:
-            cost[i][B], step[i][B] = in_c + 1, ("switch", C)
+            cost_b[i], to_c[i] = in_c + 1, True
         else:
-            cost[i][B] = in_b
+            cost_b[i] = in_b
         if in_b + 1 < in_c:
-            cost[i][C], step[i][C] = in_b + 1, ("switch", B)
+            cost_c[i], to_b[i] = in_b + 1, True
         else:
-            cost[i][C] = in_c
-    current = C if cost[0][C] < cost[0][B] else B
-    values = [START_C if current == C else START_B]
+            cost_c[i] = in_c
+    in_c_now = cost_c[0] < cost_b[0]
+    values = [START_C if in_c_now else START_B]
     i = 0
     while i < n:
-        kind, target = step[i][current]  # type: ignore[misc]
-        if kind == "switch":
-            values.append(CODE_C if target == C else CODE_B)
-            current = target
-            continue
-        if kind == "pair":
+        if in_c_now and to_b[i]:
+            values.append(CODE_B)
+            in_c_now = False
+        elif not in_c_now and to_c[i]:
+            values.append(CODE_C)
+            in_c_now = True
+        elif in_c_now:
             values.append(int(text[i:i + 2]))
             i += 2
         else:

@@ -1,0 +1,85 @@
+"""Code 128 symbols for tracking numbers: they read back as the text, their check symbol holds, and
+the mix of code sets B and C is the shortest there is (on a tie, code set B)."""
+from __future__ import annotations
+
+import random
+from collections import deque
+
+import pytest
+
+from batchship.writers.barcode128 import CODE_B, CODE_C, START_B, START_C, STOP, NotEncodable, encode
+
+
+def _read(values: list[int]) -> str:
+    """What a scanner reads from the symbol values, after checking start, check symbol and stop."""
+    assert values[-1] == STOP
+    *body, check = values[:-1]
+    assert check == (body[0] + sum(pos * v for pos, v in enumerate(body[1:], start=1))) % 103
+    assert body[0] in (START_B, START_C)
+    in_c, text = body[0] == START_C, []
+    for v in body[1:]:
+        if (in_c and v == CODE_B) or (not in_c and v == CODE_C):
+            in_c = not in_c
+        elif in_c:
+            assert 0 <= v <= 99
+            text.append(f"{v:02d}")
+        else:
+            text.append(chr(v + 32))
+    return "".join(text)
+
+
+def _fewest(text: str) -> int:
+    """Fewest symbols between start and check symbol, searched breadth first over (position, code
+    set): each step is one symbol (a character in B, a digit pair in C, or a switch)."""
+    seen = {(0, False), (0, True)}
+    queue = deque([(0, False, 0), (0, True, 0)])
+    while queue:
+        i, in_c, used = queue.popleft()
+        if i == len(text):
+            return used
+        steps = [(i, not in_c)]
+        if in_c and text[i:i + 2].isdigit() and len(text[i:i + 2]) == 2:
+            steps.append((i + 2, True))
+        elif not in_c:
+            steps.append((i + 1, False))
+        for state in steps:
+            if state not in seen:
+                seen.add(state)
+                queue.append((*state, used + 1))
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize("text", ["0", "00", "000", "0000", "A", "A0", "0A", "A00", "00A", "A0000B",
+                                  "12345678901234", "LY123456780CN", "RR123456785CN", " ~", "1Z999AA10123456784",
+                                  "9400111899223197428490"])
+def test_symbols_read_back_as_the_text_in_the_fewest_symbols(text):
+    values = encode(text)
+    assert _read(values) == text
+    assert len(values) - 3 == _fewest(text)      # less start, check symbol and stop
+
+
+def test_random_texts_read_back_in_the_fewest_symbols():
+    rng = random.Random(128)
+    for _ in range(3000):
+        alphabet = rng.choice(["0123456789", "0123456789AB", " ~!09azAZ", "01"])
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24)))
+        values = encode(text)
+        assert _read(values) == text, text
+        assert len(values) - 3 == _fewest(text), text
+
+
+@pytest.mark.parametrize("text, values", [
+    ("A00", [START_B, 33, 16, 16]),                  # B all along ties with a switch to C: B
+    ("00", [START_C, 0]),
+    ("0", [START_B, 16]),
+    ("A0000", [START_B, 33, CODE_C, 0, 0]),          # strictly shorter with the switch
+])
+def test_ties_stay_in_code_set_b(text, values):
+    assert encode(text)[:-2] == values
+
+
+@pytest.mark.parametrize("text, named", [("", "empty"), ("é", "'é'"), ("a\tb", "'\\t'"), ("\x7f", "'\\x7f'"),
+                                         ("ü0€", "'ü€'")])
+def test_text_outside_printable_ascii_is_refused_naming_the_characters(text, named):
+    with pytest.raises(NotEncodable, match=named.replace("\\", "\\\\") if named != "empty" else "empty"):
+        encode(text)
