@@ -379,6 +379,7 @@ class TextPen:
         self._encoded: dict[tuple[int, str], str] = {}
         self._pieces: dict[tuple[str, bool], list[tuple[int, str, float]]] = {}
         self._shaped: dict[tuple[str, bool], list] = {}
+        self._drawn: dict[tuple[float, float, str, float, bool], str] = {}
         self._ops: list[str] = []
 
     def _font(self, family: str, bold: bool):
@@ -487,20 +488,31 @@ class TextPen:
         return total * size * 0.001 / self.pdf.k
 
     def draw(self, x: float, baseline: float, text: str, size: float, bold: bool = False) -> None:
+        # Most of a label's texts are drawn in the same place on every label (headings, the
+        # sender, customs lines): their operators are remembered whole.
+        key = (x, baseline, text, size, bold)
+        ops = self._drawn.get(key)
+        if ops is None:
+            ops = remember(self._drawn, key, self._operators(x, baseline, text, size, bold))
+        if ops:
+            self._ops.append(ops)
+
+    def _operators(self, x: float, baseline: float, text: str, size: float, bold: bool) -> str:
         pdf = self.pdf
         k = pdf.k
         y = (pdf.h - baseline) * k
         pieces = self._pieces.get((text, bold))
         if pieces is None:
             if self.fonts.needs_shaping(text):
-                self._draw_shaped(x, y, text, size, bold)
-                return
+                return self._shaped_operators(x, y, text, size, bold)
             pieces = self._text_pieces(text, bold)
         x *= k
         scale = size * 0.001
+        ops = []
         for font_i, encoded, advance in pieces:
-            self._ops.append(f"/F{font_i} {size:.2f} Tf 1 0 0 1 {x:.2f} {y:.2f} Tm {encoded}")
+            ops.append(f"/F{font_i} {size:.2f} Tf 1 0 0 1 {x:.2f} {y:.2f} Tm {encoded}")
             x += advance * scale
+        return " ".join(ops)
 
     def _text_pieces(self, text: str, bold: bool) -> list[tuple[int, str, float]]:
         """Unshaped text as (font number, its "(...) Tj" operator, advance in thousandths of an em)
@@ -515,19 +527,20 @@ class TextPen:
             pieces.append((font.i, encoded, sum(self._char_widths(run, bold))))
         return remember(self._pieces, (text, bold), pieces)
 
-    def _draw_shaped(self, x: float, y: float, text: str, size: float, bold: bool) -> None:
+    def _shaped_operators(self, x: float, y: float, text: str, size: float, bold: bool) -> str:
         """``y`` in PDF points from the page's foot. Each glyph is placed where harfbuzz puts it
         (its own text matrix), so marks and joined forms sit exactly as shaped."""
         k = self.pdf.k
         em = size * 0.001          # points per thousandth of an em
         pos = x * k
+        ops = []
         for font, glyphs, _ in self._layout(text, bold):
-            ops = [f"/F{font.i} {size:.2f} Tf"]
+            ops.append(f"/F{font.i} {size:.2f} Tf")
             for char_id, advance, dx, dy in glyphs:
                 ops.append(f"1 0 0 1 {pos + dx * em:.2f} {y + dy * em:.2f} Tm "
                            f"({font.escape_text(chr(char_id))}) Tj")
                 pos += advance * em
-            self._ops.append(" ".join(ops))
+        return " ".join(ops)
 
     def draw_right(self, x_right: float, baseline: float, text: str, size: float, bold: bool = False) -> None:
         self.draw(x_right - self.width(text, size, bold), baseline, text, size, bold)
