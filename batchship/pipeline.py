@@ -141,8 +141,9 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _run_claimed(ws: Workspace, store: Store, config: Config, claimed: list[Path], waiting: list[tuple[str, str]], now: datetime,
-                 started: float, label_workers: ProcessPoolExecutor | None) -> RunReport:
+def _run_claimed(ws: Workspace, store: Store, config: Config, claimed: list[Path],
+                 waiting: list[tuple[str, str]], now: datetime, started: float,
+                 label_workers: ProcessPoolExecutor | None) -> RunReport:
     timings: dict[str, float] = {}
     clock = started
 

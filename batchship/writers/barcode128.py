@@ -44,10 +44,6 @@ def _is_b(ch: str) -> bool:
     return " " <= ch <= "~"
 
 
-def _is_digit(ch: str) -> bool:
-    return "0" <= ch <= "9"
-
-
 def encode(text: str) -> list[int]:
     """Symbol values from start code to stop code, with the mod-103 check symbol.
 
