@@ -25,7 +25,7 @@ from ..schemas import Line
 from .upload_files import inside, safe_name_part, write_delimited
 from .upload_format import UPLOAD_TEMPLATES, UploadFormat, choose_format, load_upload_formats, platform_key
 from .upload_carriers import carrier_problem
-from .upload_rows import CHANNEL, TRACKING, FieldValues, add_carriers, collapse_lines, row_maker
+from .upload_rows import CHANNEL, TRACKING, FieldValues, add_carriers, collapse_lines, rows_maker
 from .upload_walmart import source_rows
 from ..frame_records import records
 
@@ -34,15 +34,15 @@ REQUIRED = [Line.shop, Line.platform, Line.order_id, Line.item_id, Line.platform
 
 
 def upload_table(lines: pd.DataFrame, fmt: UploadFormat, platform: str, config: Config,
-                 ship_date: str) -> tuple[list[str], list[list[str]]]:
-    """(header, rows) of one shop's upload."""
+                 ship_date: str) -> tuple[list[str], list]:
+    """(header, rows) of one shop's upload: each row a list or tuple of its cells."""
     lines = collapse_lines(add_carriers(lines, platform, config), fmt.rows)
     if fmt.rows == "source_rows":
         return source_rows(lines, fmt, config, ship_date)
-    values, row = FieldValues(fmt, config, ship_date), row_maker(fmt.header, fmt.columns, fmt.constants,
-                                                                   fmt.formula_guard)
-    rows = [row(values(line)) for line in records(lines)]
-    return list(fmt.header), rows
+    values, rows = FieldValues(fmt, config, ship_date), rows_maker(fmt.header, fmt.columns, fmt.constants,
+                                                                     fmt.formula_guard)
+    read = [c for c in FieldValues.READS if c in lines.columns]
+    return list(fmt.header), rows([values(line) for line in records(lines[read])])
 
 
 def write_uploads(shipments: pd.DataFrame, config: Config, out_dir: Path, *, ship_date: str,
