@@ -192,3 +192,19 @@ def test_a_totals_row_never_adds_amounts_of_different_currencies(tmp_path):
     assert rows["B"][2].number_format == "#,##0" and rows["A"][2].number_format == "#,##0.00"
     assert rows["A"][6].value == datetime(2026, 11, 1, 16, 30) and rows["A"][6].is_date
     assert rows["B"][6].value is None and rows["C"][6].value == "not a date"   # kept as text, never dropped
+
+
+def test_quantities_and_numbers_held_as_text_are_written_as_numbers_and_blanks_as_empty_cells(tmp_path):
+    """What the store keeps as text ("12", "12.50", "") is a number in the cell, or nothing; what is
+    no number stays text."""
+    from batchship.writers.columns import WorkbookStyle
+    from batchship.writers.xlsx import write_workbook
+    given = ["12", "12.50", "25.00", "", "-3", "007", "1,250", " 4 ", "many", None, 7]
+    frame = pd.DataFrame({"order_id": [f"O{i}" for i in range(len(given))], "weight_g": given, "line_no": given,
+                          "unit_price": given, "currency": ["USD"] * len(given)})
+    path = write_workbook(tmp_path / "n.xlsx", [("lines", frame)], style=WorkbookStyle(timezone="UTC"))
+    rows = list(openpyxl.load_workbook(path)["lines"].iter_rows(min_row=2, values_only=True))
+    expected = [12, 12.5, 25, None, -3, 7, 1250, 4, "many", None, 7]
+    for column in (1, 2, 3):        # a quantity, a number, an amount
+        assert [r[column] for r in rows] == expected, column
+    assert [type(r[1]) for r in rows[:3]] == [int, float, int]

@@ -285,6 +285,11 @@ def _styled_cells(frame: pd.DataFrame, column: str, kind: Kind, style: WorkbookS
             if type(value) is int:
                 values.append(value)
                 continue
+            if type(value) is str and (not value or _PLAIN_AMOUNT.fullmatch(value)):
+                # Blank, or the short way for text like "12.50" (the same number as through Decimal).
+                number = float(value) if value else None
+                values.append(int(number) if number is not None and number.is_integer() else number)
+                continue
             amount = as_amount(value) if not isinstance(value, bool) else None
             if amount is None:
                 values.append(_text_cell(value))
@@ -298,8 +303,11 @@ def _styled_cells(frame: pd.DataFrame, column: str, kind: Kind, style: WorkbookS
 def _amount(value) -> float | None:
     """An amount as the number a cell holds; text like "12.50" (what the store keeps) takes the short
     way, which gives the same float as through Decimal (both round correctly)."""
-    if type(value) is str and _PLAIN_AMOUNT.fullmatch(value):
-        return float(value)
+    if type(value) is str:
+        if _PLAIN_AMOUNT.fullmatch(value):
+            return float(value)
+        if not value:       # most blanks: without Decimal refusing them
+            return None
     amount = as_amount(value)
     return None if amount is None else float(amount)
 
