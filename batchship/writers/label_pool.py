@@ -131,26 +131,26 @@ class LabelJobs:
             self._submit(job, None)
 
     def start(self) -> None:
-        """Fork the workers with the files queued so far and set them rendering; returns at once."""
+        """Fork the workers with the files queued so far (or take those forked ahead) and set them
+        rendering; returns at once."""
         if self._pool is not None or not self._queued:
             return
-        from .fonts import font_set
         queued, self._queued = self._queued, []
         if self._ahead is not None:
             self._pool, self._ahead = self._ahead, None
-            self._joiner = _Joiner()
-            for job in queued:
-                self._submit(job, None)
-            return
-        for cjk_font in dict.fromkeys(job.cjk_font for job in queued):
-            font_set(cjk_font)     # read the fonts' character maps once, here, for every worker to inherit
-        _FORKED_WITH[:] = [job.labels for job in queued]
-        try:
-            self._pool = forked_pool(min(label_workers(), sum(len(job.parts) for job in queued)))
-        finally:
-            _FORKED_WITH.clear()   # the workers have their copies; this process has no more use for it
+            forked_with: list[int | None] = [None] * len(queued)
+        else:
+            from .fonts import font_set
+            for cjk_font in dict.fromkeys(job.cjk_font for job in queued):
+                font_set(cjk_font)     # read the fonts' character maps once, here, for every worker to inherit
+            _FORKED_WITH[:] = [job.labels for job in queued]
+            try:
+                self._pool = forked_pool(min(label_workers(), sum(len(job.parts) for job in queued)))
+            finally:
+                _FORKED_WITH.clear()   # the workers have their copies; this process has no more use for it
+            forked_with = list(range(len(queued)))
         self._joiner = _Joiner()
-        for k, job in enumerate(queued):
+        for k, job in zip(forked_with, queued):
             self._submit(job, k)
 
     def _submit(self, job: _File, forked: int | None) -> None:
