@@ -208,3 +208,19 @@ def test_quantities_and_numbers_held_as_text_are_written_as_numbers_and_blanks_a
     for column in (1, 2, 3):        # a quantity, a number, an amount
         assert [r[column] for r in rows] == expected, column
     assert [type(r[1]) for r in rows[:3]] == [int, float, int]
+
+
+@pytest.mark.parametrize("huge", ["1e400", "-2E+309", "1e999999999", "9" * 400])
+def test_text_holding_a_number_no_cell_can_hold_is_written_as_text(tmp_path, huge):
+    """A cell holds a double: an amount, quantity or number beyond it stays the text it is, and the
+    workbook (and its totals row) is still written."""
+    from batchship.writers.columns import WorkbookStyle
+    from batchship.writers.xlsx import write_workbook
+    frame = pd.DataFrame({"order_id": ["A", "B"], "weight_g": [huge, "200"], "line_no": [huge, "2"],
+                          "unit_price": [huge, "1.50"], "currency": ["USD", "USD"]})
+    path = write_workbook(tmp_path / "h.xlsx", [("lines", frame)], style=WorkbookStyle(timezone="UTC"),
+                          totals=("lines",))
+    rows = {r[0]: r for r in openpyxl.load_workbook(path)["lines"].iter_rows(min_row=2, values_only=True)}
+    assert rows["A"][1:4] == (huge, huge, huge)
+    assert rows["B"][1:4] == (200, 2, 1.5)
+    assert rows["Total USD"][1] == 200 and rows["Total USD"][3] == 1.5

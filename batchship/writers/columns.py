@@ -7,6 +7,7 @@ adds the totals rows. The kinds say nothing about the engine: another writer beh
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -128,13 +129,15 @@ def as_day(value) -> date | None:
 
 
 def as_amount(value) -> Decimal | None:
+    """The number a workbook cell can hold, or None: text like "1e400" is no such number (a cell
+    holds a double), and is written as the text it is."""
     if missing(value):
         return None
     try:
         amount = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation:
         return None
-    return amount if amount.is_finite() else None
+    return amount if amount.is_finite() and math.isfinite(float(amount)) else None
 
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
