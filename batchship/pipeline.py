@@ -29,7 +29,7 @@ from .importers.normalize import clean_tracking_number
 from .importers.templates import PLATFORMS
 from .inbox_files import unsupported_reason
 from .outputs import write_run_outputs
-from .read_ahead import ReadAhead, file_signature, unchanged_since
+from .read_ahead import ReadAhead, file_signature, file_sizes, unchanged_since
 from . import progress
 from .rules.check import unknown_channels
 from .rules.in_force import blacklist_in_force, rules_in_force, workbook_rows
@@ -126,19 +126,12 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
     claimed, waiting = ws.claim(config.watch, only)
     checkpoint("claimed")
     # Forked while the run is small, before it loads the batch (writers/label_pool.py).
-    label_workers = workers_ahead(sum(_size(p) for p in claimed))
+    label_workers = workers_ahead(sum(file_sizes(claimed).values()))
     try:
         return _run_claimed(ws, store, config, claimed, waiting, now, started, label_workers)
     finally:
         if label_workers is not None:     # the outputs shut them down, unless the run never got there
             label_workers.shutdown(wait=True, cancel_futures=True)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _run_claimed(ws: Workspace, store: Store, config: Config, claimed: list[Path],

@@ -30,6 +30,17 @@ def file_signature(path: Path) -> tuple[int, int, int]:
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
+def file_sizes(paths: list[Path]) -> dict[Path, int]:
+    """Each file's size; a file gone or unreadable is left out (the run reports it when its turn comes)."""
+    sizes = {}
+    for path in paths:
+        try:
+            sizes[path] = os.path.getsize(path)
+        except OSError:
+            continue
+    return sizes
+
+
 def unchanged_since(path: Path, signature: tuple[int, int, int]) -> bool:
     try:
         return file_signature(path) == signature
@@ -86,12 +97,7 @@ class ReadAhead:
 def _shares(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     """(the worker's files, the run's): the largest first to the worker, then each to the side with
     fewer bytes so far; nothing for the worker unless it gets MIN_BYTES and the run has files too."""
-    sizes = {}
-    for path in paths:
-        try:
-            sizes[path] = os.path.getsize(path)
-        except OSError:
-            continue     # the run reports it when its turn comes
+    sizes = file_sizes(paths)
     theirs, ours, their_bytes, our_bytes = [], [], 0, 0
     for path in sorted(sizes, key=lambda p: -sizes[p]):
         if their_bytes <= our_bytes:

@@ -285,16 +285,11 @@ def _styled_cells(frame: pd.DataFrame, column: str, kind: Kind, style: WorkbookS
             if type(value) is int:
                 values.append(value)
                 continue
-            if type(value) is str and (not value or _PLAIN_AMOUNT.fullmatch(value)):
-                # Blank, or the short way for text like "12.50" (the same number as through Decimal).
-                number = float(value) if value else None
-                values.append(int(number) if number is not None and number.is_integer() else number)
-                continue
-            amount = as_amount(value) if not isinstance(value, bool) else None
-            if amount is None:
+            number = _amount(value) if not isinstance(value, bool) else None
+            if number is None:
                 values.append(_text_cell(value))
-            else:
-                values.append(int(amount) if amount == amount.to_integral_value() else float(amount))
+            else:   # a whole number as one: the same cell text, and no ".0" where a reader shows it
+                values.append(int(number) if number.is_integer() else number)
         return values, [None] * len(values)
     values = _cells(series)
     return [v if v != "" else None for v in values], [None] * len(values)
