@@ -6,11 +6,13 @@ action-sheet reader takes it (templates/formats/batchship_actions.toml) and leav
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
 
 from . import verbs as v
+from .frame_records import order_keys
 from .store import Store
 from .writers.columns import WorkbookStyle
 from .writers.xlsx import write_workbook
@@ -43,8 +45,13 @@ def needs_of(orders: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return needs, reason
 
 
-def write_decisions(out: Path, store: Store, style: WorkbookStyle | None = None) -> Path:
+def write_decisions(out: Path, store: Store, style: WorkbookStyle | None = None,
+                    printing: Collection[tuple[str, str]] = frozenset()) -> Path:
+    """``printing``: orders whose labels the run is printing and will mark printed, left off as the
+    store will say once they are (a sheet written while the labels render)."""
     orders = store.orders_needing_a_person().sort_values(["paid_at", "shop", "order_id"], kind="stable")
+    if printing:
+        orders = orders[[key not in printing for key in order_keys(orders)]]
     lines = store.lines_of(orders)
     items = _items_per_order(lines)
     needs, reason = needs_of(orders)

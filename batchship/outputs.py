@@ -161,21 +161,25 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
             return step("orders.xlsx", _orders_workbook, out, orders, lines, with_events, store.run_files(run_id),
                         style)
 
-        # Written while the labels render: a label rarely has a problem, and when one does the
-        # workbook is written again below with it.
+        def decisions_workbook(printing=frozenset()) -> Path | None:
+            return step("decisions.xlsx", write_decisions, out, store, style, printing)
+
+        # Written while the labels render: a label rarely has a problem, and when one does these
+        # workbooks are written again below with it.
         known = {k: list(v) for k, v in label_problems.items()}
-        orders_book = orders_workbook(with_problems(known))
+        books = [orders_workbook(with_problems(known)),
+                 decisions_workbook(set(order_keys(ready[~ready["tracking_number"].isin(known)])))]
         label_problems.update(step("labels", label_jobs.finish, default={}))
     written = [p for p in written if p.exists()]    # a label file a failed part kept from being joined is none
     printed = ready[~ready["tracking_number"].isin(label_problems)]
     store.mark_printed(run_id, zip(printed["shop"], printed["order_id"]))
     reported = with_problems(label_problems)
     if label_problems != known:
-        stale, orders_book = orders_book, orders_workbook(reported)
-        if orders_book is None and stale is not None:
-            stale.unlink(missing_ok=True)       # no workbook rather than one without the label problems
-    written += [p for p in [orders_book] if p]
-    written += [p for p in [step("decisions.xlsx", write_decisions, out, store, style)] if p]
+        for i, fresh in enumerate([orders_workbook(reported), decisions_workbook()]):
+            if fresh is None and books[i] is not None:
+                books[i].unlink(missing_ok=True)    # no workbook rather than one without the label problems
+            books[i] = fresh
+    written += [p for p in books if p]
     written += [p for p in [step("decisions-result.xlsx", write_decision_results, out, store, run_id, style)] if p]
     step("manifests", write_manifests, out, orders, lines, reported, config, run_id, _run_day(run_id), written)
 

@@ -220,8 +220,8 @@ def test_exit_codes_and_status(ws, capsys):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_text_no_font_can_print_is_reported_on_the_order(ws, monkeypatch, workers):
-    """In one process the problem is known before orders.xlsx is written; on workers it comes after,
-    and the workbook is written again with it."""
+    """In one process the problem is known before orders.xlsx and decisions.xlsx are written; on
+    workers it comes after, and the workbooks are written again with it."""
     monkeypatch.setenv("BATCHSHIP_LABEL_WORKERS", str(workers))
     monkeypatch.setenv("BATCHSHIP_LABEL_PART", "1")
     _setup_day_one(ws)
@@ -234,6 +234,12 @@ def test_text_no_font_can_print_is_reported_on_the_order(ws, monkeypatch, worker
     problem = exceptions[(exceptions["order_id"] == "CN1") & (exceptions["event"] == "label problem")]
     assert len(problem) == 1 and "cannot print '𓀀'" in problem["detail"].iloc[0]
     assert "label problem" not in " ".join(orders.loc[orders.index != "CN1", "this run"])
+    # Not printed, it waits on the decisions sheet; the orders whose labels were printed do not.
+    decisions = pd.read_excel(ws.last_outbox() / "decisions.xlsx", dtype=str, engine="calamine")
+    assert decisions.loc[decisions["needs"] == "label not printed", "order_id"].tolist() == ["CN1"]
+    with ws.db() as db:
+        printed = {o for (o,) in db.execute("SELECT order_id FROM orders WHERE printed = 'yes'")}
+    assert printed and not printed & set(decisions["order_id"])
 
 
 @pytest.mark.parametrize("inbox", ["empty", "a rejected file", "orders"])
