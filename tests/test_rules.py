@@ -246,11 +246,15 @@ def test_explain_names_the_rule_that_matched_and_why_the_earlier_did_not(ws, cap
 
 def test_a_built_in_check_can_be_switched_off(ws):
     _setup(ws, "\n[review_checks]\npostcode = false\n")
-    ws.drop("orders.csv", HEADER, [_row("N1", "A", postcode=""), _row("N2", "A", name="")])
+    ws.drop("orders.csv", HEADER, [_row("N1", "A", postcode=""), _row("N2", "A", name=""),
+                                   _row("N3", "A", name="", country="ZQ", postcode=""), _row("N4", "A", country="ZQ")])
     assert ws.run() == 0
     o = _by_id(ws)
     assert o.loc["N1", "stage"] == "print"
     assert (o.loc["N2", "stage"], o.loc["N2", "hold_reason"]) == ("hold", "recipient name missing")
+    # Every check that fails is named, in the checks' order.
+    assert o.loc["N3", "hold_reason"] == "recipient name missing; unknown country ZQ"
+    assert o.loc["N4", "hold_reason"] == "unknown country ZQ"
 
 
 def test_a_blacklist_sheet_replaces_the_previous_one(ws):
