@@ -278,3 +278,43 @@ def test_a_blacklist_sheet_replaces_the_previous_one(ws):
                                         ("a，b;c", {"a", "b", "c"}), (";,；，", set())])
 def test_tags_are_split_on_either_width_of_separator_and_case_folded(text, tags):
     assert tag_set(text) == tags
+
+
+def test_each_condition_decides_the_same_on_only_the_facts_it_reads():
+    """The stages work out only the facts their rules read: for every condition, those facts pick
+    the same orders as all of an order's facts do."""
+    from datetime import datetime, timezone
+
+    from batchship.rules.evaluate import facts_read, rule_mask
+    from batchship.rules.facts import order_facts
+    from batchship.rules.model import CONDITIONS, Rule
+
+    orders = pd.DataFrame({
+        "shop": ["shop-a", "shop-b"], "order_id": ["O1", "O2"], "country": ["US", "GB"], "currency": ["USD", "GBP"],
+        "phone": ["+1 217 555 0134", ""], "email": ["a@example.com", ""], "platform": ["shopify", "amazon"],
+        "postcode": ["62704", "SW1A 1AA"], "goods_value": ["10", "50"], "order_total": ["12", ""],
+        "address1": ["PO Box 5", "1 High St"], "address2": ["", ""], "city": ["Springfield", "London"],
+        "state": ["IL", ""], "recipient_name": ["Ann Lee", "Bob Hart"], "shipping_service": ["Express", "Standard"],
+        "tags": ["vip", ""], "paid_at": ["2026-11-01T08:00:00+00:00", "2026-11-02T08:00:00+00:00"]})
+    lines = pd.DataFrame({"shop": ["shop-a", "shop-b"], "order_id": ["O1", "O2"], "sku": ["A", "BATT"],
+                          "quantity": [1, 3]})
+    products = pd.DataFrame({"sku": ["A", "BATT"], "weight_g": [200, 500]})
+    blacklist = pd.DataFrame({"field": ["email"], "value": ["a@example.com"]})
+    now = datetime(2026, 11, 2, 10, tzinfo=timezone.utc)
+    samples = {"shops": ("shop-a",), "platforms": ("shopify",), "countries": ("GB",), "postcodes": ("SW1A*",),
+               "currency": "USD", "min_value": 20, "max_value": 20, "min_total": 20, "max_total": 20,
+               "min_weight_g": 1000, "max_weight_g": 1000, "min_items": 2, "max_items": 2, "skus": ("BATT",),
+               "sku_patterns": ("B*",), "blacklisted": True, "address_keywords": ("PO Box",),
+               "missing": ("phone",), "shipping_services": ("express",), "tags": ("vip",), "paid_hours_over": 10}
+    assert set(samples) == set(CONDITIONS)
+    every_fact = order_facts(orders, lines, products, blacklist, now)
+    for key, want in samples.items():
+        rule = Rule(kind="review", number=1, name=key, conditions={key: want}, hold="x")
+        read = facts_read((rule,))
+        assert read and set(read) < set(every_fact.columns), key
+        picked = rule_mask(rule, order_facts(orders, lines, products, blacklist, now, read))
+        assert picked.tolist() == rule_mask(rule, every_fact).tolist(), key
+        assert picked.sum() == 1, key          # a sample that tells the two orders apart
+    off = Rule(kind="review", number=1, name="off", conditions={"countries": ("GB",)}, hold="x", enabled=False)
+    assert facts_read((off,)) == frozenset()
+    assert order_facts(orders, lines, products, blacklist, now, frozenset()).columns.empty

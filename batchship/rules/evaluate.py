@@ -19,6 +19,27 @@ from .model import Rule
 
 LISTED_FACTS = {"shops": "shop", "platforms": "platform", "countries": "country"}
 RANGE_FACTS = {"value": "value", "total": "total", "weight": "weight_g", "items": "items"}   # min_<x>, max_<x>
+# The facts each condition reads; "missing" reads the ones it names.
+CONDITION_FACTS = {
+    **{key: (fact,) for key, fact in LISTED_FACTS.items()}, "currency": ("currency",), "postcodes": ("postcode",),
+    **{f"{end}_{name}": (fact,) for name, fact in (("value", "value"), ("total", "total"),
+                                                   ("weight_g", "weight_g"), ("items", "items"))
+       for end in ("min", "max")},
+    "skus": ("skus",), "sku_patterns": ("skus",), "blacklisted": ("blacklisted",), "address_keywords": ("address",),
+    "missing": (), "shipping_services": ("shipping_service",), "tags": ("tags",),
+    "paid_hours_over": ("hours_since_paid",),
+}
+
+
+def facts_read(rules: tuple[Rule, ...]) -> frozenset[str]:
+    """The facts the switched-on ``rules`` look at: all an order's facts take the time of the
+    rules themselves, most of it for facts no rule reads."""
+    read: set[str] = set()
+    for rule in rules:
+        if rule.enabled:
+            for key, want in rule.conditions.items():
+                read.update(want if key == "missing" else CONDITION_FACTS[key])
+    return frozenset(read)
 
 
 def condition_mask(key: str, want, f: pd.DataFrame) -> pd.Series:

@@ -40,6 +40,7 @@ from typing import Callable
 
 import pandas as pd
 
+from ..rules.evaluate import facts_read
 from ..rules.facts import order_facts
 from .actions import apply_actions
 from .allocate import allocate
@@ -94,18 +95,21 @@ def _decisions_stage(orders, decisions, known_countries, channels, on_hand, appl
             "cancel_ignored": acted.cancel_ignored}
 
 
-def _facts(lines, products, blacklist, now):
-    return lambda some: order_facts(some, lines, products, blacklist, now)
+def _facts(lines, products, blacklist, now, rules):
+    """The facts ``rules`` read of some orders."""
+    wanted = facts_read(rules)
+    return lambda some: order_facts(some, lines, products, blacklist, now, wanted)
 
 
 def _review_stage(orders, lines, products, known_countries, review_checks, review_rules, blacklist, now):
     orders, events = review(orders, lines, known_countries, review_checks, review_rules,
-                            _facts(lines, products, blacklist, now))
+                            _facts(lines, products, blacklist, now, review_rules))
     return {"orders": orders, "events": events}
 
 
 def _process_stage(orders, lines, products, logistics, blacklist, now):
-    orders, lines, events = process(orders, lines, products, logistics, _facts(lines, products, blacklist, now))
+    orders, lines, events = process(orders, lines, products, logistics,
+                                    _facts(lines, products, blacklist, now, logistics))
     return {"orders": orders, "lines": lines, "events": events}
 
 
