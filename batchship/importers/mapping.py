@@ -146,14 +146,19 @@ def _clean_column(series: pd.Series, target: str) -> pd.Series:
     return _clean(series, target in ID_COLUMNS)
 
 
-def _repair(series: pd.Series, mapped_repairs: dict[str, str]) -> tuple[pd.Series, pd.Series]:
-    """Double-decoded text repaired once per distinct value; the rows it changed."""
-    fixed = distinct_map(series, repair_mojibake)
-    changed = fixed != series
-    if changed.any():
-        for before, after in zip(series[changed], fixed[changed]):
-            mapped_repairs.setdefault(before, after)
-    return fixed, changed
+def _clean_and_repair(series: pd.Series, mapped_repairs: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
+    """Text cleaned, then double-decoded text repaired, once per distinct value; the rows the repair
+    changed. ``mapped_repairs`` gets each repaired value's text before and after, first seen first."""
+    codes, uniques = pd.factorize(np.asarray(series, dtype=object))
+    clean = [clean_text(u) for u in uniques.tolist()]
+    fixed = [repair_mojibake(text) for text in clean]
+    repaired = np.array([a != b for a, b in zip(clean, fixed)], dtype=bool)
+    for at in np.flatnonzero(repaired):
+        mapped_repairs.setdefault(clean[at], fixed[at])
+    if not len(uniques):
+        return pd.Series([], index=series.index, dtype="str"), np.zeros(len(series), dtype=bool)
+    return (pd.Series(np.array(fixed, dtype=object)[codes], index=series.index, dtype="str"),
+            repaired[codes])
 
 
 def _column_text(columns: list[tuple[str, ...]], index: int | None, n: int) -> pd.Series | None:
@@ -202,12 +207,11 @@ def map_sheet(match: SheetMatch) -> MappedSheet:
 
     def cleaned(series: pd.Series, target: str) -> pd.Series:
         nonlocal repaired_rows, repaired_cells
-        series = _clean_column(series, target)
         if target in ID_COLUMNS or target == PoolNumber.tracking_number:
-            return series
-        series, changed = _repair(series, repairs)
+            return _clean_column(series, target)
+        series, changed = _clean_and_repair(series, repairs)
         repaired_cells += int(changed.sum())
-        repaired_rows = repaired_rows | changed.to_numpy()
+        repaired_rows = repaired_rows | changed
         return series
 
     for target, spec in t.columns.items():
