@@ -32,8 +32,8 @@ CONDITION_FACTS = {
 
 
 def facts_read(rules: tuple[Rule, ...]) -> frozenset[str]:
-    """The facts the switched-on ``rules`` look at: all an order's facts take the time of the
-    rules themselves, most of it for facts no rule reads."""
+    """The facts the switched-on ``rules`` look at. Building every fact of every order took longer
+    than the rules themselves, mostly for facts no rule reads."""
     read: set[str] = set()
     for rule in rules:
         if rule.enabled:

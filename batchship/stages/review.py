@@ -65,7 +65,7 @@ def builtin_reasons(o: pd.DataFrame, lines: pd.DataFrame, known_countries: froze
         reasons["lines"] = _line_reasons(o, lines)
     if not len(reasons) or not len(reasons.columns):
         return pd.Series("", index=o.index, dtype=object)
-    # Row by row in plain lists: DataFrame.apply over rows took half a second at 60,000 orders.
+    # Row by row in plain lists: DataFrame.apply over the rows took a quarter of a second at 60,000 orders.
     columns = [reasons[c].tolist() for c in reasons.columns]
     return pd.Series(["; ".join([x for x in row if x]) for row in zip(*columns)], index=o.index, dtype=object)
 
