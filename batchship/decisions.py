@@ -50,8 +50,9 @@ def write_decisions(out: Path, store: Store, style: WorkbookStyle | None = None,
     """``printing``: orders whose labels the run is printing and will mark printed, left off as the
     store will say once they are (a sheet written while the labels render)."""
     orders = store.orders_needing_a_person().sort_values(["paid_at", "shop", "order_id"], kind="stable")
-    if printing:
-        orders = orders[[key not in printing for key in order_keys(orders)]]
+    if printing:    # a Series: indexing with an empty list would pick no columns instead of no rows
+        orders = orders[pd.Series([key not in printing for key in order_keys(orders)], index=orders.index,
+                                  dtype=bool)]
     lines = store.lines_of(orders)
     items = _items_per_order(lines)
     needs, reason = needs_of(orders)
