@@ -33,8 +33,9 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
-def forked_pool(workers: int) -> ProcessPoolExecutor:
-    """``workers`` processes forked now, each dying with the run and reporting no progress."""
+def forked_pool(workers: int, nice: int = 0) -> ProcessPoolExecutor:
+    """``workers`` processes forked now, each dying with the run and reporting no progress;
+    ``nice``: how much lower their priority is than the run's."""
     # Forked workers share the run's memory until they write to it; a garbage collection in a
     # worker would touch every object of the run (the order frames) and so copy it. Frozen
     # objects are left alone by the collector. A fork start method forks every worker at the
@@ -42,18 +43,20 @@ def forked_pool(workers: int) -> ProcessPoolExecutor:
     gc.freeze()
     try:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_worker_start, initargs=(os.getpid(),))
+                                   initializer=_worker_start, initargs=(os.getpid(), nice))
         pool.submit(int).result()
     finally:
         gc.unfreeze()
     return pool
 
 
-def _worker_start(parent: int) -> None:
-    """In each worker: die with the run, and leave progress to the run."""
+def _worker_start(parent: int, nice: int = 0) -> None:
+    """In each worker: die with the run, leave progress to the run, and yield to it if asked."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:   # the run died before the line above took effect
         os._exit(1)
     progress.silence()
+    if nice:
+        os.nice(nice)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import marshal
 import os
 import re
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -23,7 +23,7 @@ import pandas as pd
 from .config import Channel, Config
 from .environment import environment_problem
 from .faults import checkpoint
-from .store import Store
+from .store import LINE_COLUMNS, ORDER_COLUMNS, Store, as_read_back
 from .file_names import fitting_name
 from .manifests import write_manifests
 from .purchase_sheets import write_purchase_suggestions
@@ -34,8 +34,8 @@ from .workspace import Workspace
 from .forwarders.mapping import load_mapping
 from .forwarders.sheet import sheet_rows
 from .writers.label_merge import concatenated_zpl, merged_labels
-from .writers.label_pool import LabelJobs
-from .writers.labels import CustomsItem, LabelData, render_labels
+from .writers.label_pool import LabelJobs, LabelsAhead
+from .writers.labels import CustomsItem, LabelData, label_parts, render_labels
 from .writers.packing_slips import PackingSlip, render_packing_slips
 from .writers.picklist_pdf import PickRow, render_picklist
 from .writers.upload_files import safe_name_part
@@ -66,7 +66,7 @@ UNFINISHED_SUFFIXES = (".partial", ".tmp")   # writers/xlsx.py; labels, pick lis
 
 def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
                       timings: dict[str, float] | None = None,
-                      label_workers: ProcessPoolExecutor | None = None) -> tuple[Path, list[Path]]:
+                      label_workers: LabelsAhead | None = None) -> tuple[Path, list[Path]]:
     """The run's outputs; ``label_workers``: forked ahead for its labels (writers/label_pool.py),
     shut down here."""
     out = ws.outbox / run_id
@@ -97,20 +97,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
                 timings[name] = timings.get(name, 0.0) + time.perf_counter() - t
 
     checkpoint("outputs-started")
-    # A label is printed once: orders this run made printable, unless printed since (or by this very
-    # run, when its outputs are redone after a crash).
-    unprinted = (orders["printed"] == "") | (orders["printed_run"] == run_id)
-    # A third-party warehouse's orders go to its outbound file, never to local labels or pick lists.
-    overseas = orders["warehouse"].isin(config.third_party_warehouses())
-    ready = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock") & unprinted
-                   & (orders["tracking_number"] != "") & _named_in(orders, events, PRINTABLE_EVENTS) & ~overseas]
-    ready_lines = lines.merge(ready[["shop", "order_id", "warehouse", "channel", "tracking_number"]],
-                              on=["shop", "order_id"])
-    # A merged parcel has one label, its leader's, with the lines of all its orders.
-    lead = dict(zip(order_keys(ready), ready["merged_into"].tolist()))
-    parcel_lines = ready_lines.assign(order_id=[lead[key] or key[1] for key in order_keys(ready_lines)])
-    ready = in_print_order(ready, ready_lines, store.shelves(), config.print_order)
-    waves = int(ready["wave"].max()) if len(ready) else 1
+    ready, ready_lines, parcel_lines = _printable(orders, lines, events, store.shelves(), config, run_id)
     # Labels and uploads come first so that text they could not carry is reported on its order. Labels
     # render on worker processes while the outputs that do not wait on them are written; then the
     # orders printed are marked and the outputs that show it (orders, decisions) follow.
@@ -119,11 +106,9 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     # Nothing below moves stock: the stock, reconciliation and purchase workbooks share one reading
     # of the ledger's sums.
     with LabelJobs(label_workers) as label_jobs, store.stock_read_once():
-        by_wave = [(f"-wave{wave}" if waves > 1 else "", batch) for wave, batch in ready.groupby("wave", sort=True)]
+        by_wave = _waves(ready)
         for tail, batch in by_wave:
-            own = batch[~batch["tracking_number"].isin(carrier) & (batch["merged_into"] == "")]
-            # A channel's own labels that forwarders' pages are merged into next must be whole by then.
-            merged_next = set(batch.loc[batch["tracking_number"].isin(carrier), "channel"])
+            own, merged_next = _own_labels(batch, carrier)
             label_problems.update(step("labels", _labels, out, own, parcel_lines.merge(own[["shop", "order_id"]]),
                                        config, _run_day(run_id), written, tail=tail, jobs=label_jobs,
                                        whole_now=merged_next, default={}))
@@ -135,8 +120,8 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
                                            carrier, config, written, tail=tail, default={}))
             step("packing slips", _packing_slips, out, batch[batch["merged_into"] == ""], parcel_lines, store,
                  config, written, tail)
-        step("outbound files", _outbound_files, out, orders[overseas & unprinted], lines, store, config, run_id,
-             written, ws.root)
+        step("outbound files", _outbound_files, out, orders[_overseas(orders, config) & _unprinted(orders, run_id)],
+             lines, store, config, run_id, written, ws.root)
         step("reprints", _reprints, out, store, orders, lines, events, config, run_id, written)
         step("booking sheets", _booking_sheets, out, store, config, run_id, written, ws.root)
         upload_problems = step("uploads", _uploads, out, store, orders, lines, events, config, run_id, written,
@@ -373,13 +358,70 @@ def _reprints(out: Path, store: Store, orders: pd.DataFrame, lines: pd.DataFrame
     store.mark_printed(run_id, zip(done["shop"], done["order_id"]))
 
 
-def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config, day: str,
-            written: list[Path], stem: str = "labels", tail: str = "",
-            jobs: LabelJobs | None = None, whole_now: set[str] = frozenset()) -> dict[str, list[str]]:
-    """labels-<channel>.pdf/.zpl; with ``jobs``, a file large enough for parts renders on its workers
-    (made and written there, from ``jobs.start()``) and its problems come from ``jobs.finish()``;
-    the channels in ``whole_now`` are written here in any case."""
-    problems: dict[str, list[str]] = {}
+def _printable(orders: pd.DataFrame, lines: pd.DataFrame, events: pd.DataFrame, shelves: pd.DataFrame,
+               config: Config, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(ready, ready_lines, parcel_lines): the run's orders whose labels it prints, in print order
+    with their wave; their lines; the lines by parcel (a merged parcel's under its leading order)."""
+    ready = orders[(orders["stage"] == "print") & (orders["stock_status"] == "in_stock") & _unprinted(orders, run_id)
+                   & (orders["tracking_number"] != "") & _named_in(orders, events, PRINTABLE_EVENTS)
+                   & ~_overseas(orders, config)]
+    ready_lines = lines.merge(ready[["shop", "order_id", "warehouse", "channel", "tracking_number"]],
+                              on=["shop", "order_id"])
+    # A merged parcel has one label, its leader's, with the lines of all its orders.
+    lead = dict(zip(order_keys(ready), ready["merged_into"].tolist()))
+    parcel_lines = ready_lines.assign(order_id=[lead[key] or key[1] for key in order_keys(ready_lines)])
+    return in_print_order(ready, ready_lines, shelves, config.print_order), ready_lines, parcel_lines
+
+
+def _unprinted(orders: pd.DataFrame, run_id: str) -> pd.Series:
+    """A label is printed once: orders this run made printable, unless printed since (or by this very
+    run, when its outputs are redone after a crash)."""
+    return (orders["printed"] == "") | (orders["printed_run"] == run_id)
+
+
+def _overseas(orders: pd.DataFrame, config: Config) -> pd.Series:
+    """A third-party warehouse's orders go to its outbound file, never to local labels or pick lists."""
+    return orders["warehouse"].isin(config.third_party_warehouses())
+
+
+def _waves(ready: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """(file name tail, orders) of each wave."""
+    waves = int(ready["wave"].max()) if len(ready) else 1
+    return [(f"-wave{wave}" if waves > 1 else "", batch) for wave, batch in ready.groupby("wave", sort=True)]
+
+
+def _own_labels(batch: pd.DataFrame, carrier: dict) -> tuple[pd.DataFrame, set[str]]:
+    """The parcels we print labels for (not a forwarder, not a merged parcel's follower), and the
+    channels whose own labels forwarders' pages are merged into next: those must be whole by then."""
+    own = batch[~batch["tracking_number"].isin(carrier) & (batch["merged_into"] == "")]
+    return own, set(batch.loc[batch["tracking_number"].isin(carrier), "channel"])
+
+
+def render_labels_ahead(ahead: LabelsAhead, out: Path, store: Store, config: Config, run_id: str,
+                        orders: pd.DataFrame, lines: pd.DataFrame, events: pd.DataFrame) -> None:
+    """Before the run commits, its label files set rendering on the workers forked ahead, from the
+    orders, lines and events it is about to store (typed as the store gives them back). The outputs
+    still make each label file from the store; one made of the same labels takes what was rendered
+    here (writers/label_pool.py). Rendering ahead is only a head start: it never fails the run."""
+    try:
+        orders, lines = as_read_back(orders, ORDER_COLUMNS), as_read_back(lines, LINE_COLUMNS)
+        ready, _, parcel_lines = _printable(orders, lines, events, store.shelves(), config, run_id)
+        carrier = store.carrier_labels(ready["tracking_number"])
+        for tail, batch in _waves(ready):
+            own, merged_next = _own_labels(batch, carrier)
+            for channel, settings, name, labels in _label_files(own, parcel_lines.merge(own[["shop", "order_id"]]),
+                                                                config, _run_day(run_id), tail=tail):
+                parts = label_parts(len(labels), settings.label_size)
+                if settings.label_format != "zpl" and channel not in merged_next and parts:
+                    ahead.add(labels, out / f"{name}.pdf", parts, size=settings.label_size, cjk_font=config.cjk_font,
+                              cut_marks=settings.label_cut_marks)
+    except Exception:
+        log.warning("run %s: labels not rendered ahead; the outputs render them", run_id, exc_info=True)
+
+
+def _label_files(orders: pd.DataFrame, lines: pd.DataFrame, config: Config, day: str, stem: str = "labels",
+                 tail: str = ""):
+    """(channel, its settings, file name without suffix, label sources) of each channel's label file."""
     by_order: dict[tuple[str, str], list[dict]] = {}
     # Plain dicts (per-order DataFrame access costs ms per label) of the fields a label shows alone:
     # a label worker reading a field of the run's memory copies the page it is on.
@@ -387,9 +429,19 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
         by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
     recurring = _Recurring(config)
     for channel, group in orders[_LABEL_ORDER_FIELDS].groupby("channel", sort=True):
-        labels = _LabelSources(records(group), by_order, recurring, config, day)
         settings = config.channels.get(channel) or Channel(name=channel)
         name = f"{stem}-{safe_name_part(channel, 'channel')}{tail}"
+        yield channel, settings, name, _LabelSources(records(group), by_order, recurring, config, day)
+
+
+def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config, day: str,
+            written: list[Path], stem: str = "labels", tail: str = "",
+            jobs: LabelJobs | None = None, whole_now: set[str] = frozenset()) -> dict[str, list[str]]:
+    """labels-<channel>.pdf/.zpl; with ``jobs``, a file large enough for parts renders on its workers
+    (made and written there, from ``jobs.start()``) and its problems come from ``jobs.finish()``;
+    the channels in ``whole_now`` are written here in any case."""
+    problems: dict[str, list[str]] = {}
+    for channel, settings, name, labels in _label_files(orders, lines, config, day, stem, tail):
         if settings.label_format == "zpl":
             path = out / f"{name}.zpl"
             found = render_zpl(list(labels), path, size=settings.label_size, dpi=settings.zpl_dpi,
@@ -525,6 +577,13 @@ class _LabelSources(Sequence):
 
     def _label(self, o: dict) -> LabelData:
         return _label(o, self._lines_of.get((o["shop"], o["order_id"]), []), self._recurring, self._config, self._day)
+
+    def fingerprint(self) -> bytes:
+        """What these labels are made of (the run's config aside): equal for sources that make the
+        same labels. marshal's format 2 writes each value whole, with its type (1, 1.0, "1" and True
+        differ, where ``==`` would not), and none as a reference to an equal one written before."""
+        made_of = [(o, self._lines_of.get((o["shop"], o["order_id"]))) for o in self._orders]
+        return hashlib.blake2b(marshal.dumps((self._day, made_of), 2), digest_size=16).digest()
 
 
 _CUSTOMS_FIELDS = ("declared_name_en", "quantity", "weight_g", "declared_value", "declared_currency", "hs_code",

@@ -7,10 +7,12 @@ same result.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +30,7 @@ from .importers.companions import join_companions
 from .importers.normalize import clean_tracking_number
 from .importers.templates import PLATFORMS
 from .inbox_files import unsupported_reason
-from .outputs import write_run_outputs
+from .outputs import render_labels_ahead, write_run_outputs
 from .read_ahead import ReadAhead, file_signature, file_sizes, unchanged_since
 from . import progress
 from .rules.check import unknown_channels
@@ -45,7 +47,7 @@ from .store import Store
 from .workspace import Workspace, WorkspaceLock
 from .writers.upload_carriers import check_upload_carriers
 from .writers.upload_format import load_upload_formats
-from .writers.label_pool import workers_ahead
+from .writers.label_pool import LabelsAhead, workers_ahead
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +127,9 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
     started = time.perf_counter()
     claimed, waiting = ws.claim(config.watch, only)
     checkpoint("claimed")
+    shutil.rmtree(ws.labels_ahead, ignore_errors=True)     # what a killed run rendered ahead
     # Forked while the run is small, before it loads the batch (writers/label_pool.py).
-    label_workers = workers_ahead(sum(file_sizes(claimed).values()))
+    label_workers = workers_ahead(sum(file_sizes(claimed).values()), ws.labels_ahead)
     try:
         return _run_claimed(ws, store, config, claimed, waiting, now, started, label_workers)
     finally:
@@ -136,7 +139,7 @@ def _run(ws: Workspace, store: Store, config: Config, only: list[Path] | None, n
 
 def _run_claimed(ws: Workspace, store: Store, config: Config, claimed: list[Path],
                  waiting: list[tuple[str, str]], now: datetime, started: float,
-                 label_workers: ProcessPoolExecutor | None) -> RunReport:
+                 label_workers: LabelsAhead | None) -> RunReport:
     timings: dict[str, float] = {}
     clock = started
 
@@ -176,7 +179,9 @@ def _run_claimed(ws: Workspace, store: Store, config: Config, claimed: list[Path
         _applied_meanwhile(store, outcomes)
         store.start_run(run_id, now.isoformat(timespec="seconds"))
         checkpoint("run-started")
-        summary = _apply(store, config, run_id, now, outcomes, lap)
+        ahead = (functools.partial(render_labels_ahead, label_workers, ws.outbox / run_id, store, config, run_id)
+                 if label_workers is not None else None)
+        summary = _apply(store, config, run_id, now, outcomes, lap, ahead)
         for o in outcomes:
             store.record_file(run_id, str(o.claimed.relative_to(ws.claimed)), o.name, o.outcome, o.detail,
                               [p.__dict__ for p in o.problems], o.sha256,
@@ -208,7 +213,7 @@ def _applied_meanwhile(store: Store, outcomes: list[FileOutcome]) -> None:
 
 
 def _complete(ws: Workspace, store: Store, config: Config, run_id: str, lap=None,
-              timings: dict[str, float] | None = None, label_workers: ProcessPoolExecutor | None = None) -> Path:
+              timings: dict[str, float] | None = None, label_workers: LabelsAhead | None = None) -> Path:
     """What follows a batch's commit, redone in full by the next run if this one is killed:
     bookings with forwarders, then the outputs and the file moves."""
     booked = settle_bookings(ws, store, config, run_id)
@@ -417,7 +422,10 @@ def _frames(outcomes: list[FileOutcome], kind: str) -> pd.DataFrame | None:
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
-def _apply(store: Store, config: Config, run_id: str, now: datetime, outcomes: list[FileOutcome], lap) -> dict:
+def _apply(store: Store, config: Config, run_id: str, now: datetime, outcomes: list[FileOutcome], lap,
+           labels_ahead: Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], None] | None = None) -> dict:
+    """The batch's files applied and its stages run, all stored; ``labels_ahead(orders, lines, events)``
+    is handed what is about to be stored (outputs.render_labels_ahead)."""
     products = _frames(outcomes, "products")
     if products is not None:
         store.upsert_products(products.drop_duplicates("sku", keep="last"))
@@ -481,8 +489,11 @@ def _apply(store: Store, config: Config, run_id: str, now: datetime, outcomes: l
     changed = orders.merge(touched, on=key)
     changed["updated_run"] = run_id
     changed = _with_import_notes(changed, outcomes, run_id)
+    lines = lines.merge(touched, on=key)
+    if labels_ahead is not None:
+        labels_ahead(changed, lines, events)
     store.upsert_orders(changed)
-    store.replace_lines(lines.merge(touched, on=key))
+    store.replace_lines(lines)
     checkpoint("stored-orders")
     store.mark_pool(run_id, pd.concat(state["issued"], ignore_index=True), state["voided"])
     checkpoint("stored-pool")

@@ -879,6 +879,11 @@ def _shared(values: tuple) -> tuple | list:
     return [seen.setdefault(v, v) for v in values]
 
 
+def as_read_back(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Rows about to be stored (in ``columns`` of a table), typed as reading them back gives them."""
+    return _typed(frame[columns].reset_index(drop=True), columns)
+
+
 def _typed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Empty frames keep their columns; integers stay integers, text stays text."""
     if df.empty:

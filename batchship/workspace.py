@@ -49,6 +49,11 @@ class Workspace:
     def claimed(self) -> Path:
         return self.state_dir / "claimed"
 
+    @property
+    def labels_ahead(self) -> Path:
+        """Label parts a run renders before it commits (writers/label_pool.py)."""
+        return self.state_dir / "labels-ahead"
+
     def ensure(self) -> None:
         for d in (self.inbox, self.outbox, self.archive, self.failed, self.claimed):
             d.mkdir(parents=True, exist_ok=True)

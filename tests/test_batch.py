@@ -9,7 +9,7 @@ import pypdfium2 as pdfium
 import zxingcpp
 
 from batchship.cli import main
-from conftest import ORDER_HEADER, PRODUCT_HEADER, order_row, product_row, s10, without_totals
+from conftest import ORDER_HEADER, PRODUCT_HEADER, Workspace, order_row, product_row, s10, without_totals
 
 STOCK_HEADER = ["warehouse", "sku", "on_hand", "shelf"]
 POOL_HEADER = ["channel", "tracking_number"]
@@ -257,6 +257,31 @@ def test_label_workers_forked_ahead_end_with_the_run(ws, monkeypatch, inbox):
     assert multiprocessing.active_children() == []
     if inbox == "orders":
         assert (ws.last_outbox() / "labels-YW.pdf").exists()
+
+
+def test_a_large_batch_renders_its_labels_before_it_commits_and_prints_the_same(monkeypatch, tmp_path):
+    """Label workers forked as a large batch starts render its labels from what the run is about to
+    store; the outputs, made from the store, take those parts: the same pages as rendered after."""
+    monkeypatch.setenv("BATCHSHIP_LABEL_WORKERS", "2")
+    monkeypatch.setenv("BATCHSHIP_LABEL_PART", "1")
+    pages = {}
+    for ahead in (False, True):
+        if ahead:
+            monkeypatch.setenv("BATCHSHIP_LABEL_AHEAD_BYTES", "0")
+        day = Workspace(tmp_path / str(ahead))
+        _setup_day_one(day)
+        log = tmp_path / f"{ahead}.log"
+        assert main(["run", "-w", str(day.root), "--log-file", str(log)]) == 0
+        said = log.read_text(encoding="utf-8")
+        assert ("labels-YW.pdf: its 2 labels were rendered ahead, before the run committed" in said) == ahead
+        scratch = day.root / ".batchship" / "labels-ahead"
+        assert not scratch.exists() or not any(scratch.iterdir())
+        pdf = pdfium.PdfDocument(day.last_outbox() / "labels-YW.pdf")
+        try:
+            pages[ahead] = [page.get_textpage().get_text_range() for page in pdf]
+        finally:
+            pdf.close()
+    assert len(pages[True]) == 2 and pages[True] == pages[False]
 
 
 @pytest.mark.parametrize("workers", [1, 2, "2 forked ahead"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -197,7 +198,6 @@ class _Counted(progress.Reporter):
 
 def test_files_are_joined_while_the_run_goes_on_and_counted_in_its_progress(tmp_path, monkeypatch):
     """The joiner thread writes each file once its parts are rendered, before the run asks for it."""
-    import time
     from batchship.writers.label_pool import LabelJobs
     monkeypatch.setenv("BATCHSHIP_LABEL_PART", "2")
     labels = [label(i) for i in range(1, 6)]
@@ -213,3 +213,75 @@ def test_files_are_joined_while_the_run_goes_on_and_counted_in_its_progress(tmp_
     pages = _pages(tmp_path / "labels.pdf")
     assert [codes for codes, _ in pages] == [[lb.tracking_number] for lb in labels]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.pdf"]
+
+
+class _Sources(Sequence):
+    """Labels with a fingerprint, as the run's label sources have; counts the labels its pickled
+    slices make on the workers (each slice is sent to one worker)."""
+
+    def __init__(self, labels: list, notes: Path):
+        self.labels, self.notes = labels, notes
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, at):
+        if isinstance(at, slice):
+            return _Sources(self.labels[at], self.notes)
+        return self.labels[at]
+
+    def __iter__(self):
+        if os.getpid() != _RUN_PID[0]:
+            with open(self.notes / self.labels[0].tracking_number, "a") as note:
+                note.write(f"{len(self.labels)}\n")
+        return iter(self.labels)
+
+    def fingerprint(self) -> bytes:
+        return repr(self.labels).encode()
+
+
+_RUN_PID = [os.getpid()]
+
+
+@pytest.mark.parametrize("case", ["same labels", "other labels", "not asked for"])
+def test_files_rendered_ahead_are_taken_only_when_made_of_the_same_labels(tmp_path, monkeypatch, case):
+    """Parts rendered before the run asks for a file are joined into it when its labels are the same;
+    otherwise the file is rendered from its own labels, and nothing rendered ahead is left behind."""
+    from batchship.writers.label_pool import LabelJobs, workers_ahead
+    monkeypatch.setenv("BATCHSHIP_LABEL_PART", "2")
+    monkeypatch.setenv("BATCHSHIP_LABEL_WORKERS", "2")
+    _RUN_PID[0] = os.getpid()
+    notes, out, scratch = tmp_path / "made", tmp_path / "out", tmp_path / "scratch"
+    notes.mkdir()
+    out.mkdir()
+    early = [label(i, recipient=RECIPIENTS[i % len(RECIPIENTS)]) for i in range(1, 6)]
+    late = {"same labels": early, "other labels": early[:4] + [label(9, recipient_name="𓀀")],
+            "not asked for": None}[case]
+    ahead = workers_ahead(1 << 30, scratch)
+    ahead.add(_Sources(early, notes), out / "labels.pdf", parallel_parts(5, True, 2), size="100x150",
+              cjk_font="", cut_marks=False)
+    deadline = time.monotonic() + 60                          # the three parts rendered ahead
+    while len([p for p in scratch.iterdir() if p.stat().st_size]) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(p.name for p in scratch.iterdir()) == [f"0.part{k}.partial" for k in range(3)]
+    with LabelJobs(ahead) as jobs:
+        if late is not None:
+            render_labels(_Sources(late, notes), out / "labels.pdf", workers=2, jobs=jobs)
+        jobs.start()
+        problems = jobs.finish()
+    assert multiprocessing.active_children() == []
+    assert list(scratch.iterdir()) == []                      # taken and joined, or removed
+    if late is None:
+        assert list(out.iterdir()) == []
+        return
+    assert list(problems) == ([] if late is early else [late[-1].tracking_number])
+    pages = _pages(out / "labels.pdf")
+    assert [codes for codes, _ in pages] == [[lb.tracking_number] for lb in late]
+    assert all(f"{n} / 5" in text for n, (_, text) in enumerate(pages, start=1))
+    made = {p.name: p.read_text().split() for p in notes.iterdir()}
+    if late is early:                                         # each part rendered once, ahead
+        assert made == {early[0].tracking_number: ["2"], early[2].tracking_number: ["2"],
+                        early[4].tracking_number: ["1"]}
+    else:                                                     # the file's own parts were rendered
+        assert made[late[4].tracking_number] == ["1"]
+    assert sorted(p.name for p in out.iterdir()) == ["labels.pdf"]

@@ -10,10 +10,17 @@ later, larger and fragmented heap, a worker copied some 100 MiB of pages it allo
 from; forked ahead, it shares only the run's modules. Otherwise ``LabelJobs.start`` forks them with
 every label file queued so far, and each worker slices its parts out of its own copy of the run.
 
+A large batch's labels start before the run commits: ``LabelsAhead.add`` sets its workers rendering
+the label files the run is about to make printable, from the frames it is about to store, into a
+scratch folder. The outputs still make every label file from the store; a file whose labels prove
+the same (``fingerprint``) takes the parts rendered ahead, and the others are rendered as before.
+Forked ahead, the workers run at a lower priority (``NICE``), so they take the core the run leaves
+idle and not the run's own.
+
 Crash safety: the workers are forked from the run and die with it (batchship/forked.py). Parts are
-written as ``.<file>.partN.partial`` beside the file and the join goes to a temporary name renamed
-into place, so a killed run leaves only temporary files, which the rerun removes before rewriting
-the outputs.
+written as ``.<file>.partN.partial`` beside the file (parts rendered ahead: in the scratch folder)
+and the join goes to a temporary name renamed into place, so a killed run leaves only temporary
+files, which the rerun removes before rewriting the outputs (the scratch folder as it starts).
 
 pypdfium2 joins the parts, on a thread of the run while the run writes its other outputs: a
 maintained PDF library we already depend on, copying pages in C without holding Python's lock.
@@ -25,6 +32,7 @@ override the defaults.
 from __future__ import annotations
 
 import contextvars
+import logging
 import math
 import os
 import queue
@@ -39,6 +47,7 @@ from ..faults import checkpoint, worker_checkpoint
 from ..forked import can_fork, cores, forked_pool
 from .pdfium_lock import PDFIUM
 
+log = logging.getLogger(__name__)
 # The labels of the files the workers were forked with: each worker slices its parts out of its own
 # copy instead of unpickling them from a pipe (unpickling took a tenth of a label's rendering).
 _FORKED_WITH: list[Sequence] = []
@@ -55,6 +64,8 @@ MAX_PART = 2_500
 # order lines, where a batch's labels render in parts. A batch that proves to print fewer labels
 # leaves two idle workers, forked when the run was small: a few MiB and milliseconds.
 AHEAD_BYTES = 1 << 20
+# Workers forked ahead yield the cores to the run: rendering ahead must not slow the run's own steps.
+NICE = 10
 
 
 def label_workers() -> int:
@@ -65,15 +76,83 @@ def label_workers() -> int:
     return cores()
 
 
-def workers_ahead(batch_bytes: int) -> ProcessPoolExecutor | None:
+def workers_ahead(batch_bytes: int, scratch: Path | None = None) -> LabelsAhead | None:
     """Label workers forked now, for a batch of ``batch_bytes`` of inbox files large enough that its
     labels will likely render in parts; None for a smaller one, or where there is one core. The
-    caller hands them to ``LabelJobs`` or shuts them down."""
+    caller hands them to ``LabelJobs`` or shuts them down. ``scratch``: where they may render label
+    files ahead (``LabelsAhead.add``)."""
     workers = label_workers()
     wanted = os.environ.get("BATCHSHIP_LABEL_AHEAD_BYTES", "")
     if batch_bytes < (int(wanted) if wanted.isdigit() else AHEAD_BYTES) or workers < 2 or not can_fork():
         return None
-    return forked_pool(workers)
+    return LabelsAhead(forked_pool(workers, nice=NICE), scratch)
+
+
+class LabelsAhead:
+    """Label workers forked ahead, and the label files they were set rendering before the run's
+    outputs asked for them: ``LabelJobs`` takes those whose labels prove the same."""
+
+    def __init__(self, pool: ProcessPoolExecutor, scratch: Path | None) -> None:
+        self.pool = pool
+        self._scratch = scratch
+        self._files: dict[Path, tuple[tuple, bytes, list, list[Path]]] = {}
+        self._left: list[Path] = []         # part files of files no one took, removed by shutdown
+
+    def add(self, labels, path: Path, parts: list[tuple[int, int]], *, size: str, cjk_font: str,
+            cut_marks: bool) -> None:
+        """Set the workers rendering the file ``path`` will be if it is made of the same ``labels``
+        (a sequence with a ``fingerprint``)."""
+        if self._scratch is None or path in self._files:
+            return
+        self._scratch.mkdir(parents=True, exist_ok=True)
+        job = _File(labels, path, parts, size, cjk_font, cut_marks)
+        files = [self._scratch / f"{len(self._files)}.part{k}.partial" for k in range(len(parts))]
+        self._files[path] = (_settings(job), labels.fingerprint(), _submit_parts(self.pool, job, None, files), files)
+
+    def take(self, job: _File) -> tuple[list, list[Path]] | None:
+        """(futures, part files) of ``job`` if it was set rendering ahead from the same labels."""
+        found = self._files.pop(job.path, None)
+        if found is None:
+            return None
+        settings, fingerprint, futures, files = found
+        same = getattr(job.labels, "fingerprint", None)
+        if settings == _settings(job) and same is not None and same() == fingerprint:
+            return futures, files
+        self._drop(futures, files)
+        return None
+
+    def drop_rest(self) -> None:
+        """Stop what no file took: its parts still waiting are never rendered."""
+        for _, _, futures, files in self._files.values():
+            self._drop(futures, files)
+        self._files = {}
+
+    def _drop(self, futures: list, files: list[Path]) -> None:
+        for future in futures:
+            future.cancel()
+        self._left += files
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        """Stop the workers, then remove the parts rendered ahead that no file took."""
+        self.drop_rest()
+        self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+        for file in self._left:
+            file.unlink(missing_ok=True)
+        self._left = []
+
+
+def _settings(job: _File) -> tuple:
+    return len(job.labels), tuple(job.parts), job.size, job.cjk_font, job.cut_marks
+
+
+def _submit_parts(pool: ProcessPoolExecutor, job: _File, forked: int | None, files: list[Path]) -> list:
+    """A file's parts to the workers: as its place among the files they were forked with, or as a
+    slice of its labels, pickled (of a sequence that makes them when read, a slice that still does)."""
+    from .labels import render_part
+    return [pool.submit(_render_part, render_part,
+                        _Forked(forked, a, b) if forked is not None else job.labels[a:b], file,
+                        job.size, job.cjk_font, job.cut_marks, a + 1, len(job.labels))
+            for (a, b), file in zip(job.parts, files)]
 
 
 def parallel_parts(n: int, one_per_page: bool, workers: int | None = None) -> list[tuple[int, int]]:
@@ -103,9 +182,10 @@ class LabelJobs:
     workers and the joiner and removes the parts of any file not joined.
     """
 
-    def __init__(self, ahead: ProcessPoolExecutor | None = None) -> None:
+    def __init__(self, ahead: LabelsAhead | None = None) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._ahead = ahead                 # workers forked ahead (``workers_ahead``): this shuts them down
+        self._rendered_ahead = ahead        # and takes the files they rendered ahead
         self._queued: list[_File] = []
         self._joiner: _Joiner | None = None
 
@@ -113,10 +193,10 @@ class LabelJobs:
         return self
 
     def __exit__(self, *exc) -> None:
-        for pool in (self._pool, self._ahead):
+        for pool in (self._pool, self._ahead, self._rendered_ahead):
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
-        self._pool = self._ahead = None
+        self._pool = self._ahead = self._rendered_ahead = None
         if self._joiner is not None:
             self._joiner.stop()         # every part is done or cancelled: it ends, removing the parts
             self._joiner = None
@@ -132,12 +212,18 @@ class LabelJobs:
 
     def start(self) -> None:
         """Fork the workers with the files queued so far (or take those forked ahead) and set them
-        rendering; returns at once."""
-        if self._pool is not None or not self._queued:
+        rendering; returns at once. A file rendered ahead that none of them is stops here."""
+        if self._pool is not None:
             return
         queued, self._queued = self._queued, []
+        # Taken before anything is sent: the parts no file takes leave the workers' queue first.
+        taken = [self._rendered_ahead.take(job) if self._rendered_ahead is not None else None for job in queued]
+        if self._rendered_ahead is not None:
+            self._rendered_ahead.drop_rest()
+        if not queued:
+            return
         if self._ahead is not None:
-            self._pool, self._ahead = self._ahead, None
+            self._pool, self._ahead = self._ahead.pool, None
             forked_with: list[int | None] = [None] * len(queued)
         else:
             from .fonts import font_set
@@ -150,19 +236,18 @@ class LabelJobs:
                 _FORKED_WITH.clear()   # the workers have their copies; this process has no more use for it
             forked_with = list(range(len(queued)))
         self._joiner = _Joiner()
-        for k, job in zip(forked_with, queued):
-            self._submit(job, k)
+        for k, job, ahead in zip(forked_with, queued, taken):
+            self._submit(job, k, ahead)
 
-    def _submit(self, job: _File, forked: int | None) -> None:
-        """Hand a file's parts to the workers: as its place among the files they were forked with,
-        or as a slice of its labels, pickled (of a sequence that makes them when read, a slice that
-        still does)."""
-        from .labels import render_part
-        files = [job.path.with_name(f".{job.path.name}.part{k}.partial") for k in range(len(job.parts))]
-        futures = [self._pool.submit(_render_part, render_part,
-                                     _Forked(forked, a, b) if forked is not None else job.labels[a:b], file,
-                                     job.size, job.cjk_font, job.cut_marks, a + 1, len(job.labels))
-                   for (a, b), file in zip(job.parts, files)]
+    def _submit(self, job: _File, forked: int | None, ahead: tuple[list, list[Path]] | None = None) -> None:
+        """Hand a file's parts to the workers, or to the joiner the parts ``ahead`` rendered ahead."""
+        if ahead is not None:
+            futures, files = ahead
+            log.info("%s: its %d labels were rendered ahead, before the run committed", job.path.name,
+                     len(job.labels))
+        else:
+            files = [job.path.with_name(f".{job.path.name}.part{k}.partial") for k in range(len(job.parts))]
+            futures = _submit_parts(self._pool, job, forked, files)
         self._joiner.put(job.path, list(zip(futures, job.parts)), files, len(job.labels))
 
     def finish(self) -> dict[str, list[str]]:

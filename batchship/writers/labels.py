@@ -887,7 +887,7 @@ def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x1
     and its problems come from ``jobs.finish()`` and this returns no problems. ``labels`` may be any
     sequence; sliced on a worker, it may make its labels there.
     """
-    parts = parallel_parts(len(labels), size in SHEETS and len(SHEETS[size].slots) == 1, workers)
+    parts = label_parts(len(labels), size, workers)
     if not parts:
         return render_part(list(labels), Path(path), size=size, cjk_font=cjk_font, cut_marks=cut_marks)
     if jobs is not None:
@@ -896,6 +896,11 @@ def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x1
     with LabelJobs() as own:
         own.add(labels, Path(path), parts, size=size, cjk_font=cjk_font, cut_marks=cut_marks)
         return own.finish()
+
+
+def label_parts(n: int, size: str, workers: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each part ``n`` labels of ``size`` render in on ``workers``; [] for one file."""
+    return parallel_parts(n, size in SHEETS and len(SHEETS[size].slots) == 1, workers)
 
 
 def render_part(labels: Sequence[LabelData], path: Path, *, size: str, cjk_font: str = "", cut_marks: bool = False,
