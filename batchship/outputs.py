@@ -9,18 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import marshal
 import os
 import re
 import time
-from collections.abc import Sequence
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pandas as pd
 
-from .config import Channel, Config
+from .config import Config
 from .environment import environment_problem
 from .faults import checkpoint
 from .store import LINE_COLUMNS, ORDER_COLUMNS, Store, as_read_back
@@ -33,9 +30,10 @@ from .print_order import in_print_order, natural_ranks, shelf_walk_key, sort_ran
 from .workspace import Workspace
 from .forwarders.mapping import load_mapping
 from .forwarders.sheet import sheet_rows
+from .label_sources import label_files
 from .writers.label_merge import concatenated_zpl, merged_labels
 from .writers.label_pool import LabelJobs, LabelsAhead
-from .writers.labels import CustomsItem, LabelData, label_parts, render_labels
+from .writers.labels import label_parts, render_labels
 from .writers.packing_slips import PackingSlip, render_packing_slips
 from .writers.picklist_pdf import PickRow, render_picklist
 from .writers.upload_files import safe_name_part
@@ -409,7 +407,7 @@ def render_labels_ahead(ahead: LabelsAhead, out: Path, store: Store, config: Con
         carrier = store.carrier_labels(ready["tracking_number"])
         for tail, batch in _waves(ready):
             own, merged_next = _own_labels(batch, carrier)
-            for channel, settings, name, labels in _label_files(own, parcel_lines.merge(own[["shop", "order_id"]]),
+            for channel, settings, name, labels in label_files(own, parcel_lines.merge(own[["shop", "order_id"]]),
                                                                 config, _run_day(run_id), tail=tail):
                 parts = label_parts(len(labels), settings.label_size)
                 if settings.label_format != "zpl" and channel not in merged_next and parts:
@@ -419,21 +417,6 @@ def render_labels_ahead(ahead: LabelsAhead, out: Path, store: Store, config: Con
         log.warning("run %s: labels not rendered ahead; the outputs render them", run_id, exc_info=True)
 
 
-def _label_files(orders: pd.DataFrame, lines: pd.DataFrame, config: Config, day: str, stem: str = "labels",
-                 tail: str = ""):
-    """(channel, its settings, file name without suffix, label sources) of each channel's label file."""
-    by_order: dict[tuple[str, str], list[dict]] = {}
-    # Plain dicts (per-order DataFrame access costs ms per label) of the fields a label shows alone:
-    # a label worker reading a field of the run's memory copies the page it is on.
-    for line in records(lines[_LABEL_LINE_FIELDS]):
-        by_order.setdefault((line["shop"], line["order_id"]), []).append(line)
-    recurring = _Recurring(config)
-    for channel, group in orders[_LABEL_ORDER_FIELDS].groupby("channel", sort=True):
-        settings = config.channels.get(channel) or Channel(name=channel)
-        name = f"{stem}-{safe_name_part(channel, 'channel')}{tail}"
-        yield channel, settings, name, _LabelSources(records(group), by_order, recurring, config, day)
-
-
 def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config, day: str,
             written: list[Path], stem: str = "labels", tail: str = "",
             jobs: LabelJobs | None = None, whole_now: set[str] = frozenset()) -> dict[str, list[str]]:
@@ -441,7 +424,7 @@ def _labels(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, config: Config
     (made and written there, from ``jobs.start()``) and its problems come from ``jobs.finish()``;
     the channels in ``whole_now`` are written here in any case."""
     problems: dict[str, list[str]] = {}
-    for channel, settings, name, labels in _label_files(orders, lines, config, day, stem, tail):
+    for channel, settings, name, labels in label_files(orders, lines, config, day, stem, tail):
         if settings.label_format == "zpl":
             path = out / f"{name}.zpl"
             found = render_zpl(list(labels), path, size=settings.label_size, dpi=settings.zpl_dpi,
@@ -523,95 +506,6 @@ def _carrier_labels(out: Path, ready: pd.DataFrame, carrier: dict[str, tuple[str
                 written.append(pdf_path)
         checkpoint("wrote-carrier-labels")
     return problems
-
-
-class _Recurring:
-    """What recurs from label to label, made once for a run's labels: each shop and warehouse's
-    sender, and each customs line (the same product in the same quantity)."""
-
-    def __init__(self, config: Config):
-        self.config = config
-        self._senders: dict[tuple[str, str], tuple[str, str]] = {}
-        self._customs: dict[tuple, CustomsItem] = {}
-
-    def sender(self, shop: str, warehouse: str) -> tuple[str, str]:
-        """(return address, phone)."""
-        known = self._senders.get((shop, warehouse))
-        if known is None:
-            sender = self.config.sender_for(shop, warehouse)
-            known = self._senders[(shop, warehouse)] = (sender.return_address(), sender.phone)
-        return known
-
-    def customs(self, r: dict) -> CustomsItem:
-        key = tuple(r[c] for c in _CUSTOMS_FIELDS)
-        item = self._customs.get(key)
-        if item is None:
-            quantity = int(r["quantity"])
-            item = self._customs[key] = CustomsItem(
-                description=r["declared_name_en"], quantity=quantity, weight_g=int(r["weight_g"]) * quantity,
-                value=_money(r["declared_value"]) * quantity, currency=r["declared_currency"],
-                hs_code=r["hs_code"], origin=r["origin_country"])
-        return item
-
-
-class _LabelSources(Sequence):
-    """A channel's labels, each made from its order and lines when read: a label worker forked with
-    them makes its own part's labels, beside the others, instead of the run making them all first."""
-
-    def __init__(self, orders: list[dict], lines_of: dict[tuple[str, str], list[dict]], recurring: _Recurring,
-                 config: Config, day: str):
-        self._orders, self._lines_of, self._recurring = orders, lines_of, recurring
-        self._config, self._day = config, day
-
-    def __len__(self) -> int:
-        return len(self._orders)
-
-    def __getitem__(self, at):
-        if isinstance(at, slice):
-            # Still made when read: a slice is what a worker forked ahead is sent, pickled.
-            orders = self._orders[at]
-            keys = [(o["shop"], o["order_id"]) for o in orders]
-            lines_of = {key: self._lines_of[key] for key in keys if key in self._lines_of}
-            return _LabelSources(orders, lines_of, self._recurring, self._config, self._day)
-        return self._label(self._orders[at])
-
-    def _label(self, o: dict) -> LabelData:
-        return _label(o, self._lines_of.get((o["shop"], o["order_id"]), []), self._recurring, self._config, self._day)
-
-    def fingerprint(self) -> bytes:
-        """What these labels are made of (the run's config aside): equal for sources that make the
-        same labels. marshal's format 2 writes each value whole, with its type (1, 1.0, "1" and True
-        differ, where ``==`` would not), and none as a reference to an equal one written before."""
-        made_of = [(o, self._lines_of.get((o["shop"], o["order_id"]))) for o in self._orders]
-        return hashlib.blake2b(marshal.dumps((self._day, made_of), 2), digest_size=16).digest()
-
-
-_CUSTOMS_FIELDS = ("declared_name_en", "quantity", "weight_g", "declared_value", "declared_currency", "hs_code",
-                   "origin_country")
-_LABEL_ORDER_FIELDS = ["shop", "order_id", "channel", "warehouse", "tracking_number", "recipient_name", "address1",
-                       "address2", "city", "state", "postcode", "country", "phone"]
-_LABEL_LINE_FIELDS = ["shop", "order_id", "sku", "declared_name_cn", *_CUSTOMS_FIELDS]
-
-
-def _label(o: dict, lines: list[dict], recurring: _Recurring, config: Config, day: str) -> LabelData:
-    sender, sender_phone = recurring.sender(o["shop"], o["warehouse"])
-    customs = tuple(recurring.customs(r) for r in lines)
-    return LabelData(
-        tracking_number=o["tracking_number"], channel=o["channel"], order_ref=f"{o['shop']} / {o['order_id']}",
-        recipient_name=o["recipient_name"], address_lines=tuple(a for a in (o["address1"], o["address2"]) if a),
-        city=o["city"], state=o["state"], postcode=o["postcode"], country=o["country"], phone=o["phone"],
-        items=tuple((r["sku"], int(r["quantity"]), r.get("declared_name_cn") or r.get("declared_name_en") or "")
-                    for r in lines),
-        customs_category=config.customs_category, customs_items=customs,
-        sender=sender, sender_phone=sender_phone, date=day,
-    )
-
-
-def _money(text: str) -> Decimal:
-    try:
-        return Decimal(text or "0")
-    except InvalidOperation:
-        return Decimal(0)
 
 
 def _packing_slips(out: Path, parcels: pd.DataFrame, lines: pd.DataFrame, store: Store, config: Config,

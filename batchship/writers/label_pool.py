@@ -173,7 +173,7 @@ class LabelJobs:
 
     ``add`` queues a file's parts and ``start`` forks the workers with every file queued so far, so
     each worker takes its labels from its own copy of the run's memory; a sequence that makes its
-    labels when read (outputs.py) then makes them on the workers. Given workers forked ahead,
+    labels when read (label_sources.py) then makes them on the workers. Given workers forked ahead,
     ``start`` sends them the queued parts instead. A file added after ``start`` is sent to the
     running workers. From ``start`` on a thread of the run joins each file's parts in
     order as they are rendered: on a core the workers have left, while the run writes its other
