@@ -2,7 +2,9 @@
 
 Everything here is derived from the store and the run's events, so writing the
 outputs twice gives the same files, and a run interrupted after its commit is
-completed by the next run.
+completed by the next run. The one thing here that runs before the commit,
+``render_labels_ahead``, only gives the label workers a head start: a label file
+takes what it rendered only when the store's labels prove the same.
 """
 from __future__ import annotations
 

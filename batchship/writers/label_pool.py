@@ -174,7 +174,8 @@ class LabelJobs:
     ``add`` queues a file's parts and ``start`` forks the workers with every file queued so far, so
     each worker takes its labels from its own copy of the run's memory; a sequence that makes its
     labels when read (label_sources.py) then makes them on the workers. Given workers forked ahead,
-    ``start`` sends them the queued parts instead. A file added after ``start`` is sent to the
+    ``start`` sends them the queued parts instead, or, for a file they rendered ahead from the same
+    labels, hands the joiner those parts (``LabelsAhead``). A file added after ``start`` is sent to the
     running workers. From ``start`` on a thread of the run joins each file's parts in
     order as they are rendered: on a core the workers have left, while the run writes its other
     outputs. ``finish`` starts them if need be, waits for every file to be joined and returns the
