@@ -219,19 +219,19 @@ class _Sources(Sequence):
     """Labels with a fingerprint, as the run's label sources have; counts the labels its pickled
     slices make on the workers (each slice is sent to one worker)."""
 
-    def __init__(self, labels: list, notes: Path):
-        self.labels, self.notes = labels, notes
+    def __init__(self, labels: list, notes: Path, run: int | None = None):
+        self.labels, self.notes, self.run = labels, notes, os.getpid() if run is None else run
 
     def __len__(self):
         return len(self.labels)
 
     def __getitem__(self, at):
         if isinstance(at, slice):
-            return _Sources(self.labels[at], self.notes)
+            return _Sources(self.labels[at], self.notes, self.run)
         return self.labels[at]
 
     def __iter__(self):
-        if os.getpid() != _RUN_PID[0]:
+        if os.getpid() != self.run:
             with open(self.notes / self.labels[0].tracking_number, "a") as note:
                 note.write(f"{len(self.labels)}\n")
         return iter(self.labels)
@@ -239,8 +239,6 @@ class _Sources(Sequence):
     def fingerprint(self) -> bytes:
         return repr(self.labels).encode()
 
-
-_RUN_PID = [os.getpid()]
 
 
 @pytest.mark.parametrize("case", ["same labels", "other labels", "not asked for"])
@@ -250,7 +248,6 @@ def test_files_rendered_ahead_are_taken_only_when_made_of_the_same_labels(tmp_pa
     from batchship.writers.label_pool import LabelJobs, workers_ahead
     monkeypatch.setenv("BATCHSHIP_LABEL_PART", "2")
     monkeypatch.setenv("BATCHSHIP_LABEL_WORKERS", "2")
-    _RUN_PID[0] = os.getpid()
     notes, out, scratch = tmp_path / "made", tmp_path / "out", tmp_path / "scratch"
     notes.mkdir()
     out.mkdir()

@@ -150,13 +150,13 @@ def _clean_and_repair(series: pd.Series, mapped_repairs: dict[str, str]) -> tupl
     """Text cleaned, then double-decoded text repaired, once per distinct value; the rows the repair
     changed. ``mapped_repairs`` gets each repaired value's text before and after, first seen first."""
     codes, uniques = pd.factorize(np.asarray(series, dtype=object))
+    if not len(uniques):
+        return pd.Series([], index=series.index, dtype="str"), np.zeros(len(series), dtype=bool)
     clean = [clean_text(u) for u in uniques.tolist()]
     fixed = [repair_mojibake(text) for text in clean]
     repaired = np.array([a != b for a, b in zip(clean, fixed)], dtype=bool)
     for at in np.flatnonzero(repaired):
         mapped_repairs.setdefault(clean[at], fixed[at])
-    if not len(uniques):
-        return pd.Series([], index=series.index, dtype="str"), np.zeros(len(series), dtype=bool)
     return (pd.Series(np.array(fixed, dtype=object)[codes], index=series.index, dtype="str"),
             repaired[codes])
 

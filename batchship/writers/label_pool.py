@@ -185,8 +185,9 @@ class LabelJobs:
 
     def __init__(self, ahead: LabelsAhead | None = None) -> None:
         self._pool: ProcessPoolExecutor | None = None
-        self._ahead = ahead                 # workers forked ahead (``workers_ahead``): this shuts them down
-        self._rendered_ahead = ahead        # and takes the files they rendered ahead
+        # Workers forked ahead (``workers_ahead``): this takes the files they rendered ahead, and
+        # shuts them down.
+        self._ahead = ahead
         self._queued: list[_File] = []
         self._joiner: _Joiner | None = None
 
@@ -194,10 +195,10 @@ class LabelJobs:
         return self
 
     def __exit__(self, *exc) -> None:
-        for pool in (self._pool, self._ahead, self._rendered_ahead):
+        for pool in (self._pool, self._ahead):
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
-        self._pool = self._ahead = self._rendered_ahead = None
+        self._pool = self._ahead = None
         if self._joiner is not None:
             self._joiner.stop()         # every part is done or cancelled: it ends, removing the parts
             self._joiner = None
@@ -218,13 +219,13 @@ class LabelJobs:
             return
         queued, self._queued = self._queued, []
         # Taken before anything is sent: the parts no file takes leave the workers' queue first.
-        taken = [self._rendered_ahead.take(job) if self._rendered_ahead is not None else None for job in queued]
-        if self._rendered_ahead is not None:
-            self._rendered_ahead.drop_rest()
+        taken = [self._ahead.take(job) if self._ahead is not None else None for job in queued]
+        if self._ahead is not None:
+            self._ahead.drop_rest()
         if not queued:
             return
         if self._ahead is not None:
-            self._pool, self._ahead = self._ahead.pool, None
+            self._pool = self._ahead.pool
             forked_with: list[int | None] = [None] * len(queued)
         else:
             from .fonts import font_set
