@@ -21,7 +21,7 @@ from .writers.manifest_pdf import Manifest, ManifestParcel, render_manifest
 from .writers.upload_files import safe_name_part
 from .writers.columns import Money
 from .writers.xlsx import write_workbook
-from .frame_records import records
+from .frame_records import order_keys, records
 
 SHIPPED_EVENT = "shipped"      # stages/ship.py
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def shipped_manifests(orders: pd.DataFrame, lines: pd.DataFrame, events: pd.Data
     shipped_keys = set(zip(*(events.loc[events["event"] == SHIPPED_EVENT, k] for k in ("shop", "order_id"))))
     if not shipped_keys:
         return []
-    keys = list(zip(orders["shop"], orders["order_id"]))
+    keys = order_keys(orders)
     shipped = orders[[k in shipped_keys for k in keys]]
     shipped = shipped[shipped["stage"] == "shipped"]
     by_order: dict[tuple[str, str], list[dict]] = {}

@@ -73,7 +73,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
     out.mkdir(parents=True, exist_ok=True)
     _remove_unfinished_writes(out)
     events = store.run_events(run_id)
-    keys = list(dict.fromkeys(zip(events["shop"], events["order_id"])))
+    keys = list(dict.fromkeys(order_keys(events)))
     orders = store.orders_by_keys(keys)
     lines = store.lines_of(orders)
     written: list[Path] = []
@@ -157,7 +157,7 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
         label_problems.update(step("labels", label_jobs.finish, default={}))
     written = [p for p in written if p.exists()]    # a label file a failed part kept from being joined is none
     printed = ready[~ready["tracking_number"].isin(label_problems)]
-    store.mark_printed(run_id, zip(printed["shop"], printed["order_id"]))
+    store.mark_printed(run_id, order_keys(printed))
     reported = with_problems(label_problems)
     if label_problems != known:
         for i, fresh in enumerate([orders_workbook(reported), decisions_workbook()]):

@@ -25,6 +25,7 @@ from .errors import ConfigError, FileRejected, Problem
 from .faults import checkpoint
 from .forwarders.booking import (booking_channels, check_booking_config, has_booking_work,
                                  settle_bookings)
+from .frame_records import column_rows, order_keys
 from .importers import Imported, load_file, load_templates
 from .importers.companions import join_companions
 from .importers.normalize import clean_tracking_number
@@ -316,7 +317,7 @@ def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: Bat
         so_far.applied[sha] = name
         if outcome.imported.kind == "tracking_pool":
             frame = outcome.imported.frame
-            so_far.pool.update(zip(frame[PoolNumber.tracking_number], frame[PoolNumber.channel]))
+            so_far.pool.update(column_rows(frame, [PoolNumber.tracking_number, PoolNumber.channel]))
     return outcome
 
 
@@ -355,16 +356,16 @@ def _check_pool(store: Store, config: Config, imported: Imported, name: str,
     f = imported.frame
     problems = []
     declared = ", ".join(config.channels) or "none"
-    for channel, row in zip(f[PoolNumber.channel], f[PoolNumber.row]):
+    for channel, row in column_rows(f, [PoolNumber.channel, PoolNumber.row]):
         if channel not in config.channels:
             problems.append(Problem(f"channel {channel!r} is not declared in batchship.toml (declared: {declared})",
                                     row=int(row), column="channel", value=channel))
-    for number, channel, row in zip(f[PoolNumber.tracking_number], f[PoolNumber.channel], f[PoolNumber.row]):
+    for number, channel, row in column_rows(f, [PoolNumber.tracking_number, PoolNumber.channel, PoolNumber.row]):
         why = s10_problem(number, ISO2_CODES)
         if why:
             problems.append(Problem(why, row=int(row), column="tracking_number", value=number))
     known = {**earlier_in_batch, **store.known_pool_numbers(f[PoolNumber.tracking_number].tolist())}
-    for number, channel, row in zip(f[PoolNumber.tracking_number], f[PoolNumber.channel], f[PoolNumber.row]):
+    for number, channel, row in column_rows(f, [PoolNumber.tracking_number, PoolNumber.channel, PoolNumber.row]):
         if number in known and known[number] != channel:
             problems.append(Problem(f"already in the pool of channel {known[number]}", row=int(row),
                                     column="channel", value=channel))
@@ -518,7 +519,7 @@ def _with_import_notes(orders: pd.DataFrame, outcomes: list[FileOutcome], run_id
         return orders
     orders = orders.copy()
     new = orders["created_run"] == run_id
-    keys = pd.Series(list(zip(orders["shop"], orders["order_id"])), index=orders.index)
+    keys = pd.Series(order_keys(orders), index=orders.index)
     notes = keys.map(said)
     hit = new & notes.notna()
     for idx in orders.index[hit]:
@@ -537,7 +538,7 @@ def _batch_state(store: Store, config: Config, run_id: str, now: datetime, outco
     refs = set(decisions[Action.order_id]) if decisions is not None else set()
     scan_refs = set(scans[ShipScan.reference]) if scans is not None else set()
     scan_refs |= {clean_tracking_number(r) for r in scan_refs}
-    named = set(zip(incoming[Line.shop], incoming[Line.order_id])) | store.keys_referenced(refs | scan_refs)
+    named = set(column_rows(incoming, [Line.shop, Line.order_id])) | store.keys_referenced(refs | scan_refs)
     orders = store.active_orders(named)
     on_hand = store.on_hand()
     decided = (orders[orders["order_id"].isin(refs)] if refs else orders.iloc[:0])

@@ -25,6 +25,7 @@ import pandas as pd
 from .config import Config
 from .errors import ConfigError
 from .writers.columns import CURRENCY, DATE, DATETIME, NUMBER, QUANTITY, Money
+from .frame_records import column_rows
 from .ledger_checks import STOCK_FIGURES, Check, checks, summary_line
 from .store import Store
 from .writers.xlsx import write_workbook
@@ -112,7 +113,7 @@ def shipment_rows(orders: pd.DataFrame, lines: pd.DataFrame, config: Config) -> 
     if orders.empty:
         return pd.DataFrame(columns=SHIPMENT_COLUMNS)
     lines = lines.copy()
-    lines["declared"] = [_decimal(v) * int(q) for v, q in zip(lines["declared_value"], lines["quantity"])]
+    lines["declared"] = [_decimal(v) * int(q) for v, q in column_rows(lines, ["declared_value", "quantity"])]
     lines["grams"] = lines["weight_g"].fillna(0).astype("int64") * lines["quantity"].astype("int64")
     per_order = {}
     for (shop, oid), group in lines.groupby(["shop", "order_id"], sort=False):

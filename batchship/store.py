@@ -191,7 +191,7 @@ class Store:
         self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_lines (shop TEXT, order_id TEXT)")
         self.db.execute("DELETE FROM wanted_lines")
         self.db.executemany("INSERT INTO wanted_lines VALUES (?, ?)",
-                            list(zip(orders["shop"], orders["order_id"])) if len(orders) else [])
+                            order_keys(orders) if len(orders) else [])
         # CROSS JOIN: SQLite then loops over the wanted keys and looks each up by the primary key; with
         # a plain JOIN it read all the lines of the history in key order to save sorting the few it
         # wanted. PostgreSQL plans a CROSS JOIN with a WHERE as any inner join.

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .. import verbs as v
+from ..frame_records import column_rows, order_keys
 from ..schemas import ACTIVE_STAGES
 from .events import concat_events, events_for
 from .merge import REQUESTED
@@ -50,12 +51,12 @@ def apply_actions(orders: pd.DataFrame, actions: pd.DataFrame, known_countries: 
     cancel_failed = cancel_failed or {}
     again, ignored = [], []
     orders = orders.copy()
-    where = {key: i for i, key in zip(orders.index, zip(orders["shop"], orders["order_id"]))}
+    where = {key: i for i, key in zip(orders.index, order_keys(orders))}
     by_id: dict[str, list] = {}
     for i, oid in zip(orders.index, orders["order_id"]):
         by_id.setdefault(oid, []).append(i)
     voided, results, events = [], [], []
-    leaders = set(zip(orders["shop"], orders["merged_into"]))
+    leaders = set(column_rows(orders, ["shop", "merged_into"]))
     for r in actions.itertuples(index=False):
         argument = str(getattr(r, "argument", "") or "").strip()
         idx = where.get((r.shop, r.order_id)) if r.shop else _only(by_id.get(r.order_id, []))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..frame_records import order_keys
 from .allocate import free_stock
 from .events import concat_events, events_for
 from .priority import oldest_paid_first
@@ -25,7 +26,7 @@ def split_orders(orders: pd.DataFrame, lines: pd.DataFrame, on_hand: pd.DataFram
     orders, lines = orders.copy(), lines.copy()
     free = free_stock(orders, lines, on_hand)
     tracked = set(on_hand["sku"])
-    taken = set(zip(orders["shop"], orders["order_id"]))
+    taken = set(order_keys(orders))
     new_orders, events = [], []
     for idx, o in oldest_paid_first(asked).iterrows():
         orders.at[idx, "split"] = ""

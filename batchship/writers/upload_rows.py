@@ -11,6 +11,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from ..config import Config
+from ..frame_records import column_rows
 from ..schemas import Line
 from .safe_text import FORMULA_TRIGGERS, csv_safe
 from .upload_carriers import amazon_carrier, carrier_value, listed_carrier, tracking_url_pattern
@@ -29,7 +30,7 @@ def add_carriers(lines: pd.DataFrame, platform: str, config: Config) -> pd.DataF
     is kept out of the upload by ``carrier_problem`` first)."""
     out = lines.copy()
     out[CARRIER] = [carrier_value(config.channels.get(str(c)), platform, str(p))
-                    for c, p in zip(lines[CHANNEL], lines[Line.platform])]
+                    for c, p in column_rows(lines, [CHANNEL, Line.platform])]
     return out
 
 

@@ -27,7 +27,7 @@ from .upload_format import UPLOAD_TEMPLATES, UploadFormat, choose_format, load_u
 from .upload_carriers import carrier_problem
 from .upload_rows import CHANNEL, TRACKING, FieldValues, add_carriers, collapse_lines, rows_maker
 from .upload_walmart import source_rows
-from ..frame_records import records
+from ..frame_records import column_rows, records
 
 REQUIRED = [Line.shop, Line.platform, Line.order_id, Line.item_id, Line.platform_sku, Line.sku,
             Line.quantity, TRACKING, CHANNEL]
@@ -106,8 +106,8 @@ def _orders_without_carrier(lines: pd.DataFrame, fmt: UploadFormat, platform: st
     """Each order shipped with a channel that cannot be named in this upload, with the reason."""
     refused: dict[tuple[str, str], str] = {}
     checked: dict[tuple[str, str], str] = {}
-    for shop, order_id, channel, line_platform in zip(lines[Line.shop], lines[Line.order_id], lines[CHANNEL],
-                                                      lines[Line.platform]):
+    for shop, order_id, channel, line_platform in column_rows(lines, [Line.shop, Line.order_id, CHANNEL,
+                                                                       Line.platform]):
         key = (str(channel), str(line_platform))
         if key not in checked:
             checked[key] = carrier_problem(key[0], config.channels.get(key[0]), platform, fmt, key[1])
