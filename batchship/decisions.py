@@ -49,10 +49,8 @@ def write_decisions(out: Path, store: Store, style: WorkbookStyle | None = None,
                     printing: Collection[tuple[str, str]] = frozenset()) -> Path:
     """``printing``: orders whose labels the run is printing and will mark printed, left off as the
     store will say once they are (a sheet written while the labels render)."""
-    orders = store.orders_needing_a_person().sort_values(["paid_at", "shop", "order_id"], kind="stable")
-    if printing:    # a Series: indexing with an empty list would pick no columns instead of no rows
-        orders = orders[pd.Series([key not in printing for key in order_keys(orders)], index=orders.index,
-                                  dtype=bool)]
+    orders = store.orders_needing_a_person(leaving_out=printing).sort_values(["paid_at", "shop", "order_id"],
+                                                                          kind="stable")
     lines = store.lines_of(orders)
     items = _items_per_order(lines)
     needs, reason = needs_of(orders)
@@ -60,7 +58,7 @@ def write_decisions(out: Path, store: Store, style: WorkbookStyle | None = None,
         "shop": orders["shop"], "order_id": orders["order_id"], "needs": needs, "reason": reason,
         "stage": orders["stage"], "paid_at": orders["paid_at"], "recipient_name": orders["recipient_name"],
         "country": orders["country"],
-        "items": [items.get(key, "") for key in zip(orders["shop"].tolist(), orders["order_id"].tolist())],
+        "items": [items.get(key, "") for key in order_keys(orders)],
         "current channel": orders["channel"], "current warehouse": orders["warehouse"],
         "tracking no.": orders["tracking_number"], "action": "", "argument": "", "note": ""},
         columns=COLUMNS)

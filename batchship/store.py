@@ -17,7 +17,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Collection, Iterable, Iterator
 
 import pandas as pd
 
@@ -309,14 +309,19 @@ class Store:
                 (shop, order_id))}
         return frozenset(found)
 
-    def orders_needing_a_person(self) -> pd.DataFrame:
+    def orders_needing_a_person(self, leaving_out: Collection[tuple[str, str]] = frozenset()) -> pd.DataFrame:
         """Held orders, waybill failures not ignored, orders waiting for stock, labels not printed
-        (a merged parcel by its leading order)."""
-        return self._orders_where(   # stage IN first: the stage index, not a scan of finished orders
-            "stage IN ('hold', 'waybill', 'print') AND merged_into = '' AND (stage = 'hold' "
-            "OR (stage = 'waybill' AND failure_reason != '' AND failure_reason != ignored_failure) "
-            "OR (stage = 'print' AND stock_status = 'out_of_stock') "
-            "OR (stage = 'print' AND stock_status = 'in_stock' AND tracking_number != '' AND printed = ''))")
+        (a merged parcel by its leading order); but not the orders ``leaving_out`` names."""
+        where = ("stage IN ('hold', 'waybill', 'print') AND merged_into = '' AND (stage = 'hold' "
+                 "OR (stage = 'waybill' AND failure_reason != '' AND failure_reason != ignored_failure) "
+                 "OR (stage = 'print' AND stock_status = 'out_of_stock') "
+                 "OR (stage = 'print' AND stock_status = 'in_stock' AND tracking_number != '' AND printed = ''))")
+        if not leaving_out:     # stage IN first: the stage index, not a scan of finished orders
+            return self._orders_where(where)
+        # Keys first: while a large batch's labels print, most of these orders are the ones printing,
+        # and reading their whole rows to drop them took 2 s of a 100,000-line batch.
+        _, keys = self.db.fetch(f"SELECT shop, order_id FROM orders WHERE {where}")
+        return self.orders_by_keys(key for key in map(tuple, keys) if key not in leaving_out)
 
     def cancel_failures(self, keys: Iterable[tuple[str, str]] | None = None) -> pd.DataFrame:
         """Bookings a forwarder would not cancel, of cancelled orders (all, or of ``keys``)."""

@@ -170,3 +170,24 @@ def test_reprint_gives_the_same_barcode_and_printed_state_survives_runs(ws, caps
     assert ws.run() == 1
     results = pd.read_excel(ws.last_outbox() / "decisions-result.xlsx", dtype=str, engine="calamine").fillna("")
     assert results.loc[0, "reason"] == "mark printed 标记已打印: order is already printed"
+
+
+def test_the_orders_printing_now_are_left_off_and_an_older_unprinted_label_stays(any_ws):
+    """The sheet is written while the run's labels print: the orders printing are left off it; an
+    order whose label an earlier run could not print, a held one and one short of stock stay."""
+    ws = any_ws
+    ws.drop("products.csv", PRODUCT_HEADER, [product_row("A"), product_row("B")])
+    ws.drop("stock.csv", ["warehouse", "sku", "on_hand", "shelf"], [["SZ", "A", 9, ""], ["SZ", "B", 0, ""]])
+    ws.drop("pool.csv", ["channel", "tracking_number"], [["YW", s10(i)] for i in range(1, 12)])
+    ws.drop("orders.csv", ORDER_HEADER, [order_row("X1", "A", 1, "2026-11-01 08:00:00", name="𓀀𓁐"),
+                                         order_row("P1", "A", 1, "2026-11-01 09:00:00")])
+    assert ws.run() == 1      # X1's label could not be printed: cron must see it
+    ws.drop("orders-2.csv", ORDER_HEADER, [order_row(f"N{i}", "A", 1, f"2026-11-02 0{i}:00:00") for i in range(1, 4)]
+            + [order_row("H1", "A", 1, "2026-11-02 05:00:00", postcode=""),
+               order_row("S1", "B", 1, "2026-11-02 06:00:00")])
+    assert ws.run() == 0
+    decisions = pd.read_excel(ws.last_outbox() / "decisions.xlsx", dtype=str, engine="calamine")
+    assert dict(zip(decisions["order_id"], decisions["needs"])) == {
+        "X1": "label not printed", "H1": "held", "S1": "out of stock"}
+    labels = ws.last_outbox() / "labels-YW.pdf"
+    assert len(_barcodes(labels)) == 3      # N1 to N3 printed in this run, and none of them waits
