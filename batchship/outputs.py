@@ -22,7 +22,7 @@ import pandas as pd
 from .config import Config
 from .environment import environment_problem
 from .faults import checkpoint
-from .store import LINE_COLUMNS, ORDER_COLUMNS, Store, as_read_back
+from .store import Store, StoredRun
 from .file_names import fitting_name
 from .manifests import write_manifests
 from .purchase_sheets import write_purchase_suggestions
@@ -66,16 +66,15 @@ UNFINISHED_SUFFIXES = (".partial", ".tmp")   # writers/xlsx.py; labels, pick lis
 
 def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
                       timings: dict[str, float] | None = None,
-                      label_workers: LabelsAhead | None = None) -> tuple[Path, list[Path]]:
+                      label_workers: LabelsAhead | None = None,
+                      stored: StoredRun | None = None) -> tuple[Path, list[Path]]:
     """The run's outputs; ``label_workers``: forked ahead for its labels (writers/label_pool.py),
-    shut down here."""
+    shut down here; ``stored``: what the run stored, as Store.run_frames takes it."""
     out = ws.outbox / run_id
     out.mkdir(parents=True, exist_ok=True)
     _remove_unfinished_writes(out)
-    events = store.run_events(run_id)
-    keys = list(dict.fromkeys(order_keys(events)))
-    orders = store.orders_by_keys(keys)
-    lines = store.lines_of(orders)
+    run = store.run_frames(run_id, stored)
+    events, orders, lines = run.events, run.orders, run.lines
     written: list[Path] = []
     failed: list[str] = []
 
@@ -398,14 +397,15 @@ def _own_labels(batch: pd.DataFrame, carrier: dict) -> tuple[pd.DataFrame, set[s
 
 
 def render_labels_ahead(ahead: LabelsAhead, out: Path, store: Store, config: Config, run_id: str,
-                        orders: pd.DataFrame, lines: pd.DataFrame, events: pd.DataFrame) -> None:
+                        stored: StoredRun) -> None:
     """Before the run commits, its label files set rendering on the workers forked ahead, from the
-    orders, lines and events it is about to store (typed as the store gives them back). The outputs
-    still make each label file from the store; one made of the same labels takes what was rendered
-    here (writers/label_pool.py). Rendering ahead is only a head start: it never fails the run."""
+    orders, lines and events it is about to store (as the store gives them back). The outputs
+    still make each label file after the commit; one made of the same labels takes what was
+    rendered here (writers/label_pool.py). Rendering ahead is only a head start: it never fails
+    the run."""
     try:
-        orders, lines = as_read_back(orders, ORDER_COLUMNS), as_read_back(lines, LINE_COLUMNS)
-        ready, _, parcel_lines = _printable(orders, lines, events, store.shelves(), config, run_id)
+        ready, _, parcel_lines = _printable(stored.orders, stored.lines, stored.events, store.shelves(), config,
+                                            run_id)
         carrier = store.carrier_labels(ready["tracking_number"])
         for tail, batch in _waves(ready):
             own, merged_next = _own_labels(batch, carrier)

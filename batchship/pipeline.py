@@ -44,7 +44,7 @@ from .stages.sequence import STAGES, run_stages
 from .stages.stock import adjustment_movements, below_zero, count_adjustments, receipt_movements
 from .stages.sync import BATCH_FILE
 from .database import database_url
-from .store import Store
+from .store import Store, StoredRun
 from .workspace import Workspace, WorkspaceLock
 from .writers.upload_carriers import check_upload_carriers
 from .writers.upload_format import load_upload_formats
@@ -182,7 +182,7 @@ def _run_claimed(ws: Workspace, store: Store, config: Config, claimed: list[Path
         checkpoint("run-started")
         ahead = (functools.partial(render_labels_ahead, label_workers, ws.outbox / run_id, store, config, run_id)
                  if label_workers is not None else None)
-        summary = _apply(store, config, run_id, now, outcomes, lap, ahead)
+        summary, stored = _apply(store, config, run_id, now, outcomes, lap, ahead)
         for o in outcomes:
             store.record_file(run_id, str(o.claimed.relative_to(ws.claimed)), o.name, o.outcome, o.detail,
                               [p.__dict__ for p in o.problems], o.sha256,
@@ -194,11 +194,11 @@ def _run_claimed(ws: Workspace, store: Store, config: Config, claimed: list[Path
         checkpoint("files-recorded")
         store.commit_run(run_id, datetime.now(timezone.utc).isoformat(timespec="seconds"), summary)
     lap("commit")
-    for o in outcomes:     # the outputs read what was committed from the store: free the files' frames
+    for o in outcomes:     # the outputs take what was committed, never the files' frames: free them
         o.imported = None
     store.copy_wal_meanwhile()
     log.info("run %s committed: %d file(s) applied", run_id, sum(o.outcome == "applied" for o in outcomes))
-    outbox = _complete(ws, store, config, run_id, lap, timings, label_workers)
+    outbox = _complete(ws, store, config, run_id, lap, timings, label_workers, stored)
     log.info("run %s finished, outputs in %s; seconds per step: %s", run_id, outbox,
              ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))
     return RunReport(run_id, outbox, store.run_summary(run_id), timings, waiting=waiting)
@@ -214,17 +214,21 @@ def _applied_meanwhile(store: Store, outcomes: list[FileOutcome]) -> None:
 
 
 def _complete(ws: Workspace, store: Store, config: Config, run_id: str, lap=None,
-              timings: dict[str, float] | None = None, label_workers: LabelsAhead | None = None) -> Path:
+              timings: dict[str, float] | None = None, label_workers: LabelsAhead | None = None,
+              stored: StoredRun | None = None) -> Path:
     """What follows a batch's commit, redone in full by the next run if this one is killed:
-    bookings with forwarders, then the outputs and the file moves."""
+    bookings with forwarders, then the outputs and the file moves. ``stored``: what the batch
+    stored, as reading it back gives it (Store.run_frames)."""
     booked = settle_bookings(ws, store, config, run_id)
     if booked:
         summary = store.run_summary(run_id)
         summary["bookings"] = booked
         store.update_summary(run_id, summary)
+        stored = None       # bookings changed orders and added events since: the outputs read them all
     if lap:
         lap("bookings")
-    outbox, _ = write_run_outputs(ws, store, config, run_id, timings=timings, label_workers=label_workers)
+    outbox, _ = write_run_outputs(ws, store, config, run_id, timings=timings, label_workers=label_workers,
+                                  stored=stored)
     if lap:
         lap("outputs")
     return outbox
@@ -424,9 +428,10 @@ def _frames(outcomes: list[FileOutcome], kind: str) -> pd.DataFrame | None:
 
 
 def _apply(store: Store, config: Config, run_id: str, now: datetime, outcomes: list[FileOutcome], lap,
-           labels_ahead: Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame], None] | None = None) -> dict:
-    """The batch's files applied and its stages run, all stored; ``labels_ahead(orders, lines, events)``
-    is handed what is about to be stored (outputs.render_labels_ahead)."""
+           labels_ahead: Callable[[StoredRun], None] | None = None) -> tuple[dict, StoredRun]:
+    """The batch's files applied and its stages run, all stored: the summary's counts, and what was
+    stored as reading it back gives it, which ``labels_ahead`` (outputs.render_labels_ahead) is
+    handed before it is stored."""
     products = _frames(outcomes, "products")
     if products is not None:
         store.upsert_products(products.drop_duplicates("sku", keep="last"))
@@ -485,26 +490,27 @@ def _apply(store: Store, config: Config, run_id: str, now: datetime, outcomes: l
         store.set_booking_states(state["cancel_again"], "booked")
         store.set_booking_states(state["cancel_ignored"], "cancel_ignored")
     events = concat_events(state["events"])
+    refused = concat_events(state["refused"])
     touched = events[["shop", "order_id"]].drop_duplicates()
     key = ["shop", "order_id"]
     changed = orders.merge(touched, on=key)
     changed["updated_run"] = run_id
     changed = _with_import_notes(changed, outcomes, run_id)
     lines = lines.merge(touched, on=key)
+    stored = StoredRun.of([events, refused], changed, lines)
     if labels_ahead is not None:
-        labels_ahead(changed, lines, events)
+        labels_ahead(stored)
     store.upsert_orders(changed)
     store.replace_lines(lines)
     checkpoint("stored-orders")
     store.mark_pool(run_id, pd.concat(state["issued"], ignore_index=True), state["voided"])
     checkpoint("stored-pool")
     store.record_events(run_id, events)
-    refused = concat_events(state["refused"])
     store.record_events(run_id, refused)
     checkpoint("stored-events")
     lap("store")
     return {"touched_orders": len(touched), "scan_problems": int((refused["event"] == "scan not applied").sum()),
-            "action_problems": int((refused["event"] == "action not applied").sum())}
+            "action_problems": int((refused["event"] == "action not applied").sum())}, stored
 
 
 def _with_import_notes(orders: pd.DataFrame, outcomes: list[FileOutcome], run_id: str) -> pd.DataFrame:

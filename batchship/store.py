@@ -16,6 +16,7 @@ import json
 import sqlite3
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection, Iterable, Iterator
 
@@ -45,6 +46,7 @@ CUSTOMS_COLUMNS = ["declared_name_en", "declared_name_cn", "declared_value", "de
 LINE_COLUMNS = ["shop", "order_id", "line_no", "item_id", "platform_sku", "sku", "quantity",
                 "platform_line", "platform_quantity", "unit_price", "raw", "source_file",
                 "source_row"] + CUSTOMS_COLUMNS
+EVENT_COLUMNS = ["shop", "order_id", "event", "detail"]
 INT_COLUMNS = {"source_row", "line_no", "quantity", "weight_g", "platform_line", "platform_quantity"}
 
 # Primary keys, for upserts (INSERT ... ON CONFLICT (key) DO UPDATE: portable to PostgreSQL).
@@ -156,9 +158,7 @@ class Store:
     # ---- reading -------------------------------------------------------------------------
     def frame(self, sql: str, params: Iterable = ()) -> pd.DataFrame:
         cols, rows = self.db.fetch(sql, params)
-        if not rows:
-            return pd.DataFrame.from_records(rows, columns=cols)
-        return pd.DataFrame({c: _shared(values) for c, values in zip(cols, zip(*rows))}, columns=cols)
+        return _frame(cols, list(zip(*rows)))
 
     def _orders_where(self, where: str, params: Iterable = ()) -> pd.DataFrame:
         df = self.frame(f"SELECT {', '.join(ORDER_COLUMNS)} FROM orders WHERE {where}", params)
@@ -534,7 +534,29 @@ class Store:
                           "WHERE run_id = ?", (run_id,))
 
     def run_events(self, run_id: str) -> pd.DataFrame:
-        return self.frame("SELECT shop, order_id, event, detail FROM events WHERE run_id = ?", (run_id,))
+        return self.frame(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE run_id = ?", (run_id,))
+
+    def run_frames(self, run_id: str, written: StoredRun | None = None) -> StoredRun:
+        """The run's events, the orders they name and those orders' lines, orders and lines in key
+        order. ``written``: what the run itself just stored, as ``StoredRun.of`` made it; it is then
+        read only for the orders and lines the run did not write (an event refusing a scan of an
+        order the run left alone). Outputs made either way are the same, so a run redone after a
+        kill writes what the first would have written."""
+        if written is None:
+            events = self.run_events(run_id)
+            orders = self.orders_by_keys(dict.fromkeys(order_keys(events)))
+            return StoredRun(events, _in_key_order(orders, "orders"), _in_key_order(self.lines_of(orders), "lines"))
+        have = set(order_keys(written.orders))
+        others = self.orders_by_keys(k for k in dict.fromkeys(order_keys(written.events)) if k not in have)
+        with_lines = set(order_keys(written.lines))
+        no_lines = [k for k in order_keys(written.orders) if k not in with_lines] + order_keys(others)
+        lines = self.lines_of(pd.DataFrame(no_lines, columns=["shop", "order_id"])) if no_lines else None
+        orders = _joined(written.orders, others)
+        ours = written.lines
+        if not with_lines <= have:      # lines of an order the store does not hold are not read back
+            ours = ours[pd.Series([k in have for k in order_keys(ours)], index=ours.index, dtype=bool)]
+        return StoredRun(written.events, _in_key_order(orders, "orders"),
+                         _in_key_order(_joined(ours, lines), "lines"))
 
     def run_event_counts(self, run_id: str) -> dict[str, int]:
         rows = self.db.execute("SELECT event, COUNT(*) FROM events WHERE run_id = ? GROUP BY event", (run_id,))
@@ -884,9 +906,52 @@ def _shared(values: tuple) -> tuple | list:
     return [seen.setdefault(v, v) for v in values]
 
 
-def as_read_back(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Rows about to be stored (in ``columns`` of a table), typed as reading them back gives them."""
-    return _typed(frame[columns].reset_index(drop=True), columns)
+@dataclass(frozen=True)
+class StoredRun:
+    """A run's events, and orders and lines, as the store gives them back (``Store.run_frames``)."""
+    events: pd.DataFrame
+    orders: pd.DataFrame
+    lines: pd.DataFrame
+
+    @classmethod
+    def of(cls, events: list[pd.DataFrame], orders: pd.DataFrame, lines: pd.DataFrame) -> StoredRun:
+        """What a run is about to store (``events`` in the order it records them), as reading it back
+        will give it: each value converted as writing converts it, the last row of a key kept as an
+        upsert keeps it. Reading it back instead took 3 to 5 s of a 100,000-line batch's outputs."""
+        return cls(_as_stored(events, EVENT_COLUMNS),
+                   _typed(_as_stored(orders, ORDER_COLUMNS, KEYS["orders"]), ORDER_COLUMNS),
+                   _typed(_as_stored(lines, LINE_COLUMNS, KEYS["lines"]), LINE_COLUMNS))
+
+
+def _as_stored(frames: pd.DataFrame | list[pd.DataFrame], columns: list[str], key: list[str] | None = None
+               ) -> pd.DataFrame:
+    frames = frames if isinstance(frames, list) else [frames]
+    values = [[v for f in frames if not f.empty for v in f[c].tolist()] for c in columns]
+    df = _frame(columns, [_int_cells(v) if c in INT_COLUMNS else _text_cells(v) for c, v in zip(columns, values)])
+    if key and df.duplicated(key).any():
+        df = df.drop_duplicates(key, keep="last").reset_index(drop=True)
+    return df
+
+
+def _joined(frame: pd.DataFrame, more: pd.DataFrame | None) -> pd.DataFrame:
+    return frame if more is None or more.empty else pd.concat([frame, more], ignore_index=True)
+
+
+def _frame(cols: list[str], values: list) -> pd.DataFrame:
+    """A frame of each column's values, as the store reads it."""
+    if not values or not len(values[0]):
+        return pd.DataFrame.from_records([], columns=cols)
+    return pd.DataFrame({c: _shared(column) for c, column in zip(cols, values)}, columns=cols)
+
+
+def _in_key_order(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Rows sorted by the table's key, as Python orders text (by code point, as SQLite does; a
+    PostgreSQL collation may order it otherwise)."""
+    keys = list(column_rows(frame, KEYS[table]))
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    if order == list(range(len(keys))):
+        return frame.reset_index(drop=True)
+    return frame.take(order).reset_index(drop=True)
 
 
 def _typed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
