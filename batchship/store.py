@@ -903,7 +903,7 @@ def _shared(values: tuple) -> tuple | list:
     if len(set(probe)) > len(probe) // 2:
         return values
     seen: dict = {}
-    return [seen.setdefault(v, v) for v in values]
+    return list(map(seen.setdefault, values, values))
 
 
 @dataclass(frozen=True)
@@ -927,7 +927,9 @@ def _as_stored(frames: pd.DataFrame | list[pd.DataFrame], columns: list[str], ke
                ) -> pd.DataFrame:
     frames = frames if isinstance(frames, list) else [frames]
     values = [[v for f in frames if not f.empty for v in f[c].tolist()] for c in columns]
-    df = _frame(columns, [_int_cells(v) if c in INT_COLUMNS else _text_cells(v) for c, v in zip(columns, values)])
+    # Not shared as read values are: these are the run's own objects, already held.
+    df = _frame(columns, [_int_cells(v) if c in INT_COLUMNS else _text_cells(v) for c, v in zip(columns, values)],
+                shared=False)
     if key and df.duplicated(key).any():
         df = df.drop_duplicates(key, keep="last").reset_index(drop=True)
     return df
@@ -937,11 +939,11 @@ def _joined(frame: pd.DataFrame, more: pd.DataFrame | None) -> pd.DataFrame:
     return frame if more is None or more.empty else pd.concat([frame, more], ignore_index=True)
 
 
-def _frame(cols: list[str], values: list) -> pd.DataFrame:
+def _frame(cols: list[str], values: list, shared: bool = True) -> pd.DataFrame:
     """A frame of each column's values, as the store reads it."""
     if not values or not len(values[0]):
         return pd.DataFrame.from_records([], columns=cols)
-    return pd.DataFrame({c: _shared(column) for c, column in zip(cols, values)}, columns=cols)
+    return pd.DataFrame({c: _shared(column) if shared else column for c, column in zip(cols, values)}, columns=cols)
 
 
 def _in_key_order(frame: pd.DataFrame, table: str) -> pd.DataFrame:

@@ -107,7 +107,8 @@ class LabelsAhead:
         self._scratch.mkdir(parents=True, exist_ok=True)
         job = _File(labels, path, parts, size, cjk_font, cut_marks)
         files = [self._scratch / f"{len(self._files)}.part{k}.partial" for k in range(len(parts))]
-        self._files[path] = (_settings(job), labels.fingerprint(), _submit_parts(self.pool, job, None, files), files)
+        futures = _submit_parts(self.pool, job, None, files)     # rendering starts before the fingerprint is taken
+        self._files[path] = (_settings(job), labels.fingerprint(), futures, files)
 
     def take(self, job: _File) -> tuple[list, list[Path]] | None:
         """(futures, part files) of ``job`` if it was set rendering ahead from the same labels."""
