@@ -538,10 +538,11 @@ class Store:
 
     def run_frames(self, run_id: str, written: StoredRun | None = None) -> StoredRun:
         """The run's events, the orders they name and those orders' lines, orders and lines in key
-        order. ``written``: what the run itself just stored, as ``StoredRun.of`` made it; it is then
-        read only for the orders and lines the run did not write (an event refusing a scan of an
-        order the run left alone). Outputs made either way are the same, so a run redone after a
-        kill writes what the first would have written."""
+        order. ``written``: what the run itself just stored, as ``StoredRun.of`` made it; the store is
+        then read only for what the run did not write: an order one of its events names but it left
+        alone (none today: refused scans and decisions name no shop), and lines of an order it left
+        in place. Outputs made either way are the same, so a run redone after a kill writes what the
+        first would have written."""
         if written is None:
             events = self.run_events(run_id)
             orders = self.orders_by_keys(dict.fromkeys(order_keys(events)))
