@@ -12,7 +12,7 @@ def records(frame: pd.DataFrame) -> list[dict]:
     columns = list(frame.columns)
     if not columns or len(set(columns)) != len(columns):
         return frame.to_dict("records")    # no columns, or repeated names: pandas' own rules
-    return [dict(zip(columns, row)) for row in zip(*(_values(frame[c]) for c in columns))]
+    return [dict(zip(columns, row)) for row in zip(*(cell_values(frame[c]) for c in columns))]
 
 
 def column_rows(frame: pd.DataFrame, columns) -> Iterator[tuple]:
@@ -27,7 +27,8 @@ def order_keys(frame: pd.DataFrame) -> list[tuple[str, str]]:
     return list(zip(frame["shop"].tolist(), frame["order_id"].tolist()))
 
 
-def _values(series: pd.Series) -> list:
+def cell_values(series: pd.Series) -> list:
+    """A column's values as ``records`` gives them (None for a missing value of an extension type)."""
     values = series.tolist()
     if isinstance(series.dtype, pd.api.extensions.ExtensionDtype) and series.hasnans:
         return [None if v is pd.NA else v for v in values]     # to_dict gives None for a missing value there

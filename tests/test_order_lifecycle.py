@@ -208,3 +208,17 @@ def test_a_corrected_re_export_releases_an_order_held_for_its_address(ws):
     assert _db(ws).execute("SELECT quantity FROM lines WHERE order_id = 'O1'").fetchone() == (1,)
     events = pd.read_excel(ws.last_outbox() / "orders.xlsx", dtype=str, engine="calamine")
     assert "corrected" in events.set_index("order_id").loc["O1", "this run"]
+
+
+def test_each_line_names_every_customs_field_it_lacks_in_order(ws):
+    ws.drop("products.csv", PRODUCT_HEADER, [["A", "A", "Mug", "杯子", "5.00", "USD", 200, "691200", "CN"],
+                                             ["B", "B", "Cup", "", "", "USD", 0, "691200", ""]])
+    ws.drop("orders.csv", ORDER_HEADER, [order_row("O1", "A", 1, "2026-11-01 08:00:00"),
+                                         order_row("O2", "A", 1, "2026-11-01 09:00:00"),
+                                         order_row("O2", "B", 1, "2026-11-01 09:00:00"),
+                                         order_row("O3", "C", 1, "2026-11-01 10:00:00")])
+    ws.run()
+    assert (_order(ws, "O1")["stage"], _order(ws, "O1")["hold_reason"]) == ("waybill", "")   # no numbers yet
+    assert _order(ws, "O2")["hold_reason"] == (
+        "customs: SKU B has no declared_name_cn, declared_value, weight_g, origin_country")
+    assert _order(ws, "O3")["hold_reason"] == "customs: SKU C is not in the product list"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..frame_records import order_keys, records
+from ..frame_records import cell_values, order_keys
 from ..rules.evaluate import apply_rules, with_tags_and_notes
 from ..rules.model import Rule
 from ..schemas import Product
@@ -66,17 +66,19 @@ def process(orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame,
 
 
 def _customs_problems(rows: pd.DataFrame) -> pd.DataFrame:
+    # Field by field over plain lists, then words only for the lines that lack something: a check
+    # of each field of each line, row by row, took 0.4 s of a 100,000-line batch.
+    lacking = {f: ([not (v or 0) > 0 for v in cell_values(rows[f])] if f == Product.weight_g
+                   else [not str(v or "").strip() for v in cell_values(rows[f])]) for f in REQUIRED_CUSTOMS}
+    known = [v is True for v in cell_values(rows["known_product"])]
+    shops, orders, skus = (cell_values(rows[c]) for c in ("shop", "order_id", "sku"))
     msgs = []
-    # Plain dicts: itertuples reads a text column's cells one by one through pandas.
-    for r in records(rows[["shop", "order_id", "sku", "known_product", *REQUIRED_CUSTOMS]]):
-        if r["known_product"] is not True:
-            msgs.append((r["shop"], r["order_id"], f"customs: SKU {r['sku']} is not in the product list"))
-            continue
-        missing = [f for f in REQUIRED_CUSTOMS
-                   if (f == Product.weight_g and not (r[f] or 0) > 0) or
-                   (f != Product.weight_g and not str(r[f] or "").strip())]
-        if missing:
-            msgs.append((r["shop"], r["order_id"], f"customs: SKU {r['sku']} has no {', '.join(missing)}"))
+    for i, lacks in enumerate(zip(*lacking.values())):
+        if not known[i]:
+            msgs.append((shops[i], orders[i], f"customs: SKU {skus[i]} is not in the product list"))
+        elif any(lacks):
+            missing = [f for f, lack in zip(REQUIRED_CUSTOMS, lacks) if lack]
+            msgs.append((shops[i], orders[i], f"customs: SKU {skus[i]} has no {', '.join(missing)}"))
     out = pd.DataFrame(msgs, columns=["shop", "order_id", "msg"])
     return out.drop_duplicates()
 
