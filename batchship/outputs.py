@@ -354,7 +354,7 @@ def _reprints(out: Path, store: Store, orders: pd.DataFrame, lines: pd.DataFrame
     if carrier:
         problems.update(_carrier_labels(out, again, carrier, config, written, stem="reprint"))
     done = again[~again["tracking_number"].isin(problems)]
-    store.mark_printed(run_id, zip(done["shop"], done["order_id"]))
+    store.mark_printed(run_id, order_keys(done))
 
 
 def _printable(orders: pd.DataFrame, lines: pd.DataFrame, events: pd.DataFrame, shelves: pd.DataFrame,
@@ -452,7 +452,7 @@ def _outbound_files(out: Path, orders: pd.DataFrame, lines: pd.DataFrame, store:
         path = write_outbound(out, config.warehouses[name], group, lines.merge(group[["shop", "order_id"]]),
                               config, root)
         written.append(path)
-        store.mark_printed(run_id, zip(group["shop"], group["order_id"]))
+        store.mark_printed(run_id, order_keys(group))
 
 
 def _booking_sheets(out: Path, store: Store, config: Config, run_id: str, written: list[Path], root: Path) -> None:
@@ -460,7 +460,7 @@ def _booking_sheets(out: Path, store: Store, config: Config, run_id: str, writte
     listed = store.listed_in_sheet(run_id)
     if listed.empty:
         return
-    orders = store.orders_by_keys(zip(listed["shop"], listed["order_id"]))
+    orders = store.orders_by_keys(order_keys(listed))
     lines = store.lines_of(orders)
     for channel, group in listed.groupby("channel", sort=True):
         booking = config.channels[channel].booking if channel in config.channels else None

@@ -558,11 +558,11 @@ def _batch_state(store: Store, config: Config, run_id: str, now: datetime, outco
         "known_skus": set(products["sku"]) | set(on_hand["sku"]),
         "decisions": decisions, "scans": scans, "decision_results": None, "cancel_again": [], "cancel_ignored": [],
         "cancel_failed": {(s, o): ref for ref, s, o in store.cancel_failures(
-            zip(decided["shop"], decided["order_id"]))[["reference", "shop", "order_id"]].itertuples(index=False)},
-        "applied_decisions": store.applied_decisions(zip(decided["shop"], decided["order_id"])),
+            order_keys(decided))[["reference", "shop", "order_id"]].itertuples(index=False)},
+        "applied_decisions": store.applied_decisions(order_keys(decided)),
         "channels": frozenset(config.channels), "booking_results": _frames(outcomes, "booking_result"),
         # Orders routed in this batch have no booking yet: only those already waiting can have one.
-        "bookings": store.bookings_of(zip(waiting["shop"], waiting["order_id"])),
+        "bookings": store.bookings_of(order_keys(waiting)),
         "free_pool": store.free_pool(), "voided_numbers": store.voided_numbers(scan_refs),
         "booking_channels": set(booking_channels(config)), "sheet_channels": set(booking_channels(config, "sheet")),
         "logistics": in_force.logistics, "review_rules": in_force.review, "review_checks": config.review_checks,

@@ -25,7 +25,7 @@ import pandas as pd
 from .config import Config
 from .errors import ConfigError
 from .writers.columns import CURRENCY, DATE, DATETIME, NUMBER, QUANTITY, Money
-from .frame_records import column_rows
+from .frame_records import column_rows, order_keys
 from .ledger_checks import STOCK_FIGURES, Check, checks, summary_line
 from .store import Store
 from .writers.xlsx import write_workbook
@@ -120,7 +120,7 @@ def shipment_rows(orders: pd.DataFrame, lines: pd.DataFrame, config: Config) -> 
         currencies = sorted({c for c in group["declared_currency"] if c})
         per_order[(shop, oid)] = (sum(group["declared"], Decimal(0)), ",".join(currencies), int(group["grams"].sum()))
     out = orders.copy()
-    keys = list(zip(out["shop"], out["order_id"]))
+    keys = order_keys(out)
     out["day"] = _day(out["run_id"])
     out["parcel"] = out["merged_into"].where(out["merged_into"] != "", out["order_id"])
     out["declared_value"] = [per_order.get(k, (Decimal(0), "", 0))[0] for k in keys]

@@ -332,7 +332,7 @@ class Store:
                         "AND b.state = 'cancel_failed' AND o.stage = 'cancelled'")
         if keys is not None:
             wanted = set(keys)
-            df = df[pd.Series([k in wanted for k in zip(df["shop"], df["order_id"])], index=df.index, dtype=bool)]
+            df = df[pd.Series([k in wanted for k in order_keys(df)], index=df.index, dtype=bool)]
         return df
 
     def set_booking_states(self, references: Iterable[str], state: str) -> None:
@@ -548,9 +548,11 @@ class Store:
             orders = self.orders_by_keys(dict.fromkeys(order_keys(events)))
             return StoredRun(events, _in_key_order(orders, "orders"), _in_key_order(self.lines_of(orders), "lines"))
         have = set(order_keys(written.orders))
-        others = self.orders_by_keys(k for k in dict.fromkeys(order_keys(written.events)) if k not in have)
+        named = [k for k in dict.fromkeys(order_keys(written.events)) if k not in have]
+        others = self.orders_by_keys(named) if named else None
         with_lines = set(order_keys(written.lines))
-        no_lines = [k for k in order_keys(written.orders) if k not in with_lines] + order_keys(others)
+        no_lines = [k for k in order_keys(written.orders) if k not in with_lines]
+        no_lines += order_keys(others) if others is not None else []
         lines = self.lines_of(pd.DataFrame(no_lines, columns=["shop", "order_id"])) if no_lines else None
         orders = _joined(written.orders, others)
         ours = written.lines
@@ -920,13 +922,11 @@ class StoredRun:
         will give it: each value converted as writing converts it, the last row of a key kept as an
         upsert keeps it. Reading it back instead took 3 to 5 s of a 100,000-line batch's outputs."""
         return cls(_as_stored(events, EVENT_COLUMNS),
-                   _typed(_as_stored(orders, ORDER_COLUMNS, KEYS["orders"]), ORDER_COLUMNS),
-                   _typed(_as_stored(lines, LINE_COLUMNS, KEYS["lines"]), LINE_COLUMNS))
+                   _typed(_as_stored([orders], ORDER_COLUMNS, KEYS["orders"]), ORDER_COLUMNS),
+                   _typed(_as_stored([lines], LINE_COLUMNS, KEYS["lines"]), LINE_COLUMNS))
 
 
-def _as_stored(frames: pd.DataFrame | list[pd.DataFrame], columns: list[str], key: list[str] | None = None
-               ) -> pd.DataFrame:
-    frames = frames if isinstance(frames, list) else [frames]
+def _as_stored(frames: list[pd.DataFrame], columns: list[str], key: list[str] | None = None) -> pd.DataFrame:
     values = [[v for f in frames if not f.empty for v in f[c].tolist()] for c in columns]
     # Not shared as read values are: these are the run's own objects, already held.
     df = _frame(columns, [_int_cells(v) if c in INT_COLUMNS else _text_cells(v) for c, v in zip(columns, values)],

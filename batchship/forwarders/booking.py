@@ -37,7 +37,7 @@ from ..workspace import Workspace
 from .client import Answer, Booked, Forwarder
 from .mapping import Mapping, load_mapping
 from .render import order_context
-from ..frame_records import records
+from ..frame_records import order_keys, records
 
 FLUSH_EVERY = 50           # booking results per transaction
 FLUSH_SECONDS = 0.5
@@ -111,7 +111,7 @@ def settle_bookings(ws: Workspace, store: Store, config: Config, run_id: str) ->
     cancel_events = _exchange(ws, store, config, channels, mappings, todo, lines, cancels)
     checkpoint("booked")
     return _apply(store, run_id, set(booking_channels(config)),
-                  list(zip(todo["shop"], todo["order_id"])) + unapplied + listed, cancel_events)
+                  order_keys(todo) + unapplied + listed, cancel_events)
 
 
 def _list_for_sheets(ws: Workspace, store: Store, config: Config, run_id: str) -> list[tuple[str, str]]:
@@ -124,7 +124,7 @@ def _list_for_sheets(ws: Workspace, store: Store, config: Config, run_id: str) -
         [{"reference": reference_of(o["shop"], o["order_id"]), "shop": o["shop"], "order_id": o["order_id"],
           "channel": o["channel"], "forwarder": channels[o["channel"]].forwarder} for o in records(todo)],
         run_id, _now(), state="sheet")
-    return list(zip(todo["shop"], todo["order_id"]))
+    return order_keys(todo)
 
 
 def _no_events() -> pd.DataFrame:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..frame_records import order_keys
 from ..rules.facts import normal_text
 from .events import concat_events, events_for
 from .priority import oldest_paid_first
@@ -56,7 +57,7 @@ def follow_leaders(orders: pd.DataFrame) -> pd.DataFrame:
     if not len(followers):
         return orders
     orders = orders.copy()
-    lead_at = {(s, o): i for i, s, o in zip(orders.index, orders["shop"], orders["order_id"])}
+    lead_at = {key: i for i, key in zip(orders.index, order_keys(orders))}
     for i in followers:
         lead = lead_at.get((orders.at[i, "shop"], orders.at[i, "merged_into"]))
         if lead is None:

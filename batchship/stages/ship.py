@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..frame_records import order_keys
 from ..importers.normalize import clean_tracking_number
 from ..schemas import ShipScan
 from .events import concat_events, events_for
@@ -35,7 +36,7 @@ def ship(scans: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, counted
                    if t and not lead}
     # A merged parcel ships as one: scanning it (or its leader) ships every order in it.
     followers: dict = {}
-    lead_at = {(s, o): i for i, s, o in zip(orders.index, orders["shop"], orders["order_id"])}
+    lead_at = {key: i for i, key in zip(orders.index, order_keys(orders))}
     for i, shop, lead in zip(orders.index, orders["shop"], orders["merged_into"]):
         if lead and (shop, lead) in lead_at:
             followers.setdefault(lead_at[(shop, lead)], []).append(i)
@@ -125,7 +126,7 @@ def _movements(shipped: pd.DataFrame, lines: pd.DataFrame, counted: set[tuple[st
     if shipped.empty:
         return pd.DataFrame(columns=MOVE_COLUMNS)
     src = pd.DataFrame([(orders_key[0], orders_key[1], f, r) for orders_key, (f, r) in
-                        zip(zip(shipped["shop"], shipped["order_id"]), [sources[i] for i in shipped.index])],
+                        zip(order_keys(shipped), [sources[i] for i in shipped.index])],
                        columns=["shop", "order_id", "source_file", "source_row"])
     m = lines.merge(shipped[["shop", "order_id", "warehouse"]], on=["shop", "order_id"])
     m = m[pd.Series([place in counted for place in zip(m["warehouse"], m["sku"])], index=m.index, dtype=bool)]
