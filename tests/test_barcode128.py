@@ -7,7 +7,7 @@ from collections import deque
 
 import pytest
 
-from batchship.writers.barcode128 import CODE_B, CODE_C, START_B, START_C, STOP, NotEncodable, encode
+from batchship.writers.barcode128 import CODE_B, CODE_C, START_B, START_C, STOP, NotEncodable, encode, modules
 
 
 def _read(values: list[int]) -> str:
@@ -83,3 +83,15 @@ def test_ties_stay_in_code_set_b(text, values):
 def test_text_outside_printable_ascii_is_refused_naming_the_characters(text, named):
     with pytest.raises(NotEncodable, match=named.replace("\\", "\\\\") if named != "empty" else "empty"):
         encode(text)
+
+
+@pytest.mark.parametrize("text", ["0", "LY123456780CN", "1Z999AA10123456784", "A0000B", "9400111899223197428490"])
+def test_the_pdf_path_fills_exactly_the_bars(text):
+    bars = modules(text)
+    rects = bars.pdf_path.split(" re")
+    assert rects[-1] == ""
+    drawn = [tuple(map(int, r.split())) for r in rects[:-1]]
+    assert drawn == [(start, 0, width, 1) for start, width in bars.bars]
+    # The stop symbol ends in a bar: the last bar ends where the right quiet zone begins.
+    last_start, last_width = bars.bars[-1]
+    assert last_start + last_width == bars.total_modules - 10

@@ -100,6 +100,28 @@ def test_right_to_left_names_run_from_the_right(scripts):
         assert first_x > last_x          # the first letter is the rightmost one
 
 
+@pytest.mark.parametrize("text", ["Zoë (née) \\ back\\slash", "山田 太郎（様）(收)", "Ахмед (Фарид) Łódź",
+                                  "a\rb", "Truck 🚚 ☃ 9", "Nguyễn Văn Ánh"])
+@pytest.mark.parametrize("bold", [False, True])
+def test_text_is_encoded_and_its_glyphs_numbered_as_fpdf2_would(tmp_path, text, bold):
+    """The pen encodes a text character by character, each once: the "(...) Tj" strings and the
+    glyph numbers of the fonts' subsets are what fpdf2's own encoding of each run gives."""
+    fonts = font_set()
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "theirs").mkdir()
+    ours = TextPen(new_pdf(100, 150, fonts, set(text), tmp_path / "ours", ""), fonts)
+    theirs = TextPen(new_pdf(100, 150, fonts, set(text), tmp_path / "theirs", ""), fonts)
+    for _ in range(2):                         # the second time from what the pen remembers
+        pieces = ours._text_pieces(text, bold)
+        runs = fonts.runs(text)
+        assert len(pieces) == len(runs)
+        for (family, run), (_, encoded, _) in zip(runs, pieces):
+            assert encoded == theirs._font(family, bold).encode_text(run)
+        ours._pieces.clear()
+    for family in {family for family, _ in fonts.runs(text)}:
+        assert dict(ours._font(family, bold).subset.items()) == dict(theirs._font(family, bold).subset.items())
+
+
 def test_arabic_is_shaped_into_joined_forms(tmp_path):
     """fpdf2's shaping output for the name uses other glyphs than the letters' own (isolated)
     ones, and is narrower than the isolated letters side by side."""

@@ -7,7 +7,9 @@ what makes it scan reliably on 203 dpi thermal printers.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from itertools import chain
 
 # Widths of bar, space, bar, space, bar, space (stop: one more bar), in modules,
 # indexed by symbol value (ISO/IEC 15417).
@@ -101,6 +103,9 @@ class BarcodeModules:
     """Bars as (start, width) in modules, measured from the left edge of the left quiet zone."""
     bars: tuple[tuple[int, int], ...]
     total_modules: int      # including both quiet zones
+    # The bars as one PDF path of "start 0 width 1 re" rectangles in module units, for a writer to
+    # scale (cm) and fill: the same few symbols at the same few places recur on every label.
+    pdf_path: str
 
 
 def _symbol_bars(pattern: str) -> tuple[tuple[tuple[int, int], ...], int]:
@@ -116,11 +121,18 @@ def _symbol_bars(pattern: str) -> tuple[tuple[tuple[int, int], ...], int]:
 _SYMBOL_BARS = tuple(_symbol_bars(p) for p in PATTERNS)
 
 
+@functools.lru_cache(maxsize=8192)
+def _placed(value: int, x: int) -> tuple[tuple[tuple[int, int], ...], str]:
+    """The bars of symbol ``value`` starting at module ``x``, and their PDF path."""
+    bars = tuple((x + offset, width) for offset, width in _SYMBOL_BARS[value][0])
+    return bars, " ".join([f"{start} 0 {width} 1 re" for start, width in bars])
+
+
 def modules(text: str) -> BarcodeModules:
     x = QUIET_ZONE_MODULES
-    bars = []
+    placed = []
     for value in encode(text):
-        symbol, width = _SYMBOL_BARS[value]
-        bars += [(x + offset, w) for offset, w in symbol]
-        x += width
-    return BarcodeModules(tuple(bars), x + QUIET_ZONE_MODULES)
+        placed.append(_placed(value, x))
+        x += _SYMBOL_BARS[value][1]
+    return BarcodeModules(tuple(chain.from_iterable(bars for bars, _ in placed)), x + QUIET_ZONE_MODULES,
+                          " ".join([path for _, path in placed]))

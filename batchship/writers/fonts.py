@@ -52,6 +52,19 @@ PRIMARY = "noto"
 TEXT_CACHE_ENTRIES = 5_000
 
 
+class PerChar(dict):
+    """A value per character, worked out by ``make`` when first asked for: a document meets a few
+    hundred distinct characters, asked for millions of times (read with ``map(d.__getitem__, text)``)."""
+
+    def __init__(self, make):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, ch: str):
+        value = self[ch] = self._make(ch)
+        return value
+
+
 def remember(cache: dict, key, value, limit: int = TEXT_CACHE_ENTRIES):
     """``cache[key] = value``, the cache started afresh once it holds more than ``limit`` entries;
     returns ``value``."""
@@ -217,11 +230,16 @@ class FontSet:
     def is_shaped(self, family: str) -> bool:
         return family in self._shaped_families
 
+    @functools.cached_property
+    def _shaping(self) -> PerChar:
+        shaped = self._shaped_families
+        return PerChar(lambda ch: not ch.isascii() and self.family_of(ch) in shaped)
+
     def needs_shaping(self, text: str) -> bool:
         """Whether any character of ``text`` is drawn with a font that needs shaping."""
         if text.isascii():
             return False
-        return any(self.family_of(ch) in self._shaped_families for ch in text if not ch.isascii())
+        return any(map(self._shaping.__getitem__, text))
 
     def can_show(self, ch: str) -> bool:
         return ch in self._showable
@@ -354,6 +372,13 @@ def _is_truetype(path: Path, number: int) -> bool:
         font.close()
 
 
+def _glyph_code(font, ch: str) -> str:
+    """``ch`` as fpdf2 encodes it in a "(...) Tj" string of ``font`` (escaped, "" without a glyph).
+    Encoding adds the glyph to the font's subset: a text encoded character by character, each on
+    first sight, numbers the glyphs in the order fpdf2 would, so the file is the same."""
+    return font.encode_text(ch)[1:-len(") Tj")]
+
+
 class TextPen:
     """Measures and draws single lines of text on an fpdf2 page (unit mm).
 
@@ -376,7 +401,12 @@ class TextPen:
         self.families = tuple(getattr(pdf, "batchship_families", (PRIMARY,)))
         self._widths: dict[tuple[str, bool], list[float]] = {}
         self._totals: dict[tuple[str, bool], float] = {}
-        self._encoded: dict[tuple[int, str], str] = {}
+        # Per weight, each character's advance in Noto Sans (for ASCII text) and in the font that
+        # shows it (any other text); per font, each character's code in a "(...) Tj" string.
+        self._advances = {bold: (PerChar(lambda ch, b=bold: self._font(PRIMARY, b).cw[ord(ch)]),
+                                 PerChar(lambda ch, b=bold: self._font(fonts.family_of(ch), b).cw[ord(ch)]))
+                          for bold in (False, True)}
+        self._codes: dict[int, PerChar] = {}
         self._pieces: dict[tuple[str, bool], list[tuple[int, str, float]]] = {}
         self._shaped: dict[tuple[str, bool], list] = {}
         self._drawn: dict[tuple[float, float, str, float, bool], str] = {}
@@ -416,11 +446,8 @@ class TextPen:
 
     def _nominal_widths(self, text: str, bold: bool) -> list[float]:
         """Advance of each character's own glyph, in thousandths of an em."""
-        fonts = self.fonts
-        if text.isascii():
-            cw = self._font(PRIMARY, bold).cw
-            return [cw[ord(c)] for c in text]
-        return [self._font(fonts.family_of(c), bold).cw[ord(c)] for c in text]
+        primary, fallback = self._advances[bool(bold)]
+        return list(map((primary if text.isascii() else fallback).__getitem__, text))
 
     def _char_widths(self, text: str, bold: bool) -> list[float]:
         """Advance of each character in thousandths of an em (shaped text: scaled to its shaped width)."""
@@ -520,11 +547,11 @@ class TextPen:
         pieces = []
         for family, run in self.fonts.runs(text):
             font = self._font(family, bold)
-            key = (font.i, run)
-            encoded = self._encoded.get(key)
-            if encoded is None:   # "(...) Tj"; encoding adds the glyphs to the subset
-                encoded = remember(self._encoded, key, font.encode_text(run))
-            pieces.append((font.i, encoded, sum(self._char_widths(run, bold))))
+            codes = self._codes.get(font.i)
+            if codes is None:
+                codes = self._codes[font.i] = PerChar(functools.partial(_glyph_code, font))
+            pieces.append((font.i, f"({''.join(map(codes.__getitem__, run))}) Tj",
+                           sum(self._char_widths(run, bold))))
         return remember(self._pieces, (text, bold), pieces)
 
     def _shaped_operators(self, x: float, y: float, text: str, size: float, bold: bool) -> str:

@@ -191,13 +191,18 @@ def postal_format(country: str) -> tuple[str, str, frozenset[str]] | None:
 _FIELDS = {"%C": "city", "%S": "country_area", "%Z": "postal_code"}   # what a label has besides street and name
 
 
+@functools.lru_cache(maxsize=1024)
+def _format_parts(line: str) -> tuple[str, ...]:
+    """A format line's fields ("%C") and the text between them: a country's few lines, on every label."""
+    return tuple(p for p in re.split(r"(%.)", line) if p)
+
+
 def _format_line(line: str, values: dict[str, str]) -> str:
     """One format line with its fields filled; text between fields only stays between filled ones,
     text before the first field (the 〒 of Japan) only when that field is filled."""
-    parts = [p for p in re.split(r"(%.)", line) if p]
     out: list[str] = []
     pending = ""                       # literal text waiting for a filled field after it
-    for part in parts:
+    for part in _format_parts(line):
         if part.startswith("%") and len(part) == 2:
             value = values.get(_FIELDS.get(part, ""), "")
             if value:
@@ -388,8 +393,7 @@ class _PdfCanvas:
         bottom = (pdf.h - top - height) * k
         # One path of rectangles in module units (the cm scales them), filled once:
         # far faster than a rect() call per bar.
-        ops = " ".join([f"{start} 0 {width} 1 re" for start, width in bars.bars])
-        pdf._out(f"q 0 g {module * k:.4f} 0 0 {height * k:.3f} {left * k:.3f} {bottom:.3f} cm {ops} f Q")
+        pdf._out(f"q 0 g {module * k:.4f} 0 0 {height * k:.3f} {left * k:.3f} {bottom:.3f} cm {bars.pdf_path} f Q")
 
 
 class _LabelPage:

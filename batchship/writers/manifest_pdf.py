@@ -221,8 +221,7 @@ def _draw_head(pdf: FPDF, pen: TextPen, t: _Texts, bars: barcode128.BarcodeModul
         left = MARGIN - barcode128.QUIET_ZONE_MODULES * mw
         k = pdf.k
         bottom = (PAGE_H - BARCODE_TOP - BARCODE_H) * k
-        ops = " ".join(f"{start} 0 {width} 1 re" for start, width in bars.bars)
-        pdf._out(f"q 0 g {mw * k:.4f} 0 0 {BARCODE_H * k:.3f} {left * k:.3f} {bottom:.3f} cm {ops} f Q")
+        pdf._out(f"q 0 g {mw * k:.4f} 0 0 {BARCODE_H * k:.3f} {left * k:.3f} {bottom:.3f} cm {bars.pdf_path} f Q")
     ident, size = pen.fit(t.manifest_id, BARCODE_ROOM, 10.0, 6.0, bold=True)
     pen.draw(MARGIN, BARCODE_TOP + BARCODE_H + 4.5, ident, size, bold=True)
     room = right - INFO_X

@@ -154,10 +154,9 @@ def _draw_slip(pdf: FPDF, pen: TextPen, p: _Prepared, number: int, total: int) -
             if p.bars is not None:
                 mw = module_width(p.bars.total_modules, right - MARGIN)
                 left = (PAGE_W - p.bars.total_modules * mw) / 2
-                ops = " ".join(f"{start} 0 {width} 1 re" for start, width in p.bars.bars)
                 k = pdf.k
                 pdf._out(f"q 0 g {mw * k:.4f} 0 0 {BARCODE_H * k:.3f} {left * k:.3f} "
-                         f"{(PAGE_H - y - BARCODE_H) * k:.3f} cm {ops} f Q")
+                         f"{(PAGE_H - y - BARCODE_H) * k:.3f} cm {p.bars.pdf_path} f Q")
             y += BARCODE_H + 4.5
             pen.draw_centered(PAGE_W / 2, y, pen.truncate(p.code, right - MARGIN, 10, bold=True), 10, bold=True)
             y += 6
