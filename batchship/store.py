@@ -441,12 +441,13 @@ class Store:
         if numbers.empty:
             return
         last = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM pool").fetchone()[0]
+        source_rows = numbers[PoolNumber.row]
         self.db.executemany(
             "INSERT INTO pool (tracking_number, channel, source_file, source_row, seq) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING",
-            ((t, c, str(f), None if pd.isna(r) else int(r), last + i) for i, (t, c, f, r) in enumerate(
-                column_rows(numbers, (PoolNumber.tracking_number, PoolNumber.channel, PoolNumber.file,
-                                      PoolNumber.row)), start=1)))
+            ((t, c, str(f), None if missing else int(r), last + i) for i, ((t, c, f), r, missing) in enumerate(
+                zip(column_rows(numbers, (PoolNumber.tracking_number, PoolNumber.channel, PoolNumber.file)),
+                    source_rows.tolist(), source_rows.isna().tolist()), start=1)))
 
     def mark_pool(self, run_id: str, issued: pd.DataFrame, voided: list[str]) -> None:
         """issued: tracking_number, shop, order_id. A number leaves 'free' once and never returns to it:

@@ -92,3 +92,19 @@ def test_what_a_run_stored_equals_what_reading_it_back_gives(store):
     assert list(zip(read.lines["order_id"], read.lines["line_no"], read.lines["quantity"])) == [
         ("B1", 1, 5), ("K1", 1, 1), ("a1", 1, 6), ("a1", 2, 2), ("Ä1", 1, 4), ("ß", 1, 1), ("Z9", 1, 1), ("Z9", 2, 1)]
     assert read.events["event"].tolist() == ["stage changed"] * 5 + ["line dropped"] + ["scan not applied"] * 2
+
+
+def test_pool_numbers_keep_their_file_row_or_none_and_are_drawn_in_arrival_order(store):
+    with store.batch():
+        store.add_pool_numbers(pd.DataFrame({"channel": "YW", "tracking_number": ["LA1CN", "LA2CN"],
+                                             "source_file": "a.csv", "source_row": [2, 3]}))
+    with store.batch():
+        # A number already known is kept as it was; a row number may be missing (NaN or None).
+        store.add_pool_numbers(pd.DataFrame({"channel": ["YW", "EU", "EU", "EU"],
+                                             "tracking_number": ["LA2CN", "LB1CN", "LB2CN", "LB3CN"],
+                                             "source_file": "b.csv", "source_row": [7, np.nan, 9, None]}))
+    rows = store.db.execute("SELECT tracking_number, channel, source_file, source_row, seq FROM pool "
+                            "ORDER BY seq").fetchall()
+    assert [tuple(r) for r in rows] == [("LA1CN", "YW", "a.csv", 2, 1), ("LA2CN", "YW", "a.csv", 3, 2),
+                                        ("LB1CN", "EU", "b.csv", None, 4), ("LB2CN", "EU", "b.csv", 9, 5),
+                                        ("LB3CN", "EU", "b.csv", None, 6)]
