@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .collector import batch_collector
 from .config import Config
 from .countries import ISO2_CODES
 from .errors import ConfigError, FileRejected, Problem
@@ -97,6 +98,12 @@ class RunReport:
 def run_batch(root: Path, config: Config, *, only: list[Path] | None = None, wait_seconds: float = 0.0,
               now: datetime | None = None) -> RunReport:
     """Process every ready file in ``root/inbox`` once (or just ``only``)."""
+    with batch_collector():
+        return _run_batch(root, config, only, wait_seconds, now)
+
+
+def _run_batch(root: Path, config: Config, only: list[Path] | None, wait_seconds: float,
+               now: datetime | None) -> RunReport:
     check_config_against_formats(config, root)
     check_booking_config(config, root)
     ws = Workspace(root.resolve())

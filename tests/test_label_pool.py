@@ -282,3 +282,33 @@ def test_files_rendered_ahead_are_taken_only_when_made_of_the_same_labels(tmp_pa
     else:                                                     # the file's own parts were rendered
         assert made[late[4].tracking_number] == ["1"]
     assert sorted(p.name for p in out.iterdir()) == ["labels.pdf"]
+
+
+def test_a_part_rendered_on_a_worker_leaves_no_document_behind(tmp_path):
+    """fpdf2 leaves a written document in reference cycles; under a batch's collector settings it
+    would stay until the run ends, tens of MiB a part. A worker collects it once the part is written."""
+    import gc
+    import weakref
+
+    from fpdf import FPDF
+
+    from batchship.collector import batch_collector
+    from batchship.writers.label_pool import _render_part
+    from batchship.writers.labels import render_part
+
+    documents = []
+
+    class Watched(FPDF):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            documents.append(weakref.ref(self))
+
+    labels = [label(i, recipient=RECIPIENTS[i % len(RECIPIENTS)]) for i in range(1, 4)]
+    gc.collect()
+    with batch_collector(), pytest.MonkeyPatch.context() as patch:
+        patch.setattr("batchship.writers.labels.FPDF", Watched)
+        for n in range(3):
+            assert _render_part(render_part, labels, tmp_path / f"part{n}.pdf", "100x150", "", False, 1, 3) == {}
+            assert len(documents) == n + 1
+            assert [ref() for ref in documents] == [None] * (n + 1)
+    assert all((tmp_path / f"part{n}.pdf").stat().st_size > 0 for n in range(3))
