@@ -1,12 +1,15 @@
 """Our PDFs are written with fpdf2's objects listing their keys once per kind, and page contents
-deflated at zlib level 1: the same objects as fpdf2 writes itself, pages that read and scan the same,
-and fpdf2 left as it was found."""
+deflated by ISA-L at its level 1: the same objects as fpdf2 writes itself, pages that read and scan
+the same, and fpdf2 left as it was found."""
 from __future__ import annotations
 
 import contextlib
 import re
+import zlib
 
+import fpdf.syntax
 import pypdfium2 as pdfium
+from pypdf import PdfReader
 from fpdf.output import PDFPage
 from fpdf.syntax import PDFContentStream, PDFObject
 
@@ -24,6 +27,7 @@ def _labels():
 
 def test_listing_keys_once_writes_the_bytes_fpdf2_writes(tmp_path, monkeypatch):
     monkeypatch.setattr(pdf_file, "CONTENT_LEVEL", PDFContentStream._COMPRESSION_LEVEL)
+    monkeypatch.setattr(pdf_file, "DEFLATE", zlib)
     for size in ("100x150", "A4x4"):
         render_labels(_labels(), tmp_path / "lean.pdf", size=size, cut_marks=True, workers=1)
         with monkeypatch.context() as plain:
@@ -51,7 +55,19 @@ def test_lean_pages_read_and_scan_as_before_and_fpdf2_is_restored(tmp_path, monk
         plain_pdf.close()
     assert PDFPage._build_obj_dict is PDFObject._build_obj_dict
     assert "_build_obj_dict" not in PDFContentStream.__dict__
-    assert PDFContentStream._COMPRESSION_LEVEL == -1
+    assert PDFContentStream._COMPRESSION_LEVEL == -1 and fpdf.syntax.zlib is zlib
+
+
+def test_page_contents_are_zlib_streams_no_larger_than_zlib_writes(tmp_path):
+    """ISA-L's streams are the zlib format every PDF reader inflates, and smaller than zlib's level 1."""
+    render_labels(_labels(), tmp_path / "labels.pdf", workers=1)
+    for page in PdfReader(tmp_path / "labels.pdf").pages:
+        stream = page["/Contents"].get_object()
+        assert stream["/Filter"] == "/FlateDecode"
+        deflated = stream._data
+        raw = zlib.decompress(deflated)
+        assert b" Tj" in raw and b" re" in raw          # text and the barcode's bars
+        assert len(deflated) <= len(zlib.compress(raw, 1))
 
 
 def test_a_document_that_fails_to_write_leaves_no_file_and_fpdf2_restored(tmp_path):
@@ -67,3 +83,4 @@ def test_a_document_that_fails_to_write_leaves_no_file_and_fpdf2_restored(tmp_pa
         pass
     assert list(tmp_path.iterdir()) == []
     assert PDFPage._build_obj_dict is PDFObject._build_obj_dict and PDFContentStream._COMPRESSION_LEVEL == -1
+    assert fpdf.syntax.zlib is zlib
