@@ -284,17 +284,18 @@ def test_files_rendered_ahead_are_taken_only_when_made_of_the_same_labels(tmp_pa
     assert sorted(p.name for p in out.iterdir()) == ["labels.pdf"]
 
 
-def test_a_part_rendered_on_a_worker_leaves_no_document_behind(tmp_path):
+def test_a_large_label_file_leaves_no_document_behind(tmp_path, monkeypatch):
     """fpdf2 leaves a written document in reference cycles; under a batch's collector settings it
-    would stay until the run ends, tens of MiB a part. A worker collects it once the part is written."""
+    would stay until the run ends, some 10 KiB a label. A file of COLLECT_FROM labels or more is
+    collected once written: a part on a worker, or a whole file in the run's process."""
     import gc
     import weakref
 
     from fpdf import FPDF
 
     from batchship.collector import batch_collector
+    from batchship.writers import labels as label_writer
     from batchship.writers.label_pool import _render_part
-    from batchship.writers.labels import render_part
 
     documents = []
 
@@ -303,12 +304,17 @@ def test_a_part_rendered_on_a_worker_leaves_no_document_behind(tmp_path):
             super().__init__(*args, **kwargs)
             documents.append(weakref.ref(self))
 
-    labels = [label(i, recipient=RECIPIENTS[i % len(RECIPIENTS)]) for i in range(1, 4)]
+    monkeypatch.setattr(label_writer, "FPDF", Watched)
+    monkeypatch.setattr(label_writer, "COLLECT_FROM", 3)
+    three = [label(i, recipient=RECIPIENTS[i % len(RECIPIENTS)]) for i in range(1, 4)]
     gc.collect()
-    with batch_collector(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr("batchship.writers.labels.FPDF", Watched)
-        for n in range(3):
-            assert _render_part(render_part, labels, tmp_path / f"part{n}.pdf", "100x150", "", False, 1, 3) == {}
-            assert len(documents) == n + 1
-            assert [ref() for ref in documents] == [None] * (n + 1)
-    assert all((tmp_path / f"part{n}.pdf").stat().st_size > 0 for n in range(3))
+    with batch_collector():
+        for n in range(2):
+            assert _render_part(label_writer.render_part, three, tmp_path / f"part{n}.pdf", "100x150", "", False,
+                                1, 3) == {}
+        assert render_labels(three, tmp_path / "whole.pdf", workers=1) == {}
+        assert len(documents) == 3 and [ref() for ref in documents] == [None] * 3
+        # Below COLLECT_FROM the run's process does not walk all its objects for a small file.
+        assert render_labels(three[:2], tmp_path / "small.pdf", workers=1) == {}
+        assert len(documents) == 4 and documents[-1]() is not None
+    assert all(len(_pages(tmp_path / name)) == 3 for name in ("part0.pdf", "part1.pdf", "whole.pdf"))

@@ -32,7 +32,6 @@ override the defaults.
 from __future__ import annotations
 
 import contextvars
-import gc
 import logging
 import math
 import os
@@ -328,11 +327,6 @@ def _render_part(render_part, labels, file: Path, size: str, cjk_font: str, cut_
                  total: int) -> dict[str, list[str]]:
     labels = list(_FORKED_WITH[labels.file][labels.start:labels.end] if isinstance(labels, _Forked) else labels)
     found = render_part(labels, file, size=size, cjk_font=cjk_font, cut_marks=cut_marks, first=first, total=total)
-    # A written document is garbage held in reference cycles (fpdf2's output objects), tens of MiB
-    # a part, which a batch's collector settings (collector.py) would keep until the run ends. The
-    # worker's share of the run's objects is frozen (forked.py): collecting walks only its own.
-    del labels
-    gc.collect()
     worker_checkpoint("label-part-rendered")
     return found
 

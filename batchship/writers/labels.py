@@ -12,6 +12,7 @@ thermal printers) into a label box anywhere on the page.
 from __future__ import annotations
 
 import functools
+import gc
 import math
 import re
 import tempfile
@@ -30,6 +31,7 @@ from .label_pool import LabelJobs, parallel_parts
 from .pdf_file import save_pdf
 
 DOT_MM = 25.4 / 203          # one dot of a 203 dpi thermal printer
+COLLECT_FROM = 400           # labels in a file from which its written document is collected at once
 MARGIN = 3.0
 PT_MM = 25.4 / 72
 # The boxes of the UPU's current CN 22 / CN 23 forms, in the forms' order.
@@ -940,6 +942,13 @@ def render_part(labels: Sequence[LabelData], path: Path, *, size: str, cjk_font:
                 page.draw_continuation(texts, *next_box(), start, part, items_overflow)
                 canvas.flush()
         save_pdf(pdf, path)
+    del pdf, pen, canvas, page, prepared
+    if len(labels) >= COLLECT_FROM:
+        # The written document is garbage held in reference cycles (fpdf2's output objects), some
+        # 10 KiB a label, which a batch's collector settings (collector.py) would keep until the run
+        # ends. A label worker's share of the run's objects is frozen (forked.py), so collecting
+        # there walks only its own; in the run's process it walks all, worth it for a large file.
+        gc.collect()
     return problems
 
 
