@@ -15,6 +15,9 @@ from batchship.importers.normalize import (DAY_FIRST, MONTH_FIRST, clean_id, hea
     ("  '0123 ", "0123"),
     ("\ufeff#1058 ", "#1058"),
     ("123-4567890-1234567", "123-4567890-1234567"),
+    ("\r\n''\t'A B-1'\x0b ", "A B-1'"),            # ASCII: inner spaces and a closing apostrophe kept
+    ("ＡＢ１\u200b-2\u00ad ", "AB1-2"),           # full-width, zero-width space, soft hyphen
+    ("\u00a0'SKU\u2060 9\u00a0", "SKU 9"),       # no-break spaces, word joiner
 ])
 def test_ids_lose_tabs_spaces_and_leading_apostrophe(raw, clean):
     assert clean_id(raw) == clean

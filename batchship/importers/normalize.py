@@ -50,8 +50,11 @@ def clean_id(text: str) -> str:
     spaces), invisible format characters dropped (zero-width space and joiners, word joiner, BOM,
     soft hyphen), surrounding whitespace and Excel's leading "keep as text" apostrophe removed.
     Case and inner spaces are kept: they can be part of an order id or a SKU."""
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = unicodedata.normalize("NFKC", text).strip()
+    if text.isascii():      # no format character is ASCII, and NFKC leaves ASCII as it is
+        text = text.strip()
+    else:
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+        text = unicodedata.normalize("NFKC", text).strip()
     while text.startswith("'"):
         text = text[1:].lstrip()
     return text

@@ -162,8 +162,9 @@ def currencies(markers: list[pd.Series], column: pd.Series | None, default: str,
     fallback = column if column is not None else pd.Series("", index=index, dtype="str")
     pairs = pd.DataFrame({"m": marker, "f": fallback.str.upper()})
     distinct = pairs.drop_duplicates()
-    table = {(m, f): resolve_currency(m, f, default) for m, f in zip(distinct["m"], distinct["f"])}
-    return pd.Series([table[(m, f)] for m, f in zip(pairs["m"], pairs["f"])], index=index, dtype="str")
+    table = {(m, f): resolve_currency(m, f, default) for m, f in zip(distinct["m"].tolist(), distinct["f"].tolist())}
+    return pd.Series([table[(m, f)] for m, f in zip(pairs["m"].tolist(), pairs["f"].tolist())], index=index,
+                     dtype="str")
 
 
 def per_unit(amounts: pd.Series, quantities: pd.Series) -> pd.Series:
