@@ -40,6 +40,7 @@ def test_listing_keys_once_writes_the_bytes_fpdf2_writes(tmp_path, monkeypatch):
 
 def test_lean_pages_read_and_scan_as_before_and_fpdf2_is_restored(tmp_path, monkeypatch):
     labels = _labels()
+    serializers = PDFPage.serialize, PDFContentStream.serialize
     render_labels(labels, tmp_path / "lean.pdf", workers=1)
     with monkeypatch.context() as plain:
         plain.setattr(pdf_file, "lean_output", contextlib.nullcontext)
@@ -55,6 +56,7 @@ def test_lean_pages_read_and_scan_as_before_and_fpdf2_is_restored(tmp_path, monk
         plain_pdf.close()
     assert PDFPage._build_obj_dict is PDFObject._build_obj_dict
     assert "_build_obj_dict" not in PDFContentStream.__dict__
+    assert (PDFPage.serialize, PDFContentStream.serialize) == serializers and "serialize" not in PDFPage.__dict__
     assert PDFContentStream._COMPRESSION_LEVEL == -1 and fpdf.syntax.zlib is zlib
 
 
@@ -84,3 +86,28 @@ def test_a_document_that_fails_to_write_leaves_no_file_and_fpdf2_restored(tmp_pa
     assert list(tmp_path.iterdir()) == []
     assert PDFPage._build_obj_dict is PDFObject._build_obj_dict and PDFContentStream._COMPRESSION_LEVEL == -1
     assert fpdf.syntax.zlib is zlib
+
+
+def _varied_document(compress: bool) -> fpdf.FPDF:
+    """Pages of two sizes and orientations, a link, a page duration and a transition, text in a core
+    font: what fpdf2 writes into page objects beyond our labels' own keys."""
+    pdf = fpdf.FPDF(unit="mm", format=(100, 150))
+    pdf.set_compression(compress)
+    pdf.set_font("helvetica", size=10)
+    pdf.add_page()
+    pdf.cell(40, 10, "first (page) \\ one", link="https://example.com/a?b=1")
+    pdf.add_page(format="A4", orientation="L", duration=3, transition=fpdf.transitions.SplitTransition("V", "O"))
+    pdf.cell(40, 10, "second")
+    pdf.add_page()
+    return pdf
+
+
+def test_written_in_one_step_any_page_object_is_the_bytes_fpdf2_writes(tmp_path, monkeypatch):
+    monkeypatch.setattr(pdf_file, "CONTENT_LEVEL", PDFContentStream._COMPRESSION_LEVEL)
+    monkeypatch.setattr(pdf_file, "DEFLATE", zlib)
+    for compress in (True, False):
+        pdf_file.save_pdf(_varied_document(compress), tmp_path / "lean.pdf")
+        _varied_document(compress).output(str(tmp_path / "plain.pdf"))
+        lean, plain_bytes = ((tmp_path / name).read_bytes() for name in ("lean.pdf", "plain.pdf"))
+        assert b"/MediaBox" in lean and b"/Annots" in lean and b"/Dur 3" in lean and b"/Trans" in lean
+        assert _DATED.sub(b"", lean) == _DATED.sub(b"", plain_bytes), compress
