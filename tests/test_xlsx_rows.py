@@ -94,8 +94,9 @@ def test_hostile_text_and_numbers_give_the_same_sheet_xml_as_xlsxwriter(tmp_path
 def test_dates_money_formats_and_cells_in_their_own_format_match_xlsxwriter(tmp_path):
     n = 120
     moments = [datetime(2026, 12, 6, 23, 59, 59, 500_000), datetime(2026, 1, 1), datetime(1900, 3, 1, 6),
-               datetime(1900, 2, 28, 12), None, "not a date"]
-    days = [date(2026, 12, 6), date(2000, 2, 29), date(1999, 12, 31), None]
+               datetime(1900, 2, 28, 12), datetime(1900, 2, 28, 23, 59, 59), datetime(1900, 1, 2, 8), None,
+               "not a date"]
+    days = [date(2026, 12, 6), date(2000, 2, 29), date(1999, 12, 31), date(1900, 2, 28), date(1900, 3, 1), None]
     amounts = [12.5, 1999.99, 0.01, 100000, None, "n/a"]
     columns = [[moments[i % len(moments)] for i in range(n)], [days[i % len(days)] for i in range(n)],
                [amounts[i % len(amounts)] for i in range(n)], [f"row {i}" for i in range(n)]]
@@ -107,6 +108,9 @@ def test_dates_money_formats_and_cells_in_their_own_format_match_xlsxwriter(tmp_
     sheet = openpyxl.load_workbook(paths[1])["data"]
     assert sheet.max_row == n + 1
     assert sheet["A2"].value == datetime(2026, 12, 6, 23, 59, 59, 500_000)
+    # Around the 29 February 1900 that Excel counts and Python does not, moments read back as written.
+    assert [sheet[f"A{r}"].value for r in (4, 5, 6, 7)] == moments[2:6]
+    assert [sheet[f"B{r}"].value.date() for r in (5, 6)] == [date(1900, 2, 28), date(1900, 3, 1)]
     assert sheet["A2"].number_format == "yyyy-mm-dd hh:mm:ss"
     assert sheet["C2"].number_format == "#,##0" and sheet["C3"].number_format == "#,##0.00"
 

@@ -153,7 +153,8 @@ def _serial(value: date) -> float:
         raise ValueError(f"{value}: a moment in a workbook is wall-clock time, without its zone")
     delta = moment - _EPOCH
     serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
-    return serial + 1 if serial > 59 else serial
+    # Day 60 is the 29 February 1900 Excel counts: from 1 March on, one more; 28 February at noon is 59.5.
+    return serial + 1 if delta.days >= 60 else serial
 
 
 def _split_after_header(xml: bytes, name: str) -> tuple[bytes, bytes]:
