@@ -27,6 +27,7 @@ from xlsxwriter.utility import xl_col_to_name
 _ROWS_LEVEL = 1
 _CHUNK = 2_000                                  # rows turned into XML at a time: bounded memory
 _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_SPECIAL_CHAR = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _ESCAPED_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _EPOCH = datetime(1899, 12, 31)
@@ -109,8 +110,12 @@ def _column_cells(letter: str, values: list, start: int, stop: int, s: str) -> l
 def _plain(texts: list[str]) -> bool:
     """Texts that need neither escapes nor xml:space="preserve" (no space at either end, as
     ``_preserve`` sees it): one search of them all joined, and strip() over them in C (a regex for
-    the ends tried every character, and took twice as long as the rest)."""
-    return not _SPECIAL.search("\n".join(texts)) and not any(map(str.__ne__, map(str.strip, texts), texts))
+    the ends tried every character, and took twice as long as the rest). The characters are looked
+    for apart from the escape-like "_x0041_": a search for either tried both at every character, three
+    times as long as one for the characters and a substring test for "_x"."""
+    joined = "\n".join(texts)
+    return (not _SPECIAL_CHAR.search(joined) and not ("_x" in joined and _SPECIAL.search(joined))
+            and not any(map(str.__ne__, map(str.strip, texts), texts)))
 
 
 def _cell(ref: str, s: str, value) -> str:
