@@ -938,9 +938,12 @@ def render_part(labels: Sequence[LabelData], path: Path, *, size: str, cjk_font:
             canvas.flush()
             if n % 50 == 0 or n == len(prepared):
                 progress.advance("labels rendered", 50 if n % 50 == 0 else n % 50, total=len(prepared))
-            for start, part in continuation_parts(page, texts, items_overflow):
-                page.draw_continuation(texts, *next_box(), start, part, items_overflow)
+            # Each continuation page says where the next one starts: drawn in turn, not measured first.
+            start, part = ((0, 0) if needs_continuation(page, texts, items_overflow) else None), 1
+            while start is not None:
+                start = page.draw_continuation(texts, *next_box(), start, part, items_overflow)
                 canvas.flush()
+                part += 1
         save_pdf(pdf, path)
     del pdf, pen, canvas, page, prepared
     if len(labels) >= COLLECT_FROM:
@@ -952,10 +955,15 @@ def render_part(labels: Sequence[LabelData], path: Path, *, size: str, cjk_font:
     return problems
 
 
+def needs_continuation(page: _LabelPage, texts: _Texts, with_items: bool) -> bool:
+    """Whether the parcel's articles, or its items (``with_items``), go on past its label."""
+    return len(texts.customs) > page.lay.customs_rows or with_items
+
+
 def continuation_parts(page: _LabelPage, texts: _Texts, with_items: bool):
     """(start, part) of each continuation page the parcel needs, measured first; ``with_items``:
     its label could not list all its items (what ``page.draw`` returned)."""
-    if len(texts.customs) <= page.lay.customs_rows and not with_items:
+    if not needs_continuation(page, texts, with_items):
         return []
     parts, start, part = [], (0, 0), 1
     real = page.c
