@@ -95,3 +95,49 @@ def test_the_pdf_path_fills_exactly_the_bars(text):
     # The stop symbol ends in a bar: the last bar ends where the right quiet zone begins.
     last_start, last_width = bars.bars[-1]
     assert last_start + last_width == bars.total_modules - 10
+
+
+def _encoded_step_by_step(text: str) -> list[int]:
+    """The shortest B/C mix worked out for this very text (as encode did before it kept one plan per
+    shape of text): the reference encode's plans are held to."""
+    n = len(text)
+    never = n * 4 + 8
+    cost_b, cost_c = [0] * (n + 2), [0] * (n + 2)
+    to_c, to_b = [False] * n, [False] * n
+    digit = [c.isdigit() for c in text] + [False]
+    for i in range(n - 1, -1, -1):
+        in_b = 1 + cost_b[i + 1]
+        in_c = 1 + cost_c[i + 2] if digit[i] and digit[i + 1] else never
+        cost_b[i], to_c[i] = (in_c + 1, True) if in_c + 1 < in_b else (in_b, False)
+        cost_c[i], to_b[i] = (in_b + 1, True) if in_b + 1 < in_c else (in_c, False)
+    in_c_now = cost_c[0] < cost_b[0]
+    values, i = [START_C if in_c_now else START_B], 0
+    while i < n:
+        if in_c_now and to_b[i]:
+            values.append(CODE_B)
+            in_c_now = False
+        elif not in_c_now and to_c[i]:
+            values.append(CODE_C)
+            in_c_now = True
+        elif in_c_now:
+            values.append(int(text[i:i + 2]))
+            i += 2
+        else:
+            values.append(ord(text[i]) - 32)
+            i += 1
+    check = (values[0] + sum(pos * v for pos, v in enumerate(values[1:], start=1))) % 103
+    return values + [check, STOP]
+
+
+def test_texts_of_one_shape_share_a_plan_and_each_encodes_as_if_planned_alone():
+    """Every mix of digits and other characters up to 10 long, and 2,000 longer random texts (tracking
+    numbers, digit runs of odd and even length, punctuation), in the shortest symbols for that text."""
+    import random
+    rng = random.Random(128)
+    texts = ["".join(rng.choice("0123456789") if bit == "1" else rng.choice("AZaz -/~")
+                     for bit in f"{mask:0{n}b}") for n in range(1, 11) for mask in range(2 ** n)]
+    texts += ["".join(rng.choice("0123456789" * 4 + "LYRRCN-/ ") for _ in range(rng.randint(11, 30)))
+              for _ in range(2000)]
+    texts += ["LY123456789CN", "RR000000005CN", "1Z999AA10123456784", "9400111899223197428490"]
+    for text in texts:
+        assert encode(text) == _encoded_step_by_step(text), text

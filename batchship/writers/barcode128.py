@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from itertools import chain
+from operator import mul
 
 # Widths of bar, space, bar, space, bar, space (stop: one more bar), in modules,
 # indexed by symbol value (ISO/IEC 15417).
@@ -58,14 +59,30 @@ def encode(text: str) -> list[int]:
     if not (text.isascii() and text.isprintable()):
         bad = sorted({ch for ch in text if not _is_b(ch)})
         raise NotEncodable(f"cannot encode {''.join(bad)!r} in Code 128 code set B/C")
-    n = len(text)
-    # Plain lists of ints, not a table of pairs: the programme runs once a label.
+    values = [symbol if at < 0 else ord(text[at]) - 32 if width == 1 else int(text[at:at + 2])
+              for symbol, at, width in _plan(text.translate(_DIGIT_MASK))]
+    check = (values[0] + sum(map(mul, values, range(len(values))))) % 103
+    return values + [check, STOP]
+
+
+# Where the programme switches code sets depends only on which characters are digits: tracking
+# numbers of one shape (two letters, nine digits, two letters) share one plan, worked out once.
+_DIGIT_MASK = str.maketrans({chr(c): "1" if chr(c).isdigit() else "0" for c in range(32, 127)})
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan(mask: str) -> tuple[tuple[int, int, int], ...]:
+    """The symbols of a text whose characters are digits where ``mask`` has "1": (symbol, -1, 0) for a
+    start or a switch of code set, (0, i, 1) for character i in code set B, (0, i, 2) for the digits
+    i and i + 1 in code set C."""
+    n = len(mask)
+    # Plain lists of ints, not a table of pairs.
     # cost_b[i] / cost_c[i]: fewest symbols to encode text[i:] when code set B / C is active at i;
     # to_c[i]: from B, switch to C first; to_b[i]: from C, switch to B first (else encode a pair).
     never = n * 4 + 8
     cost_b, cost_c = [0] * (n + 2), [0] * (n + 2)
     to_c, to_b = [False] * n, [False] * n
-    digit = [c.isdigit() for c in text] + [False]
+    digit = [c == "1" for c in mask] + [False]
     for i in range(n - 1, -1, -1):
         in_b = 1 + cost_b[i + 1]
         in_c = 1 + cost_c[i + 2] if digit[i] and digit[i + 1] else never
@@ -79,23 +96,22 @@ def encode(text: str) -> list[int]:
         else:
             cost_c[i] = in_c
     in_c_now = cost_c[0] < cost_b[0]
-    values = [START_C if in_c_now else START_B]
+    steps = [(START_C if in_c_now else START_B, -1, 0)]
     i = 0
     while i < n:
         if in_c_now and to_b[i]:
-            values.append(CODE_B)
+            steps.append((CODE_B, -1, 0))
             in_c_now = False
         elif not in_c_now and to_c[i]:
-            values.append(CODE_C)
+            steps.append((CODE_C, -1, 0))
             in_c_now = True
         elif in_c_now:
-            values.append(int(text[i:i + 2]))
+            steps.append((0, i, 2))
             i += 2
         else:
-            values.append(ord(text[i]) - 32)
+            steps.append((0, i, 1))
             i += 1
-    check = (values[0] + sum(pos * v for pos, v in enumerate(values[1:], start=1))) % 103
-    return values + [check, STOP]
+    return tuple(steps)
 
 
 @dataclass(frozen=True)
