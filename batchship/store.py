@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection, Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 
 from .database import Connection, make_engine
@@ -922,16 +923,28 @@ class StoredRun:
         """What a run is about to store (``events`` in the order it records them), as reading it back
         will give it: each value converted as writing converts it, the last row of a key kept as an
         upsert keeps it. Reading it back instead took 3 to 5 s of a 100,000-line batch's outputs."""
-        return cls(_as_stored(events, EVENT_COLUMNS),
-                   _typed(_as_stored([orders], ORDER_COLUMNS, KEYS["orders"]), ORDER_COLUMNS),
-                   _typed(_as_stored([lines], LINE_COLUMNS, KEYS["lines"]), LINE_COLUMNS))
+        return cls(_as_stored(events, EVENT_COLUMNS), _as_stored([orders], ORDER_COLUMNS, KEYS["orders"], typed=True),
+                   _as_stored([lines], LINE_COLUMNS, KEYS["lines"], typed=True))
 
 
-def _as_stored(frames: list[pd.DataFrame], columns: list[str], key: list[str] | None = None) -> pd.DataFrame:
-    values = [[v for f in frames if not f.empty for v in f[c].tolist()] for c in columns]
-    # Not shared as read values are: these are the run's own objects, already held.
-    df = _frame(columns, [_int_cells(v) if c in INT_COLUMNS else _text_cells(v) for c, v in zip(columns, values)],
-                shared=False)
+def _as_stored(frames: list[pd.DataFrame], columns: list[str], key: list[str] | None = None,
+               typed: bool = False) -> pd.DataFrame:
+    """``typed``: as ``_typed`` leaves a frame, made so directly (text as objects, integers as int64)
+    rather than inferred by pandas and converted: for a 100,000-line batch's orders and lines that
+    took 0.6 s, most of it pandas looking at every value twice."""
+    frames = [f for f in frames if not f.empty]
+    values = [frames[0][c].tolist() if len(frames) == 1 else [v for f in frames for v in f[c].tolist()]
+              for c in columns]
+    cells = [_int_cells(v) if c in INT_COLUMNS else _text_cells(v) for c, v in zip(columns, values)]
+    if not typed:
+        # Not shared as read values are: these are the run's own objects, already held.
+        df = _frame(columns, cells, shared=False)
+    elif not frames:
+        df = _typed(_frame(columns, cells, shared=False), columns)
+    else:
+        df = pd.DataFrame({c: _int64(column) if c in INT_COLUMNS else pd.Series(np.array(column, dtype=object),
+                                                                                dtype=object, copy=False)
+                           for c, column in zip(columns, cells)}, columns=columns)
     if key and df.duplicated(key).any():
         df = df.drop_duplicates(key, keep="last").reset_index(drop=True)
     return df
@@ -1024,9 +1037,17 @@ def _int_cells(values: list) -> list:
     return [None if v is None or (isinstance(v, float) and v != v) else int(v) for v in values]
 
 
+def _int64(values: list) -> np.ndarray:
+    """Whole numbers as ``_typed`` makes them: a missing one is 0."""
+    return np.array([0 if v is None else v for v in values] if None in values else values, dtype=np.int64)
+
+
 def _text_cells(values: list) -> list:
     # Text columns get text: PostgreSQL, unlike SQLite, refuses a number for a TEXT column.
-    if set(map(type, values)) <= {str}:
+    try:
+        "".join(values)     # all text: one pass in C, a quarter of the time of looking at each type
         return values
+    except TypeError:
+        pass
     return ["" if v is None or (isinstance(v, float) and v != v) else v if isinstance(v, str) else str(v)
             for v in values]
