@@ -160,8 +160,9 @@ def _run_claimed(ws: Workspace, store: Store, config: Config, claimed: list[Path
     so_far = BatchSoFar()
     outcomes = []
 
-    def read(path: Path) -> Imported:
-        return load_file(path, shop_hint=ws.shop_hint(path), config=config, workspace=ws.root)
+    def read(path: Path) -> tuple[Imported, list[Problem]]:
+        imported = load_file(path, shop_hint=ws.shop_hint(path), config=config, workspace=ws.root)
+        return imported, _pool_file_problems(config, imported)
 
     with ReadAhead([p for p in claimed if not unsupported_reason(p.name)], read) as ahead:
         for path in claimed:
@@ -289,7 +290,8 @@ class BatchSoFar:
 
 
 def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: BatchSoFar, read) -> FileOutcome:
-    """One claimed file's outcome; ``read(path)`` reads it (importers.load_file, maybe read ahead)."""
+    """One claimed file's outcome; ``read(path)`` reads it (importers.load_file, maybe read ahead) and
+    gives what the file alone tells against it as a pool file (``_pool_file_problems``)."""
     name = path.name
     unsupported = unsupported_reason(name)
     if unsupported:
@@ -306,8 +308,8 @@ def _import(ws: Workspace, store: Store, config: Config, path: Path, so_far: Bat
         return FileOutcome(path, name, "duplicate", f"same content as {so_far.applied[sha]} in this batch",
                            sha256=sha)
     try:
-        imported = read(path)
-        _check_pool(store, config, imported, name, so_far.pool)
+        imported, pool_problems = read(path)
+        _check_pool(store, imported, name, so_far.pool, pool_problems)
         _check_booking_results(store, imported, name)
         _check_rules(config, imported, name)
         _check_adjustments(store, imported, name)
@@ -358,12 +360,12 @@ def _check_adjustments(store: Store, imported: Imported, name: str) -> None:
                                                                    bad["source_row"], bad["left"])])
 
 
-def _check_pool(store: Store, config: Config, imported: Imported, name: str,
-                earlier_in_batch: dict[str, str]) -> None:
-    """Tracking-pool files: S10 numbers must pass their check digit; a number cannot change channel;
-    a channel must be declared, or its numbers would wait in a pool nothing draws from."""
+def _pool_file_problems(config: Config, imported: Imported) -> list[Problem]:
+    """What a tracking-pool file alone tells against it: S10 numbers must pass their check digit; a
+    channel must be declared, or its numbers would wait in a pool nothing draws from. Worked out
+    where the file is read, beside the run when it is read ahead."""
     if imported.kind != "tracking_pool":
-        return
+        return []
     f = imported.frame
     problems = []
     declared = ", ".join(config.channels) or "none"
@@ -371,10 +373,21 @@ def _check_pool(store: Store, config: Config, imported: Imported, name: str,
         if channel not in config.channels:
             problems.append(Problem(f"channel {channel!r} is not declared in batchship.toml (declared: {declared})",
                                     row=int(row), column="channel", value=channel))
-    for number, channel, row in column_rows(f, [PoolNumber.tracking_number, PoolNumber.channel, PoolNumber.row]):
+    for number, row in column_rows(f, [PoolNumber.tracking_number, PoolNumber.row]):
         why = s10_problem(number, ISO2_CODES)
         if why:
             problems.append(Problem(why, row=int(row), column="tracking_number", value=number))
+    return problems
+
+
+def _check_pool(store: Store, imported: Imported, name: str, earlier_in_batch: dict[str, str],
+                file_problems: list[Problem]) -> None:
+    """Tracking-pool files: the file's own problems (``_pool_file_problems``), and a number cannot
+    change channel, in the store or in the batch."""
+    if imported.kind != "tracking_pool":
+        return
+    f = imported.frame
+    problems = list(file_problems)
     known = {**earlier_in_batch, **store.known_pool_numbers(f[PoolNumber.tracking_number].tolist())}
     for number, channel, row in column_rows(f, [PoolNumber.tracking_number, PoolNumber.channel, PoolNumber.row]):
         if number in known and known[number] != channel:

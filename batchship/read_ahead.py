@@ -1,8 +1,9 @@
 """Inbox files read ahead: when a batch brings several, the largest are read on a worker forked
 from the run while the run reads the others, and the batch still takes them in name order.
 
-Reading a file (importers.load_file: parse, map, validate) touches nothing but the file; what the
-store must say of it (a duplicate, pool numbers, booking results) the run still asks, file by file.
+Reading a file (importers.load_file: parse, map, validate; for a pool file, what it alone tells
+against it) touches nothing but the file; what the store must say of it (a duplicate, pool numbers,
+booking results) the run still asks, file by file.
 A file read ahead is taken only if it is unchanged since (size and times): otherwise, and when
 reading it failed for a reason other than the file being rejected, the run reads it again itself
 when its turn comes, so what a file yields never depends on where it was read.
@@ -12,17 +13,17 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from typing import Any
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from .errors import FileRejected
 from .forked import can_fork, cores, forked_pool
-from .importers import Imported
 
 # Below this, reading beside the run gains less than forking and sending the frames back cost.
 MIN_BYTES = 1 << 20
 log = logging.getLogger(__name__)
-_FORKED_WITH: list[Callable[[Path], Imported]] = []     # the reader, for the worker to call
+_FORKED_WITH: list[Callable[[Path], Any]] = []     # the reader, for the worker to call
 
 
 def file_signature(path: Path) -> tuple[int, int, int]:
@@ -51,7 +52,7 @@ def unchanged_since(path: Path, signature: tuple[int, int, int]) -> bool:
 class ReadAhead:
     """``load(path)`` gives what ``read(path)`` would, read ahead when it was worth it."""
 
-    def __init__(self, paths: list[Path], read: Callable[[Path], Imported]):
+    def __init__(self, paths: list[Path], read: Callable[[Path], Any]):
         self._read = read
         self._pool: ProcessPoolExecutor | None = None
         self._ahead: dict[Path, tuple[tuple[int, int, int], Future | tuple | None]] = {}
@@ -78,7 +79,7 @@ class ReadAhead:
             self._pool = None
         self._ahead = {}
 
-    def load(self, path: Path) -> Imported:
+    def load(self, path: Path) -> Any:
         signature, result = self._ahead.pop(path, (None, None))
         if isinstance(result, Future):
             try:
@@ -109,8 +110,8 @@ def _shares(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     return (theirs, ours) if ours and their_bytes >= MIN_BYTES else ([], list(sizes))
 
 
-def _read_here(read: Callable[[Path], Imported], path: Path) -> tuple | None:
-    """("imported", Imported) or ("rejected", FileRejected's arguments); None for any other failure,
+def _read_here(read: Callable[[Path], Any], path: Path) -> tuple | None:
+    """("imported", what ``read`` gave) or ("rejected", FileRejected's arguments); None for any other failure,
     which the run meets again when it reads the file itself."""
     try:
         return "imported", read(path)

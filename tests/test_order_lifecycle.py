@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlite3
 
 import pandas as pd
+import pytest
 from alembic import command
 from sqlalchemy import create_engine
 
@@ -222,3 +223,24 @@ def test_each_line_names_every_customs_field_it_lacks_in_order(ws):
     assert _order(ws, "O2")["hold_reason"] == (
         "customs: SKU B has no declared_name_cn, declared_value, weight_g, origin_country")
     assert _order(ws, "O3")["hold_reason"] == "customs: SKU C is not in the product list"
+
+
+@pytest.mark.parametrize("read_ahead", [False, True])
+def test_a_pool_file_lists_all_its_problems_at_once_read_ahead_or_not(ws, monkeypatch, read_ahead):
+    """An undeclared channel and a wrong check digit (what the file alone tells, worked out where it is
+    read), a number the store holds for another channel and one listed for two: all in one report."""
+    ws.drop("pool-1.csv", POOL_HEADER, [["YW", s10(1)]])
+    assert ws.run() == 0
+    if read_ahead:      # the pool file, the batch's largest, is read on a worker beside the run
+        monkeypatch.setattr("batchship.read_ahead.MIN_BYTES", 0)
+    ws.drop("pool-2.csv", POOL_HEADER, [["NOPE", s10(2)], ["YW", "RR123456786CN"], ["SMALL", s10(1)],
+                                        ["YW", s10(3)], ["SMALL", s10(3)]] + [["YW", s10(n)] for n in range(4, 40)])
+    ws.drop("products.csv", PRODUCT_HEADER, [product_row("MUG")])
+    assert ws.run() == 1
+    report = ws.errors_report("pool-2.csv")
+    assert list(zip(report["row"], report["problem"])) == [
+        ("2", "channel 'NOPE' is not declared in batchship.toml (declared: YW, SMALL)"),
+        ("3", "S10 check digit is 6, expected 5"),
+        ("4", "already in the pool of channel YW"),
+        ("6", "the same number is listed for two channels")]
+    assert _db(ws).execute("SELECT COUNT(*) FROM pool").fetchone()[0] == 1
