@@ -303,11 +303,7 @@ def _prepare(label: LabelData, fonts: FontSet, cleaned: _Cleaned) -> tuple[_Text
                for i, entry in enumerate(label.items, start=1)],
         category=category,
         category_note=show("customs_category", note),
-        customs=[replace(item, description=show(f"customs item {i} description", item.description),
-                         hs_code=show(f"customs item {i} hs_code", item.hs_code),
-                         origin=show(f"customs item {i} origin", item.origin),
-                         currency=show(f"customs item {i} currency", item.currency))
-                 for i, item in enumerate(label.customs_items, start=1)],
+        customs=[_shown_item(item, i, show) for i, item in enumerate(label.customs_items, start=1)],
         sender=show("sender", label.sender),
         date=show("date", label.date),
         barcode=bars,
@@ -315,6 +311,15 @@ def _prepare(label: LabelData, fonts: FontSet, cleaned: _Cleaned) -> tuple[_Text
         postal=postal_lines(address, city, state, postcode, label.country),
     )
     return texts, problems
+
+
+def _shown_item(item: CustomsItem, i: int, show) -> CustomsItem:
+    """The article as printed; itself when printing changes none of its texts, as for nearly all."""
+    shown = (show(f"customs item {i} description", item.description), show(f"customs item {i} hs_code", item.hs_code),
+             show(f"customs item {i} origin", item.origin), show(f"customs item {i} currency", item.currency))
+    if shown == (item.description, item.hs_code, item.origin, item.currency):
+        return item
+    return replace(item, description=shown[0], hs_code=shown[1], origin=shown[2], currency=shown[3])
 
 
 def _all_text(texts: _Texts) -> str:
