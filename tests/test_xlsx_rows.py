@@ -85,6 +85,9 @@ def test_hostile_text_and_numbers_give_the_same_sheet_xml_as_xlsxwriter(tmp_path
         [[True, False, None][i % 3] for i in range(n)],
         [[f"B{i:06d}", i, None, 2.5, "", True][i % 6] for i in range(n)],      # mixed kinds in one column
         [None] * n,
+        [[0, -7, 2**53, -(2**53), None, 42][i % 6] for i in range(n)],            # whole numbers only
+        [[3, 2**53 + 1, None, -(10**16 - 1), 2**63 - 1][i % 5] for i in range(n)],  # some no float holds
+        [[2**53 + 1, 5, None][i % 3] for i in range(n)],
     ]
     whole, spliced, _ = _both(tmp_path, columns, [None] * len(columns))
     _same(whole, spliced)
