@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from typing import Any
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from .errors import FileRejected
 from .forked import can_fork, cores, forked_pool
@@ -111,8 +111,8 @@ def _shares(paths: list[Path]) -> tuple[list[Path], list[Path]]:
 
 
 def _read_here(read: Callable[[Path], Any], path: Path) -> tuple | None:
-    """("imported", what ``read`` gave) or ("rejected", FileRejected's arguments); None for any other failure,
-    which the run meets again when it reads the file itself."""
+    """("imported", what ``read`` gave) or ("rejected", FileRejected's arguments); None for any other
+    failure, which the run meets again when it reads the file itself."""
     try:
         return "imported", read(path)
     except FileRejected as exc:
