@@ -159,3 +159,46 @@ def test_committed_pages_reach_the_database_file_on_a_thread_before_the_store_cl
     finally:
         store.close()
     assert not store._wal_copy.is_alive()
+
+
+def _indexes(db, table: str) -> set[str]:
+    return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                           "AND tbl_name = ? AND sql IS NOT NULL", (table,))}
+
+
+def test_the_pool_and_events_read_by_index_and_keep_no_index_they_are_not_read_by(tmp_path):
+    """Adding numbers finds the last arrival, drawing finds each channel's free numbers in arrival
+    order, a batch's numbers are looked up by number and shipments by recent run: each through an
+    index, whatever the history holds; and no other index is written for every number added or
+    issued and every event recorded."""
+    ws = Workspace(tmp_path / "ws")
+    _day_one(ws)
+    assert ws.run() == 0
+    db = sqlite3.connect(ws.root / ".batchship" / "state.sqlite")
+    assert _indexes(db, "pool") == {"pool_seq", "pool_free_arrival", "pool_issued_run"}
+    assert _indexes(db, "events") == {"events_run"}
+
+    def plan(sql: str) -> str:
+        return " ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + sql))
+    assert "INDEX pool_seq" in plan("SELECT COALESCE(MAX(seq), 0) FROM pool")
+    assert "INDEX pool_free_arrival" in plan("SELECT channel, tracking_number FROM pool WHERE status = 'free' "
+                                             "ORDER BY channel, seq")
+    assert "TEMP B-TREE" not in plan("SELECT channel, tracking_number FROM pool WHERE status = 'free' "
+                                     "ORDER BY channel, seq")
+    assert "sqlite_autoindex_pool_1" in plan("SELECT tracking_number FROM pool WHERE tracking_number IN ('a', 'b')")
+    assert "INDEX events_run" in plan("SELECT shop, order_id FROM events WHERE event || '' = 'shipped' AND run_id >= '2'")
+    db.close()
+    # Down to the revision before and up again: the indexes it had come back, then go again.
+    from alembic import command
+    from sqlalchemy import create_engine
+    from batchship.schema_version import alembic_config
+    engine = create_engine(f"sqlite:///{ws.root / '.batchship' / 'state.sqlite'}")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        command.downgrade(alembic_config(connection), "0007")
+        before = sqlite3.connect(ws.root / ".batchship" / "state.sqlite")
+        assert _indexes(before, "pool") == {"pool_free", "pool_arrival", "pool_free_arrival", "pool_issued_run"}
+        assert _indexes(before, "events") == {"events_run", "events_event"}
+        before.close()
+        command.upgrade(alembic_config(connection), "head")
+    engine.dispose()
+    assert ws.run() == 0
