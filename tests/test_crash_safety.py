@@ -76,6 +76,9 @@ PG = "pg-"   # task kinds on PostgreSQL
 
 RUN_ID = re.compile(r"\d{8}-\d{6}(?:-\d+)?")
 DAY_DIR = re.compile(r"^archive/\d{4}-\d{2}-\d{2}/")
+# A file archived under a name its day's folder already holds gets " (2)": whether two batches' files
+# meet depends on whether their runs fell on one day, which a suite running past midnight changes.
+TAKEN_NAME = re.compile(r" \(\d+\)(?=\.[^./]+$|$)")
 TEMPORARY = re.compile(r"(\.partial|\.tmp)$|^\.")
 
 
@@ -345,10 +348,10 @@ def _settled_files(root: Path) -> dict:
         for path in sorted((root / top).rglob("*")):
             if not path.is_file():
                 continue
-            name = DAY_DIR.sub("archive/<day>/", path.relative_to(root).as_posix())
-            out[name] = _workbook(path) if name.endswith(".errors.xlsx") else hashlib.sha256(
-                path.read_bytes()).hexdigest()
-    return out
+            name = TAKEN_NAME.sub("", DAY_DIR.sub("archive/<day>/", path.relative_to(root).as_posix()))
+            out.setdefault(name, []).append(_workbook(path) if name.endswith(".errors.xlsx") else hashlib.sha256(
+                path.read_bytes()).hexdigest())
+    return {name: sorted(contents, key=repr) for name, contents in out.items()}
 
 
 def snapshot(root: Path, database: str = "") -> dict:
