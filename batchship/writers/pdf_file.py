@@ -1,12 +1,11 @@
 """Write a finished fpdf2 document so that readers never see half a file, and write it lean.
 
-fpdf2 serialises each PDF object by listing every attribute of it (``dir``) and keeping the
-ones that are PDF keys; a label file has two such objects a page (the page and its content
-stream), and listing took a tenth of a label's time. While our documents are written, each
-kind of object lists its keys once and takes them from there: the same dictionaries, the same
-bytes (tests/test_pdf_file.py compares the two). A page and its content stream are also written
-in one step, names and all, rather than through a dictionary of their values (a content stream
-as bytes, where fpdf2 decodes and encodes it again). Page contents are deflated by ISA-L (``isal``,
+fpdf2 serialises each PDF object by listing every attribute of it (``dir``), keeping the ones
+that are PDF keys in a dictionary and formatting that; a label file has two such objects a page
+(the page and its content stream), and listing alone took a tenth of a label's time. While our
+documents are written, those two kinds list their keys once per kind and are written in one step,
+names and all (a content stream as bytes, where fpdf2 decodes and encodes it again): the same
+bytes (tests/test_pdf_file.py compares the two). Page contents are deflated by ISA-L (``isal``,
 Intel's deflate, which writes the same zlib format) at its level 1 rather than by zlib at 6: on
 label pages 16 µs a page against zlib's 66 µs at level 6 and 49 µs at level 1, and no larger
 than zlib's level 1 (1,410 bytes a page against 1,464).
@@ -21,7 +20,7 @@ from typing import Iterator
 
 import fpdf.syntax
 from fpdf.output import PDFPage
-from fpdf.syntax import PDFContentStream, PDFObject, build_obj_dict, camel_case
+from fpdf.syntax import PDFContentStream, PDFObject, camel_case
 from isal import isal_zlib
 
 CONTENT_LEVEL = 1
@@ -53,17 +52,12 @@ def _keys(obj: PDFObject) -> tuple[str, ...]:
     return keys
 
 
-def _listed_once(self: PDFObject, security_handler=None) -> dict:
-    # Keys without a value are left out here, as build_obj_dict would leave them out.
-    values = {k: v for k in _keys(self) if (v := getattr(self, k)) is not None}
-    return build_obj_dict(values, _security_handler=security_handler, _obj_id=self.id)
-
-
 _NAMES: dict[str, str] = {}
 
 
 def _fields(self: PDFObject) -> list[str]:
-    """The object's "/Key value" lines: what build_obj_dict and create_dictionary_string make of it."""
+    """The object's "/Key value" lines: what fpdf2's build_obj_dict and create_dictionary_string make
+    of it (keys without a value left out)."""
     fields = []
     for key in _keys(self):
         value = getattr(self, key)
@@ -78,7 +72,7 @@ def _fields(self: PDFObject) -> list[str]:
         elif isinstance(value, bool):
             value = str(value).lower()
         name = _NAMES.get(key) or _NAMES.setdefault(key, f"/{camel_case(key)}")
-        fields.append(f"{name} {str(value).lower() if isinstance(value, bool) else value}")
+        fields.append(f"{name} {value}")
     return fields or [""]
 
 
@@ -92,7 +86,7 @@ def _page_written(self: PDFPage, obj_dict=None, _security_handler=None) -> str:
 
 
 def _stream_written(self: PDFContentStream, obj_dict=None, _security_handler=None) -> str | bytes:
-    if obj_dict or _security_handler is not None or not isinstance(self._contents, (bytes, bytearray)):
+    if obj_dict or _security_handler is not None:
         return _PLAIN[PDFContentStream](self, obj_dict, _security_handler)
     head = "\n".join((f"{self.id} 0 obj\n<<", *_fields(self), ">>\nstream\n"))
     return b"".join((head.encode("latin-1"), self._contents, b"\nendstream\nendobj"))
@@ -100,8 +94,7 @@ def _stream_written(self: PDFContentStream, obj_dict=None, _security_handler=Non
 
 @contextmanager
 def lean_output() -> Iterator[None]:
-    changes = [(PDFPage, "_build_obj_dict", _listed_once), (PDFContentStream, "_build_obj_dict", _listed_once),
-               (PDFPage, "serialize", _page_written), (PDFContentStream, "serialize", _stream_written),
+    changes = [(PDFPage, "serialize", _page_written), (PDFContentStream, "serialize", _stream_written),
                (PDFContentStream, "_COMPRESSION_LEVEL", CONTENT_LEVEL), (fpdf.syntax, "zlib", DEFLATE)]
     with _lean:
         saved = [(owner, name, owner.__dict__.get(name, _UNSET)) for owner, name, _ in changes]
