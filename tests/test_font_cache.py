@@ -1,14 +1,17 @@
 """The fonts a PDF embeds come from a cache folder the second time: the same pages come out, a damaged
-cached font is made again, and a cache folder that cannot be written only costs time."""
+cached font is made again, and a cache folder that cannot be written only costs time. A document
+makes a temporary folder of its own only for fonts the cache cannot hold, and leaves none behind."""
 from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 
 import pypdfium2 as pdfium
 import pytest
 
 from batchship.writers.labels import render_labels
+from batchship.writers.zpl import render_zpl
 from test_labels import RECIPIENTS, decode, label, page_text
 
 
@@ -65,7 +68,24 @@ def test_a_damaged_cached_font_is_made_again(tmp_path, cache):
     assert _pages(tmp_path / "third.pdf") == _pages(tmp_path / "good.pdf")
 
 
-def test_a_cache_folder_that_cannot_be_made_still_gives_labels(tmp_path, monkeypatch):
+@pytest.fixture
+def temporary_folders(tmp_path, monkeypatch):
+    """Where the documents' temporary folders go, and the list of those made."""
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    made = []
+    real = tempfile.mkdtemp
+
+    def mkdtemp(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    return root, made
+
+
+def test_a_cache_folder_that_cannot_be_made_still_gives_labels(tmp_path, monkeypatch, temporary_folders):
     blocker = tmp_path / "a-file"
     blocker.write_text("in the way")
     monkeypatch.setenv("BATCHSHIP_FONT_CACHE", str(blocker / "fonts"))
@@ -73,6 +93,23 @@ def test_a_cache_folder_that_cannot_be_made_still_gives_labels(tmp_path, monkeyp
     render_labels(labels, tmp_path / "labels.pdf", workers=1)
     assert [codes for codes, _ in _pages(tmp_path / "labels.pdf")] == [[lb.tracking_number] for lb in labels]
     assert blocker.read_text() == "in the way"
+    root, made = temporary_folders
+    assert made and list(root.iterdir()) == []       # the fonts were made in a folder of its own, since removed
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "zpl"])
+def test_fonts_the_cache_holds_need_no_temporary_folder(tmp_path, cache, temporary_folders, fmt):
+    labels = [label(1, recipient_name="Jürgen Müller"), label(2, recipient_name="山田 太郎")]
+    for name in ("first", "second"):      # the first makes the cached fonts, the second takes them
+        path = tmp_path / f"{name}.{fmt}"
+        if fmt == "pdf":
+            render_labels(labels, path, workers=1)
+            assert [codes for codes, _ in _pages(path)] == [[lb.tracking_number] for lb in labels]
+        else:
+            render_zpl(labels, path)
+            assert all(lb.tracking_number in path.read_text(encoding="utf-8") for lb in labels)
+    root, made = temporary_folders
+    assert _fonts(cache) and made == [] and list(root.iterdir()) == []
 
 
 # In a process of its own: the coverage of each font is read once per process.

@@ -38,7 +38,7 @@ from fontTools.varLib import instancer
 from fpdf.enums import PDFResourceType
 
 from ..errors import ConfigError
-from .font_cache import cached, forget, instance_name, kept_coverage, whole_pages
+from .font_cache import SpareFolder, cached, forget, instance_name, kept_coverage, whole_pages
 
 REGULAR = {"wght": 400, "wdth": 100}
 BOLD = {"wght": 700, "wdth": 100}
@@ -316,7 +316,8 @@ def font_set(cjk_font: str = "") -> FontSet:
     return FontSet(tuple(faces), tuple(covers), name)
 
 
-def register_fonts(pdf, fonts: FontSet, text_chars: set[int], workdir: Path, cjk_font: str = "") -> None:
+def register_fonts(pdf, fonts: FontSet, text_chars: set[int], workdir: SpareFolder | Path,
+                   cjk_font: str = "") -> None:
     """Add to ``pdf`` the fonts that text of ``text_chars`` needs, Noto Sans always.
 
     ``text_chars``: every code point the document will draw; each font is cut down to
@@ -346,7 +347,7 @@ def register_fonts(pdf, fonts: FontSet, text_chars: set[int], workdir: Path, cjk
 
 
 def _add_instance(pdf, face: Face, style: str, chars: set[int], axes: dict[str, float], suffix: str,
-                  workdir: Path) -> None:
+                  workdir: SpareFolder | Path) -> None:
     """Register ``face`` in ``style`` with fpdf2 as a static font of ``chars``, from the font cache."""
     source = face.path
     name = instance_name(source, face.number, axes, face.shaped, chars, suffix)
@@ -354,7 +355,7 @@ def _add_instance(pdf, face: Face, style: str, chars: set[int], axes: dict[str, 
     def make(dest: Path) -> None:
         static_instance(source, chars, axes, dest, number=face.number, layout=face.shaped)
 
-    path = cached(name, make, workdir / name)
+    path = cached(name, make, workdir)
     try:
         pdf.add_font(face.family, style, str(path))
     except Exception:   # fontTools raises many kinds for a damaged file: make this one afresh, uncached

@@ -15,7 +15,6 @@ import functools
 import gc
 import math
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -26,6 +25,7 @@ from fpdf import FPDF
 
 from .. import progress
 from . import barcode128
+from .font_cache import SpareFolder
 from .fonts import FontSet, TextPen, clean_text, font_set, register_fonts, remember
 from .label_pool import LabelJobs, parallel_parts
 from .pdf_file import save_pdf
@@ -852,7 +852,8 @@ def prepare_labels(labels: Sequence[LabelData], size: str, cjk_font: str = "", f
     return fonts, prepared, problems, chars
 
 
-def new_pdf(width: float, height: float, fonts: FontSet, chars: set[str], workdir: Path, cjk_font: str) -> FPDF:
+def new_pdf(width: float, height: float, fonts: FontSet, chars: set[str], workdir: SpareFolder | Path,
+            cjk_font: str) -> FPDF:
     """An empty document in mm with the label fonts registered (also what other canvases measure with)."""
     pdf = FPDF(unit="mm", format=(width, height))
     pdf.set_auto_page_break(False)
@@ -861,7 +862,7 @@ def new_pdf(width: float, height: float, fonts: FontSet, chars: set[str], workdi
     pdf.set_title("Shipping labels")
     # Every page uses the same fonts: one /Resources object for all of them, not one per page.
     pdf.single_resources_object = True
-    register_fonts(pdf, fonts, set(map(ord, chars)), Path(workdir), cjk_font)
+    register_fonts(pdf, fonts, set(map(ord, chars)), workdir, cjk_font)
     return pdf
 
 
@@ -920,8 +921,8 @@ def render_part(labels: Sequence[LabelData], path: Path, *, size: str, cjk_font:
     fonts, prepared, problems, chars = prepare_labels(labels, size, cjk_font, first, total)
     layout, sheet = LAYOUTS[size], SHEETS[size]
     path = Path(path)
-    with tempfile.TemporaryDirectory(prefix="batchship-fonts-") as workdir:
-        pdf = new_pdf(sheet.width, sheet.height, fonts, chars, Path(workdir), cjk_font)
+    with SpareFolder() as workdir:
+        pdf = new_pdf(sheet.width, sheet.height, fonts, chars, workdir, cjk_font)
         pen = TextPen(pdf, fonts)
         canvas = _PdfCanvas(pdf, pen)
         page = _LabelPage(canvas, pen, layout)

@@ -6,7 +6,6 @@ list, so every footer can say "page i of n".
 """
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from . import barcode128
+from .font_cache import SpareFolder
 from .fonts import FontSet, TextPen, clean_text, font_set, register_fonts
 from .labels import module_width
 from .pdf_file import save_pdf
@@ -306,12 +306,12 @@ def render_manifest(manifest: Manifest, path: Path, *, cjk_font: str = "") -> di
         bars = None
     chars = {ord(c) for c in _all_text(texts)} | {ord(c) for c in "·"}
     path = Path(path)
-    with tempfile.TemporaryDirectory(prefix="batchship-fonts-") as workdir:
+    with SpareFolder() as workdir:
         pdf = FPDF(unit="mm", format="A4")
         pdf.set_auto_page_break(False)
         pdf.set_margins(0, 0, 0)
         pdf.set_title(f"Handover manifest {texts.manifest_id}")
-        register_fonts(pdf, fonts, chars, Path(workdir), cjk_font)
+        register_fonts(pdf, fonts, chars, workdir, cjk_font)
         pen = TextPen(pdf, fonts)
         pages = _layout(manifest, texts, pen)
         xs = _column_x()

@@ -7,7 +7,6 @@ headed with the order and counted "page i of n".
 """
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from . import barcode128
+from .font_cache import SpareFolder
 from .fonts import TextPen, clean_text, font_set, register_fonts
 from .labels import module_width
 from .pdf_file import save_pdf
@@ -97,12 +97,12 @@ def render_packing_slips(slips: Sequence[PackingSlip], path: Path, *, cjk_font: 
         for text in (p.ref, p.code, p.tracking, p.recipient, *(s + n for s, n, _ in p.items)):
             chars.update(map(ord, text))
     path = Path(path)
-    with tempfile.TemporaryDirectory(prefix="batchship-fonts-") as workdir:
+    with SpareFolder() as workdir:
         pdf = FPDF(unit="mm", format=(PAGE_W, PAGE_H))
         pdf.set_auto_page_break(False)
         pdf.set_margins(0, 0, 0)
         pdf.set_title(clean_text(title) or "Packing slips")
-        register_fonts(pdf, fonts, chars, Path(workdir), cjk_font)
+        register_fonts(pdf, fonts, chars, workdir, cjk_font)
         pen = TextPen(pdf, fonts)
         for number, p in enumerate(prepared, start=1):
             _draw_slip(pdf, pen, p, number, len(prepared))

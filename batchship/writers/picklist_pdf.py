@@ -8,13 +8,13 @@ Pages are laid out first and drawn second, so every footer can say "page i of n"
 """
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from fpdf import FPDF
 
+from .font_cache import SpareFolder
 from .fonts import FontSet, TextPen, clean_text, font_set, register_fonts
 from .pdf_file import save_pdf
 
@@ -213,12 +213,12 @@ def render_picklist(rows: Sequence[PickRow], path: Path, *, title: str,
     chars.discard(0)      # the separator of the order ids, never printed
     title = fonts.showable(title)
     path = Path(path)
-    with tempfile.TemporaryDirectory(prefix="batchship-fonts-") as workdir:
+    with SpareFolder() as workdir:
         pdf = FPDF(unit="mm", format="A4")
         pdf.set_auto_page_break(False)
         pdf.set_margins(0, 0, 0)
         pdf.set_title(title or "Pick list")
-        register_fonts(pdf, fonts, chars, Path(workdir), cjk_font)
+        register_fonts(pdf, fonts, chars, workdir, cjk_font)
         pen = TextPen(pdf, fonts)
         pages = _layout(rows, texts, pen) if rows else [[]]
         xs = _column_x()

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import barcode128
+from .font_cache import SpareFolder
 from .fonts import TextPen
 from .labels import LAYOUTS, PT_MM, SHEETS, LabelData, _LabelPage, continuation_parts, new_pdf, prepare_labels
 from .zpl_graphics import printer_font_can_show, render_text_bitmaps
@@ -153,9 +153,9 @@ def render_zpl(labels: Sequence[LabelData], path: Path, *, size: str = "100x150"
     head = (f"^XA\n^CI28\n^PW{round(layout.width / dot)}\n^LL{round(layout.height / dot)}\n"
             "^LH0,0\n^PON\n")
     blocks: list[list] = []
-    with tempfile.TemporaryDirectory(prefix="batchship-fonts-") as workdir:
+    with SpareFolder() as workdir:
         # Measures the layout, then draws the lines font 0 cannot print.
-        pdf = new_pdf(layout.width, layout.height, fonts, chars, Path(workdir), cjk_font)
+        pdf = new_pdf(layout.width, layout.height, fonts, chars, workdir, cjk_font)
         pen = TextPen(pdf, fonts)
         for texts in prepared:
             canvas = ZplCanvas(pen, dpi)
