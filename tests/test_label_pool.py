@@ -125,6 +125,40 @@ def test_labels_made_when_read_are_made_on_the_workers(tmp_path, monkeypatch):
     assert [codes for codes, _ in pages] == [[label(i).tracking_number] for i in range(1, 9)]
 
 
+@pytest.mark.parametrize("size", ["100x150", "A4x4"])
+@pytest.mark.parametrize("n", [1, 5, 400])
+def test_a_file_too_small_to_split_renders_whole_on_a_worker(tmp_path, n, size):
+    """Given jobs, a file of too few labels to split (or of four labels a sheet) is still rendered
+    beside the run, as one part: the run goes on with its other outputs meanwhile."""
+    from batchship.writers.label_pool import LabelJobs
+    assert parallel_parts(n, size == "100x150", 2) == []
+    notes = tmp_path / "made"
+    notes.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    with LabelJobs() as jobs:
+        assert render_labels(_MadeWhenRead(n, notes), out / "labels.pdf", size=size, workers=2, jobs=jobs) == {}
+        assert list(out.iterdir()) == []           # not rendered by the call itself
+        assert jobs.finish() == {}
+    made = [note.name.partition("-") for note in notes.iterdir()]
+    assert len(made) == 1 and int(made[0][0]) != os.getpid()      # all made by one worker
+    pages = _pages(out / "labels.pdf")
+    codes = [code for page_codes, _ in pages for code in page_codes]
+    assert sorted(codes) == sorted(label(i).tracking_number for i in range(1, n + 1))
+    assert len(pages) == (n if size == "100x150" else -(-n // 4))
+    assert sorted(p.name for p in out.iterdir()) == ["labels.pdf"]    # its part renamed into place
+
+
+def test_on_one_core_a_small_file_renders_in_the_call(tmp_path):
+    from batchship.writers.label_pool import LabelJobs
+    labels = [label(1), label(2, recipient_name="𓀀")]
+    with LabelJobs() as jobs:
+        problems = render_labels(labels, tmp_path / "labels.pdf", workers=1, jobs=jobs)
+        assert list(problems) == [labels[1].tracking_number]        # told at once: rendered here
+        assert [codes for codes, _ in _pages(tmp_path / "labels.pdf")] == [[lb.tracking_number] for lb in labels]
+        assert jobs.finish() == {}
+
+
 class _MadeWhenReadSliced(_MadeWhenRead):
     """Labels made when read whose slices still make them when read, as the run's own do: what
     workers forked ahead are sent."""

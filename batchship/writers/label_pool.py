@@ -2,7 +2,8 @@
 rendered to its own PDF by a worker process, and the parts joined in order into the channel's file.
 
 Only one-label-a-page sizes are split (on A4 sheets a continuation page takes the next place on the
-sheet, so where a part starts would move labels). Counters still read "n / total".
+sheet, so where a part starts would move labels). Counters still read "n / total". A file too small to
+split (or of A4 sheets) still renders on a worker, whole, as one part renamed into place.
 
 Where the workers come from: a large batch forks them ahead (``workers_ahead``), before the run
 loads its data, and sends each part its labels (or what makes them) pickled. Forked from the run's
@@ -14,8 +15,9 @@ A large batch's labels start before the run commits: ``LabelsAhead.add`` sets it
 the label files the run is about to make printable, from the frames it is about to store, into a
 scratch folder. The outputs still make every label file from the store; a file whose labels prove
 the same (``fingerprint``) takes the parts rendered ahead, and the others are rendered as before.
-Forked ahead, the workers run at a lower priority (``NICE``), so they take the core the run leaves
-idle and not the run's own.
+The workers run at a lower priority (``NICE``), forked ahead or not, so they take the core the run
+leaves idle and not the run's own: the run's own outputs go on at full speed, and it waits for the
+labels only at the end.
 
 Crash safety: the workers are forked from the run and die with it (batchship/forked.py). Parts are
 written as ``.<file>.partN.partial`` beside the file (parts rendered ahead: in the scratch folder)
@@ -64,7 +66,7 @@ MAX_PART = 2_500
 # order lines, where a batch's labels render in parts. A batch that proves to print fewer labels
 # leaves two idle workers, forked when the run was small: a few MiB and milliseconds.
 AHEAD_BYTES = 1 << 20
-# Workers forked ahead yield the cores to the run: rendering ahead must not slow the run's own steps.
+# Label workers yield the cores to the run: rendering must not slow the run's own steps.
 NICE = 10
 
 
@@ -169,6 +171,14 @@ def parallel_parts(n: int, one_per_page: bool, workers: int | None = None) -> li
     return [(start, min(n, start + part)) for start in range(0, n, part)]
 
 
+def whole_file_on_worker(workers: int | None = None) -> bool:
+    """Whether a label file too small to split is worth rendering whole on a worker beside the run:
+    wherever there are two cores. Its one PDF costs what it would in the run, and the run meanwhile
+    writes its other outputs."""
+    workers = label_workers() if workers is None else workers
+    return workers >= 2 and can_fork()
+
+
 class LabelJobs:
     """Label files rendering on worker processes while the run goes on with its other outputs.
 
@@ -234,7 +244,7 @@ class LabelJobs:
                 font_set(cjk_font)     # read the fonts' character maps once, here, for every worker to inherit
             _FORKED_WITH[:] = [job.labels for job in queued]
             try:
-                self._pool = forked_pool(min(label_workers(), sum(len(job.parts) for job in queued)))
+                self._pool = forked_pool(min(label_workers(), sum(len(job.parts) for job in queued)), nice=NICE)
             finally:
                 _FORKED_WITH.clear()   # the workers have their copies; this process has no more use for it
             forked_with = list(range(len(queued)))
@@ -334,6 +344,13 @@ def _render_part(render_part, labels, file: Path, size: str, cjk_font: str, cut_
 def _join_as_rendered(futures: list, files: list[Path], path: Path, total: int) -> dict[str, list[str]]:
     """Each part's pages appended to the file as soon as that part is rendered (while later parts
     still render), in order, so problems keep the labels' order; the file saved once all are in."""
+    if len(files) == 1:         # a file rendered whole: its one part is the file
+        (future, (a, b)), = futures
+        problems = future.result()
+        progress.advance("labels rendered", b - a, total=total)
+        checkpoint("label-parts-joined")
+        os.replace(files[0], path)
+        return problems
     import pypdfium2 as pdfium
     problems: dict[str, list[str]] = {}
     with PDFIUM:

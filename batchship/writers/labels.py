@@ -27,7 +27,7 @@ from .. import progress
 from . import barcode128
 from .font_cache import SpareFolder
 from .fonts import FontSet, TextPen, clean_text, font_set, register_fonts, remember
-from .label_pool import LabelJobs, parallel_parts
+from .label_pool import LabelJobs, parallel_parts, whole_file_on_worker
 from .pdf_file import save_pdf
 
 DOT_MM = 25.4 / 203          # one dot of a 203 dpi thermal printer
@@ -895,16 +895,18 @@ def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x1
 
     Many one-label-a-page labels are rendered in parts on ``workers`` processes (default: every
     core; writers/label_pool.py) and joined in order; the pages are the same as from one process.
-    Given ``jobs``, those parts render from ``jobs.start()`` on while the caller goes on: the file
-    and its problems come from ``jobs.finish()`` and this returns no problems. ``labels`` may be any
+    Given ``jobs``, those parts render from ``jobs.start()`` on while the caller goes on (a file too
+    small to split, as one part, where there are two cores): the file and its problems come from
+    ``jobs.finish()`` and this returns no problems. ``labels`` may be any
     sequence; sliced on a worker, it may make its labels there.
     """
     parts = label_parts(len(labels), size, workers)
+    if jobs is not None and labels and (parts or whole_file_on_worker(workers)):
+        # Too few labels to split: the file is still one part a worker renders while the caller goes on.
+        jobs.add(labels, Path(path), parts or [(0, len(labels))], size=size, cjk_font=cjk_font, cut_marks=cut_marks)
+        return {}
     if not parts:
         return render_part(list(labels), Path(path), size=size, cjk_font=cjk_font, cut_marks=cut_marks)
-    if jobs is not None:
-        jobs.add(labels, Path(path), parts, size=size, cjk_font=cjk_font, cut_marks=cut_marks)
-        return {}
     with LabelJobs() as own:
         own.add(labels, Path(path), parts, size=size, cjk_font=cjk_font, cut_marks=cut_marks)
         return own.finish()
