@@ -120,10 +120,13 @@ def pyformat(sql: str) -> str:
 class Connection:
     """sqlite3's ``execute``/``executemany`` on a SQLAlchemy connection, for either backend."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, owns_engine: bool = True):
+        """``owns_engine``: closing this connection disposes of the engine too (False: another
+        connection of the same engine, which the first one's owner disposes of)."""
         self.engine = engine
         self.dialect = engine.dialect.name       # "sqlite" | "postgresql"
         self.sa = engine.connect()
+        self._owns_engine = owns_engine
 
     @property
     def postgresql(self) -> bool:
@@ -160,7 +163,8 @@ class Connection:
         try:
             self.sa.close()
         finally:
-            self.engine.dispose()
+            if self._owns_engine:
+                self.engine.dispose()
 
     def __enter__(self):
         return self

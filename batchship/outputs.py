@@ -126,14 +126,15 @@ def write_run_outputs(ws: Workspace, store: Store, config: Config, run_id: str,
         upload_problems = step("uploads", _uploads, out, store, orders, lines, events, config, run_id, written,
                                default={})
         style = config.workbook_style
+        # The pick lists before the stock workbooks: the stock they show is meanwhile read beside the run.
+        for tail, batch in by_wave:
+            written += step("pick list", _picklist, out, ready_lines.merge(batch[["shop", "order_id"]]), store,
+                            run_id, tail, config.print_order.zone_order, style, default=[])
         written += [p for p in [step("stock.xlsx", _stock_workbook, out, store, run_id, style)] if p]
         written += [p for p in [step("reconciliation.xlsx", write_run_reconciliation, out, store, config,
                                      run_id)] if p]
         written += [p for p in [step("purchase-suggestions.xlsx", write_purchase_suggestions, out, store, config,
                                      run_id)] if p]
-        for tail, batch in by_wave:
-            written += step("pick list", _picklist, out, ready_lines.merge(batch[["shop", "order_id"]]), store,
-                            run_id, tail, config.print_order.zone_order, style, default=[])
         outdated = step("outdated uploads", _outdated_uploads, events, store, run_id, default=events.iloc[:0])
 
         def with_problems(labels: dict) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """The reconciliation's stock figures per place, read from the store in pieces (place totals, what
 later runs moved, the period's movements per cause), equal their definition over the raw ledger for
 any period: opening is every movement before the period, closing every one before its end, and a
-movement of no known cause shows as a gap in the identity, never disappears. On SQLite and, when a
-server is there, PostgreSQL."""
+movement of no known cause shows as a gap in the identity, never disappears. Read once for a run's
+outputs, on hand and the ledger's sums are what reading them each time gives, both of one moment.
+On SQLite and, when a server is there, PostgreSQL."""
 from __future__ import annotations
 
 import random
@@ -84,3 +85,64 @@ def test_stock_figures_are_their_definition_over_the_ledger(store, start, end):
     if start <= "20261103" < end:
         assert "ZERO" in set(got["sku"])            # moved in the period though it ends where it began
     assert "LATE" not in set(got["sku"]) or end > "20261215"
+
+
+def _receipt(sku: str, delta: int) -> pd.DataFrame:
+    return pd.DataFrame({"warehouse": ["SZ"], "sku": [sku], "delta": [delta], "cause": ["receipt"],
+                         "reference": [f"po-{sku}"], "source_file": ["receipts.xlsx"], "source_row": [2]})
+
+
+def test_on_hand_and_the_ledger_sums_are_read_for_the_outputs_at_one_moment(store):
+    """The ledger check compares each place's kept sum with its sum over the ledger. Read once for a
+    run's outputs, both come from one moment, though another site's batch commits in between."""
+    store, _ = store
+    other = Store(store.url)
+    try:
+        with store.stock_read_once():
+            sums = store.ledger_place_totals()
+            with other.batch():
+                other.set_shelves(pd.DataFrame({"warehouse": ["SZ"], "sku": ["NEW"], "shelf": ["N-01"]}))
+                other.add_movements("20261130-000000", _receipt("NEW", 9))
+            on_hand = store.on_hand()
+            assert "NEW" not in set(on_hand["sku"]) and "NEW" not in set(sums["sku"])
+            assert store.on_hand().equals(on_hand)           # and shared, not read again
+        on_hand, sums = store.on_hand(), store.ledger_place_totals()
+        assert on_hand.loc[on_hand["sku"] == "NEW", "on_hand"].tolist() == [9]
+        assert sums.loc[sums["sku"] == "NEW", "total"].tolist() == [9]
+    finally:
+        other.close()
+
+
+def test_stock_read_once_reads_what_reading_each_time_does(store):
+    store, _ = store
+    skus = ["S1", "S2", "Z9", "a1", "Ä1", "山田", "S10", "s1"]
+    with store.batch():
+        store.set_shelves(pd.DataFrame({"warehouse": ["YW", "SZ"] * 4, "sku": skus, "shelf": ["A-1", ""] * 4}))
+        store.add_movements("20261130-000000", _receipt("山田", 3))
+    with store.stock_read_once():
+        once = store.on_hand(), store.ledger_place_totals()
+    each = store.on_hand(), store.ledger_place_totals()
+    assert once[0].equals(each[0])
+    if not store.postgresql:     # SQLite orders text by code point, as Python does (a server's collation may not)
+        assert list(zip(once[0]["warehouse"], once[0]["sku"])) == sorted(zip(["YW", "SZ"] * 4, skus))
+    assert sorted(map(tuple, once[1].values.tolist())) == sorted(map(tuple, each[1].values.tolist()))
+    assert once[1]["total"].dtype == each[1]["total"].dtype == "int64"
+
+
+def test_stock_read_once_reads_on_the_stores_own_connection_when_its_own_fails(store, monkeypatch, caplog):
+    store, ledger = store
+    want = ledger.groupby(["warehouse", "sku"])["delta"].sum()
+
+    def refuse(*args, **kwargs):
+        raise OSError("no second connection to be had")
+
+    monkeypatch.setattr("batchship.store.Connection", refuse)
+    with store.stock_read_once():
+        sums = store.ledger_place_totals()
+        with store.batch():
+            store.add_movements("20261130-000000", _receipt("S1", 4))
+        after = store.ledger_place_totals()      # stock moved: read afresh
+    assert dict(zip(zip(sums["warehouse"], sums["sku"]), sums["total"])) == want.to_dict()
+    assert int(after.loc[(after["warehouse"] == "SZ") & (after["sku"] == "S1"), "total"].iloc[0]) == \
+        int(want.get(("SZ", "S1"), 0)) + 4
+    assert "reading ledger_place_totals beside the run failed" in caplog.text
