@@ -99,8 +99,8 @@ def test_stock_sums_read_once_are_shared_until_stock_moves(tmp_path):
     store = _store(tmp_path / "state.sqlite", 2_000)
     try:
         with store.stock_read_once():
-            first = _steps(store, store.on_hand)
-            assert _steps(store, store.on_hand) == 0 < first          # shared, not summed again
+            # Read once beside the caller, on a connection of their own: the store's own sums nothing.
+            assert _steps(store, store.on_hand) == _steps(store, store.ledger_place_totals) == 0
             on_hand = store.on_hand().set_index("sku")["on_hand"]
             assert on_hand["SKU-000"] == -40      # 2,000 orders over 50 SKUs; the cancelled ones are of others
             mine = store.on_hand()
@@ -110,6 +110,7 @@ def test_stock_sums_read_once_are_shared_until_stock_moves(tmp_path):
                 store.add_movements(RUN, pd.DataFrame({"warehouse": "SZ", "sku": ["SKU-000"], "delta": [100],
                                                        "cause": "count", "reference": "recount", "source_file": "",
                                                        "source_row": [None]}))
+            assert _steps(store, store.on_hand) > 0                    # stock moved: read again
             assert store.on_hand().set_index("sku")["on_hand"]["SKU-000"] == 60
             assert store.ledger_place_totals().set_index("sku")["total"]["SKU-000"] == 60
         assert _steps(store, store.on_hand) > 0                        # outside, every read sums
