@@ -14,14 +14,18 @@ import sys
 import threading
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from . import exit_codes
-from .config import CONFIG_NAME, load_config
 from .environment import connection_lost, environment_problem
 from .errors import BatchshipError, ConfigError, WorkspaceBusy
-from .io.xlsx_guard import verify_xml_safety
 from .log_setup import configure_logging
-from .pipeline import RunReport, run_batch
-from .report import format_status, format_summary
+
+if TYPE_CHECKING:
+    from .pipeline import RunReport
+
+# The run's modules (pandas, the store, the writers) are imported by the commands that use them:
+# imported here, `--version`, `--help` and a mistyped argument took 2.3 s instead of 0.1 s.
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = exit_codes.OK, exit_codes.REJECTED, exit_codes.USAGE
 EXIT_BUG, EXIT_ENVIRONMENT = exit_codes.BUG, exit_codes.ENVIRONMENT
@@ -46,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 def _guarded(args) -> tuple[int, str]:
     """Run the command; (exit code, message for stderr) for what stopped it."""
     try:
+        from .io.xlsx_guard import verify_xml_safety
         verify_xml_safety()
         return args.func(args), ""
     except ConfigError as exc:
@@ -195,8 +200,11 @@ def _cmd_init(args) -> int:
 def _cmd_demo(args) -> int:
     import os
 
+    from .config import CONFIG_NAME, load_config
     from .demo import DEMO_CREDENTIALS, point_demo_channel_at, write_demo_inputs
     from .forwarder_sim import running_simulator
+    from .pipeline import run_batch
+    from .report import format_summary
     root = args.workspace
     written = write_demo_inputs(root)
     print(f"demo inputs written to {root / 'inbox'}: {', '.join(p.name for p in written)}")
@@ -212,11 +220,15 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_run(args) -> int:
+    from .config import load_config
+    config = load_config(args.workspace)
+    from .pipeline import run_batch
     from .progress import Reporter, TerminalProgress, reporting
+    from .report import format_summary
     # Progress only for a person watching: never under cron, never mixed into JSON.
     shown = sys.stderr.isatty() and not (args.quiet or args.json)
     with _terminate_as_interrupt(), reporting(TerminalProgress(sys.stderr) if shown else Reporter()):
-        report = run_batch(args.workspace, load_config(args.workspace), wait_seconds=args.wait)
+        report = run_batch(args.workspace, config, wait_seconds=args.wait)
     code = _exit_code(report)
     text = format_summary(report, args.workspace)
     logging.getLogger("batchship").info("summary (exit %d):\n%s", code, text)
@@ -231,6 +243,9 @@ def _cmd_run(args) -> int:
 def _cmd_watch(args) -> int:
     from dataclasses import replace
 
+    from .config import load_config
+    from .pipeline import run_batch
+    from .report import format_summary
     from .watch import InboxWatcher
     root = args.workspace
     config = load_config(root)
@@ -293,6 +308,8 @@ def _terminate_as_interrupt():
 
 
 def _cmd_status(args) -> int:
+    from .config import CONFIG_NAME
+    from .report import format_status
     if not (args.workspace / CONFIG_NAME).exists():
         raise ConfigError(f"{args.workspace} is not a workspace (no {CONFIG_NAME}): "
                           f"run `batchship init {args.workspace}` to make one")
@@ -309,6 +326,7 @@ def _day(text: str):
 
 
 def _cmd_report(args) -> int:
+    from .config import load_config
     from .reconciliation import write_report
     if args.end < args.start:
         raise ConfigError(f"--to {args.end} is before --from {args.start}")
@@ -318,6 +336,7 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_rules_check(args) -> int:
+    from .config import load_config
     from .rules.report import rules_check
     lines, findings = rules_check(args.workspace, load_config(args.workspace))
     print("\n".join(lines))
@@ -325,6 +344,7 @@ def _cmd_rules_check(args) -> int:
 
 
 def _cmd_rules_explain(args) -> int:
+    from .config import load_config
     from .rules.report import rules_explain
     print("\n".join(rules_explain(args.workspace, load_config(args.workspace), args.shop, args.order_id)))
     return EXIT_OK

@@ -242,9 +242,9 @@ def load_config(workspace: Path) -> Config:
 
 def _check_outbound_formats(config: "Config", workspace: Path, where: str) -> None:
     """Each third-party warehouse's outbound layout exists and reads, before any order is routed to it."""
-    from .outbound import load_outbound_format
     for warehouse in config.warehouses.values():
         if warehouse.third_party:
+            from .outbound import load_outbound_format     # with its writers: only for such a warehouse
             try:
                 load_outbound_format(warehouse.outbound_format, workspace)
             except ConfigError as exc:

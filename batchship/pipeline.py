@@ -32,7 +32,6 @@ from .importers.companions import join_companions
 from .importers.normalize import clean_tracking_number
 from .importers.templates import PLATFORMS
 from .inbox_files import unsupported_reason
-from .outputs import render_labels_ahead, write_run_outputs
 from .read_ahead import ReadAhead, file_signature, file_sizes, unchanged_since
 from . import progress
 from .rules.check import unknown_channels
@@ -188,6 +187,7 @@ def _run_claimed(ws: Workspace, store: Store, config: Config, claimed: list[Path
         _applied_meanwhile(store, outcomes)
         store.start_run(run_id, now.isoformat(timespec="seconds"))
         checkpoint("run-started")
+        from .outputs import render_labels_ahead
         ahead = (functools.partial(render_labels_ahead, label_workers, ws.outbox / run_id, store, config, run_id)
                  if label_workers is not None else None)
         summary, stored = _apply(store, config, run_id, now, outcomes, lap, ahead)
@@ -235,6 +235,9 @@ def _complete(ws: Workspace, store: Store, config: Config, run_id: str, lap=None
         stored = None       # bookings changed orders and added events since: the outputs read them all
     if lap:
         lap("bookings")
+    # Imported when there are outputs to write: a cron call that finds nothing does without the
+    # writers (fpdf2, xlsxwriter, pdfium), a second of its start.
+    from .outputs import write_run_outputs
     outbox, _ = write_run_outputs(ws, store, config, run_id, timings=timings, label_workers=label_workers,
                                   stored=stored)
     if lap:

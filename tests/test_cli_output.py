@@ -82,6 +82,39 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"batchship {version('batchship')}"
 
 
+# Which of the run's heavy libraries a command loaded, in a fresh interpreter.
+LOADED = """
+import sys
+from batchship.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as stop:
+    code = stop.code
+print(code, sorted(m for m in ("pandas", "sqlalchemy", "fpdf", "xlsxwriter", "pypdfium2") if m in sys.modules))
+"""
+
+
+def _loaded(*args: str) -> tuple[int, list[str]]:
+    out = subprocess.run([sys.executable, "-c", LOADED, *args], cwd=REPO, capture_output=True, text=True,
+                         timeout=120, check=True).stdout.strip().splitlines()[-1]
+    code, _, modules = out.partition(" ")
+    return int(code), eval(modules)
+
+
+def test_version_help_and_usage_errors_start_without_the_runs_libraries():
+    assert _loaded("--version") == (0, [])
+    assert _loaded("run", "--help") == (0, [])
+    assert _loaded("run", "--no-such-option") == (2, [])
+
+
+def test_a_run_that_finds_nothing_does_without_the_writers(ws):
+    assert _loaded("run", "-w", str(ws.root)) == (0, ["pandas", "sqlalchemy"])
+    _day(ws)
+    code, modules = _loaded("run", "-w", str(ws.root))
+    assert code == 0 and {"fpdf", "xlsxwriter"} <= set(modules)
+    assert any(ws.root.glob("outbox/*/labels-*.pdf"))
+
+
 def test_run_json_counts_match_the_outputs(ws):
     _day(ws)
     proc = _cli(ws.root, "--json")

@@ -87,6 +87,7 @@ def workers_ahead(batch_bytes: int, scratch: Path | None = None) -> LabelsAhead 
     wanted = os.environ.get("BATCHSHIP_LABEL_AHEAD_BYTES", "")
     if batch_bytes < (int(wanted) if wanted.isdigit() else AHEAD_BYTES) or workers < 2 or not can_fork():
         return None
+    from . import labels  # noqa: F401  what the workers render with, imported once here and not by each
     return LabelsAhead(forked_pool(workers, nice=NICE), scratch)
 
 
