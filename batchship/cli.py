@@ -13,7 +13,6 @@ import signal
 import sys
 import threading
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from . import exit_codes

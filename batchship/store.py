@@ -50,6 +50,17 @@ LINE_COLUMNS = ["shop", "order_id", "line_no", "item_id", "platform_sku", "sku",
                 "platform_line", "platform_quantity", "unit_price", "raw", "source_file",
                 "source_row"] + CUSTOMS_COLUMNS
 EVENT_COLUMNS = ["shop", "order_id", "event", "detail"]
+INT_COLUMNS = {"source_row", "line_no", "quantity", "weight_g", "platform_line", "platform_quantity"}
+
+log = logging.getLogger(__name__)
+
+# Primary keys, for upserts (INSERT ... ON CONFLICT (key) DO UPDATE: portable to PostgreSQL).
+KEYS = {"orders": ["shop", "order_id"], "lines": ["shop", "order_id", "line_no"], "products": ["sku"],
+        "pairing": ["shop", "platform_sku", "sku"], "blacklist": ["field", "value"]}
+# Every table, parents before children, for copying a store (migrations/versions/ make them).
+TABLES = ["orders", "lines", "products", "pairing", "stock_places", "ledger", "place_totals", "pool", "files",
+          "runs", "run_files", "bookings", "rule_sets", "decisions", "blacklist", "events", "uploads",
+          "purchase_orders"]
 
 
 @dataclass(frozen=True)
@@ -75,17 +86,6 @@ STOCK_READS = {
     "ledger_place_totals": StockRead(("warehouse", "sku", "total"),
                                      "SELECT warehouse, sku, SUM(delta) AS total FROM ledger GROUP BY warehouse, sku"),
 }
-INT_COLUMNS = {"source_row", "line_no", "quantity", "weight_g", "platform_line", "platform_quantity"}
-
-log = logging.getLogger(__name__)
-
-# Primary keys, for upserts (INSERT ... ON CONFLICT (key) DO UPDATE: portable to PostgreSQL).
-KEYS = {"orders": ["shop", "order_id"], "lines": ["shop", "order_id", "line_no"], "products": ["sku"],
-        "pairing": ["shop", "platform_sku", "sku"], "blacklist": ["field", "value"]}
-# Every table, parents before children, for copying a store (migrations/versions/ make them).
-TABLES = ["orders", "lines", "products", "pairing", "stock_places", "ledger", "place_totals", "pool", "files",
-          "runs", "run_files", "bookings", "rule_sets", "decisions", "blacklist", "events", "uploads",
-          "purchase_orders"]
 
 
 def _placeholders(n: int) -> str:
