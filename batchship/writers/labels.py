@@ -902,7 +902,7 @@ def render_labels(labels: Sequence[LabelData], path: Path, *, size: str = "100x1
     """
     parts = label_parts(len(labels), size, workers)
     if jobs is not None and labels and (parts or whole_file_on_worker(workers)):
-        # Too few labels to split: the file is still one part a worker renders while the caller goes on.
+        # In parts, or whole as one part when too few to split: rendered by workers while the caller goes on.
         jobs.add(labels, Path(path), parts or [(0, len(labels))], size=size, cjk_font=cjk_font, cut_marks=cut_marks)
         return {}
     if not parts:

@@ -31,8 +31,8 @@ _SPECIAL_CHAR = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _ESCAPED_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _EPOCH = datetime(1899, 12, 31)
-# Whole numbers up to this are exact as floats, so str() writes them as 16 significant digits of the
-# float do (what xlsxwriter writes), in half the time.
+# Whole numbers up to this are exact as floats, so str() writes them as the float's 16 significant
+# digits would (what xlsxwriter writes), in half the time.
 _PLAIN_WHOLE = 2**53
 _ZIP64_FROM = 2**31                             # an XML part this large needs ZIP64 sizes
 _DIMENSION = re.compile(rb'<dimension ref="A1(?::[A-Z]+([0-9]+))?"/>')
