@@ -13,7 +13,7 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 
 from batchship.writers import barcode128
 from batchship.writers.fonts import BOLD, REGULAR, noto_sans_path, static_instance
-from batchship.writers.labels import CustomsItem, LabelData, module_width, render_labels
+from batchship.writers.labels import LAYOUTS, SHEETS, CustomsItem, LabelData, module_width, render_labels
 
 MM = 72 / 25.4
 TSHIRT = CustomsItem("Cotton T-shirt", 2, 450, Decimal("24.90"), "USD", "610910", "CN")
@@ -210,6 +210,43 @@ def test_customs_block_and_items(rendered):
                      "TS-RED-M × 2", "MUG-WHITE × 1", "ITEMS (3 pcs)", "YunExpress Global Direct",
                      "amazon-de / 305-1234567-0000000"):
         assert expected in text, expected
+
+
+@pytest.mark.parametrize("size", ["100x150", "A4x4"])
+def test_each_label_shows_its_own_country_articles_and_totals(tmp_path, size):
+    # Parts that recur from label to label are drawn once and copied: every copy must land in its
+    # own label's box and say what that label's parcel holds, in any order and place on a sheet.
+    combos = [(TSHIRT, MUG), (TSHIRT,), (MUG, TSHIRT), (TSHIRT, MUG), (MUG,), (TSHIRT,)]
+    recipients = [RECIPIENTS[i] for i in (0, 2, 8, 0, 11, 2)]
+    labels = [label(i, recipient, customs_items=combo)
+              for i, (recipient, combo) in enumerate(zip(recipients, combos))]
+    path = tmp_path / "labels.pdf"
+    assert render_labels(labels, path, size=size) == {}
+    pdf = pdfium.PdfDocument(path)
+    lay, sheet = LAYOUTS[size], SHEETS[size]
+    for n, data in enumerate(labels):
+        page = pdf[n // len(sheet.slots)]
+        left, top = sheet.slots[n % len(sheet.slots)]
+
+        def text_in(x0, y0, x1, y1):       # mm from the page's top-left corner
+            return page.get_textpage().get_text_bounded((left + x0) * MM, (sheet.height - top - y1) * MM,
+                                                        (left + x1) * MM, (sheet.height - top - y0) * MM)
+
+        box_right = lay.width - lay.margin
+        assert text_in(box_right - lay.country_box_w, lay.margin, box_right,
+                       lay.margin + lay.header_h).strip() == data.country
+        text = text_in(0, 0, lay.width, lay.height)
+        assert data.order_ref in text and f"{n + 1} / {len(labels)}" in text
+        for article in (TSHIRT, MUG):
+            line = (f"{article.quantity} × {article.description} {article.hs_code} {article.origin} "
+                    f"{article.weight_g} g {article.value:.2f} USD")
+            assert (line in text) == (article in data.customs_items), (n, line)
+        pieces = sum(a.quantity for a in data.customs_items)
+        weight = sum(a.weight_g for a in data.customs_items)
+        value = sum(a.value for a in data.customs_items)
+        assert (f"Total: {len(data.customs_items)} articles, {pieces} pcs {weight} g {value:.2f} USD"
+                in text), n
+        assert text.count("CUSTOMS DECLARATION CN 22") == 1 and text.count("From: Shenzhen") == 1
 
 
 def test_too_many_skus_and_articles_continue_on_a_cn23_page(tmp_path):

@@ -116,12 +116,17 @@ def _plan(mask: str) -> tuple[tuple[int, int, int], ...]:
 
 @dataclass(frozen=True)
 class BarcodeModules:
-    """Bars as (start, width) in modules, measured from the left edge of the left quiet zone."""
-    bars: tuple[tuple[int, int], ...]
+    """A symbol's modules, measured from the left edge of the left quiet zone."""
+    symbols: tuple[tuple[tuple[int, int], ...], ...]     # each symbol's bars as (start, width)
     total_modules: int      # including both quiet zones
     # The bars as one PDF path of "start 0 width 1 re" rectangles in module units, for a writer to
     # scale (cm) and fill: the same few symbols at the same few places recur on every label.
     pdf_path: str
+
+    @functools.cached_property
+    def bars(self) -> tuple[tuple[int, int], ...]:
+        """(start, width) of every bar; only some writers need them one by one."""
+        return tuple(chain.from_iterable(self.symbols))
 
 
 def _symbol_bars(pattern: str) -> tuple[tuple[tuple[int, int], ...], int]:
@@ -150,5 +155,5 @@ def modules(text: str) -> BarcodeModules:
     for value in encode(text):
         placed.append(_placed(value, x))
         x += _SYMBOL_BARS[value][1]
-    return BarcodeModules(tuple(chain.from_iterable(bars for bars, _ in placed)), x + QUIET_ZONE_MODULES,
+    return BarcodeModules(tuple([bars for bars, _ in placed]), x + QUIET_ZONE_MODULES,
                           " ".join([path for _, path in placed]))

@@ -422,6 +422,8 @@ class TextPen:
     def start_page(self) -> None:
         """Call right after ``add_page``: registers every font with the new page."""
         pdf = self.pdf
+        if pdf.single_resources_object and pdf.page > 1:
+            return      # every page has the one /Resources of all the document's fonts
         # What fpdf2 does when text is first set in a font on a page, without the text: at a label a
         # page, set_font and an empty text() for each font cost as much as the label.
         for key in pdf.fonts:

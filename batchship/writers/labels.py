@@ -322,15 +322,15 @@ def _shown_item(item: CustomsItem, i: int, show) -> CustomsItem:
     return replace(item, description=shown[0], hs_code=shown[1], origin=shown[2], currency=shown[3])
 
 
-def _all_text(texts: _Texts) -> str:
+def _all_texts(texts: _Texts) -> list[str]:
     postal = texts.postal
     parts = [texts.tracking, texts.channel, texts.order_ref, texts.name, texts.city_line, texts.country,
              *((*postal.before, *postal.after, postal.country_name) if postal else ()),
              texts.phone, texts.category_note, texts.sender, texts.date, texts.sender_phone, *texts.address,
-             *(sku + name for sku, _, name in texts.items), CERTIFICATION, "0123456789/–·"]
+             *(sku + name for sku, _, name in texts.items)]
     for item in texts.customs:
         parts += [item.description, item.hs_code, item.origin, item.currency]
-    return "".join(parts)
+    return parts
 
 
 def module_width(total_modules: int, available_mm: float, dot_mm: float = DOT_MM) -> float:
@@ -346,9 +346,10 @@ def module_width(total_modules: int, available_mm: float, dot_mm: float = DOT_MM
 class _PdfCanvas:
     """What the layout draws with, on an fpdf2 page (mm from the page's top-left corner).
 
-    Lines and boxes are collected like the pen's text and written by ``flush``. Parts of a label
-    that are the same on every label (the CN 22's headings and boxes, the certification and sender)
-    are drawn once and then copied as their PDF operators, moved to where each label has them.
+    Lines, boxes and bars are collected like the pen's text and written by ``flush``. Parts of a
+    label that recur from label to label (the channel and country, the CN 22's headings and boxes,
+    its article lines and totals, the certification and sender) are drawn once and then copied as
+    their PDF operators, moved to where each label has them.
     """
     dot_mm = DOT_MM
 
@@ -377,7 +378,8 @@ class _PdfCanvas:
             # so a page reads the same whether its copy was the first or not.
             paths, texts = len(self._paths), self.pen.mark()
             end = draw()
-            kept = self._stamps[key] = (left, top, " ".join(self._paths[paths:]), self.pen.take(texts), end - top)
+            kept = remember(self._stamps, key,
+                            (left, top, " ".join(self._paths[paths:]), self.pen.take(texts), end - top))
             del self._paths[paths:]
         was_left, was_top, paths, texts, height = kept
         k = self.pdf.k
@@ -386,11 +388,14 @@ class _PdfCanvas:
         return top + height
 
     def flush(self) -> None:
-        """Write what was drawn since the last flush into the current page."""
+        """Write what was drawn since the last flush into the current page, in one piece."""
+        texts = self.pen.take(0)
+        if texts:
+            # Black regardless of the fill colour the page last set for shapes.
+            self._paths.append(f"q 0 g BT {texts} ET Q")
         if self._paths:
             self.pdf._out(" ".join(self._paths))
             self._paths = []
-        self.pen.flush()
 
     def barcode(self, left: float, top: float, module: float, height: float,
                 bars: barcode128.BarcodeModules, text: str) -> None:
@@ -400,7 +405,8 @@ class _PdfCanvas:
         bottom = (pdf.h - top - height) * k
         # One path of rectangles in module units (the cm scales them), filled once:
         # far faster than a rect() call per bar.
-        pdf._out(f"q 0 g {module * k:.4f} 0 0 {height * k:.3f} {left * k:.3f} {bottom:.3f} cm {bars.pdf_path} f Q")
+        self._paths.append(f"q 0 g {module * k:.4f} 0 0 {height * k:.3f} {left * k:.3f} {bottom:.3f} cm "
+                           f"{bars.pdf_path} f Q")
 
 
 class _LabelPage:
@@ -435,16 +441,21 @@ class _LabelPage:
 
     def _header(self, t: _Texts, y: float) -> float:
         lay, pen, c = self.lay, self.pen, self.c
-        box_w = lay.country_box_w
-        left_w = self.w - box_w - 2
-        text, size = pen.fit(t.channel, left_w, lay.channel_pt, lay.channel_pt * 0.55, bold=True)
-        c.draw(self.x0, y + _mm(size) * 0.85, text, size, bold=True)
+        left_w = self.w - lay.country_box_w - 2
         ref_pt = lay.body_pt * 0.85
         counter_w = pen.width(t.counter, ref_pt, bold=True) + 2 if t.counter else 0
         ref, _ = pen.fit(t.order_ref, left_w - counter_w, ref_pt, ref_pt)
         c.draw(self.x0, y + lay.header_h - 1.5, ref, ref_pt)
         if t.counter:
             c.draw_right(self.x0 + left_w, y + lay.header_h - 1.5, t.counter, ref_pt, bold=True)
+        # A file's labels share their channel, and their countries are few.
+        return c.stamp(("header", t.channel, t.country), self.left, y, functools.partial(self._channel_country, t, y))
+
+    def _channel_country(self, t: _Texts, y: float) -> float:
+        lay, pen, c = self.lay, self.pen, self.c
+        box_w = lay.country_box_w
+        text, size = pen.fit(t.channel, self.w - box_w - 2, lay.channel_pt, lay.channel_pt * 0.55, bold=True)
+        c.draw(self.x0, y + _mm(size) * 0.85, text, size, bold=True)
         bx = self.x1 - box_w
         c.rect(bx, y, box_w, lay.header_h)
         code, size = pen.fit(t.country, box_w - 2, lay.country_pt, lay.country_pt * 0.4, bold=True)
@@ -716,12 +727,13 @@ class _LabelPage:
         if more:
             rows = rows[:shown - 1]
         for item in rows:
-            y = self._article(item, y, inner)
+            y = c.stamp(("article", item), self.left, y, functools.partial(self._article, item, y, inner))
         if more:
             y += self._line()
             c.draw(inner, y - 0.6, f"Articles {shown}–{len(t.customs)}: declared in full on the CN 23 attached",
                    size)
-        y = self._total(t, y, inner)
+        # A shop's articles, and so their lines and totals, recur from parcel to parcel.
+        y = c.stamp(("total", *t.customs), self.left, y, functools.partial(self._total, t, y, inner))
         self._foot(t, y, inner)
 
     # --- continuation ---------------------------------------------------------------------
@@ -840,16 +852,17 @@ def prepare_labels(labels: Sequence[LabelData], size: str, cjk_font: str = "", f
     fonts = font_set(cjk_font)
     prepared: list[_Texts] = []
     problems: dict[str, list[str]] = {}
-    chars: set[str] = set()
+    # Distinct texts first: senders, dates, channels and customs lines recur on almost every label.
+    drawn = {CERTIFICATION, "0123456789/–·"}
     cleaned = _Cleaned(fonts)
     for n, label in enumerate(labels, start=first):
         texts, found = _prepare(label, fonts, cleaned)
         texts.counter = f"{n} / {total or len(labels)}"
         prepared.append(texts)
-        chars.update(_all_text(texts))
+        drawn.update(_all_texts(texts))
         if found:
             problems.setdefault(label.tracking_number, []).extend(found)
-    return fonts, prepared, problems, chars
+    return fonts, prepared, problems, set("".join(drawn))
 
 
 def new_pdf(width: float, height: float, fonts: FontSet, chars: set[str], workdir: SpareFolder | Path,
@@ -934,7 +947,7 @@ def render_part(labels: Sequence[LabelData], path: Path, *, size: str, cjk_font:
             nonlocal placed
             slot = placed % len(sheet.slots)
             if slot == 0:
-                pdf.add_page()
+                pdf.add_page(same=pdf.page > 0)
                 pen.start_page()
                 if cut_marks:
                     _cut_marks(pdf, sheet)
