@@ -56,13 +56,20 @@ def test_small_batches_sheets_and_one_core_stay_in_one_process(n, one_per_page, 
     assert parallel_parts(n, one_per_page, workers) == []
 
 
-def test_parts_are_400_to_2500_labels_and_two_a_worker_between():
-    assert parallel_parts(800, True, 2) == [(0, 400), (400, 800)]
-    assert parallel_parts(1_000, True, 2) == [(0, 400), (400, 800), (800, 1_000)]
+def test_parts_are_2000_to_2500_labels_of_one_size_and_two_a_worker_between():
+    assert parallel_parts(1_000, True, 2) == []
+    assert parallel_parts(2_500, True, 2) == []         # one worker renders it whole beside the run
+    assert parallel_parts(2_501, True, 2) == [(0, 1_251), (1_251, 2_501)]
+    assert parallel_parts(4_000, True, 2) == [(0, 2_000), (2_000, 4_000)]
+    assert parallel_parts(4_032, True, 2) == [(0, 2_016), (2_016, 4_032)]
+    assert parallel_parts(5_000, True, 2) == [(0, 2_500), (2_500, 5_000)]
     assert parallel_parts(10_000, True, 2) == [(0, 2_500), (2_500, 5_000), (5_000, 7_500), (7_500, 10_000)]
     # Larger files are cut into parts of at most 2,500 labels, so a worker holds no more pages than that.
-    assert parallel_parts(12_000, True, 2) == [(0, 2_500), (2_500, 5_000), (5_000, 7_500), (7_500, 10_000),
-                                               (10_000, 12_000)]
+    assert parallel_parts(12_000, True, 2) == [(0, 2_400), (2_400, 4_800), (4_800, 7_200), (7_200, 9_600),
+                                               (9_600, 12_000)]
+    assert parallel_parts(50_001, True, 2)[-1] == (47_620, 50_001)
+    assert len(parallel_parts(50_001, True, 2)) == 21
+    assert parallel_parts(40_000, True, 8) == [(n, n + 2_500) for n in range(0, 40_000, 2_500)]
 
 
 def test_files_queued_before_the_start_and_added_after_it_all_render(tmp_path, monkeypatch):
