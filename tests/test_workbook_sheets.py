@@ -367,7 +367,9 @@ def test_a_wide_sheet_over_a_lowered_cell_limit_is_refused_naming_its_real_used_
     '<c r="XFD500000" t="inlineStr" x="/>"><is><t>far</t></is></c>',       # a quoted "/>" is not the tag's end
     '<x:c r="XFD500000" t="inlineStr"><x:is><x:t>far</x:t></x:is></x:c>',  # a prefixed cell tag
     '<c r="XFD500000" s="1"><v></v></c>',                                    # empty, but not self-closed
-], ids=["quoted end", "prefixed", "open empty"])
+    '<c r="XFD500000" t="inlineStr"><is><t></t></is></c>',                   # the parser builds these two
+    '<c r="XFD500000" t="str"><v></v></c>',
+], ids=["quoted end", "prefixed", "open empty", "empty inline string", "empty formula string"])
 def test_a_far_cell_is_measured_however_its_tag_is_written(tmp_path, far_cell):
     rows = _stock_rows(("SZ", "H1", "1"))
     rows[500_000] = far_cell
@@ -375,3 +377,17 @@ def test_a_far_cell_is_measured_however_its_tag_is_written(tmp_path, far_cell):
     with pytest.raises(FileRejected) as caught:
         read_sheets(path, Limits())
     assert "used range is A1:XFD500000" in caught.value.problems[0].problem
+
+
+@pytest.mark.parametrize("far_cell", [
+    '<c r="XFD1048576" s="1"/>',
+    '<c r="XFD1048576" s="1" t="n"></c>',              # openpyxl's formatted empty cell when lxml is installed
+    '<c r="XFD1048576" s="1">\r\n  </c>',
+    '<c r="XFD1048576" s="1" x="a>b" t=\'n\' ></c >',    # a quoted ">" is not the tag's end
+], ids=["self-closed", "end tag", "whitespace", "quoted and spaced"])
+def test_a_far_cell_with_nothing_inside_does_not_count_however_it_is_closed(tmp_path, far_cell):
+    rows = _stock_rows(("SZ", "H1", "1"))
+    rows[1_048_576] = far_cell
+    path = _hand_made_xlsx(tmp_path / "far.xlsx", "Count", rows)
+    sheet, = read_sheets(path, Limits())
+    assert [list(row)[:3] for row in sheet.rows] == [["warehouse", "sku", "on_hand"], ["SZ", "H1", "1"]]

@@ -32,13 +32,15 @@ _REF_AT = re.compile(rb'([A-Z]*)(\d*)(")?')      # a reference's letters, row nu
 _ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bt="e"[^>]*>')
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</", re.S)
-# A referenced cell's opening tag; and a whole cell tag that closes itself (attributes
-# quoted either way, so a quoted "/>" cannot end it early). A self-closed cell holds
-# nothing (formatting only) and the parser leaves it out of the grid; any other cell
-# counts, also one whose tag the scan cannot follow.
+# A referenced cell's opening tag; and a whole cell with nothing inside: a tag that closes
+# itself, or one closed by its end tag with at most whitespace between, as openpyxl writes a
+# formatted empty cell when lxml is installed (attributes quoted either way, so a quoted "/>"
+# or ">" cannot end the tag early). Such a cell holds formatting only and the parser leaves it
+# out of the grid; any other cell counts, also one with an empty value or inline string (the
+# parser builds some of those) and one whose tag the scan cannot follow.
 _CELL_OPEN = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]+)"')
 _EMPTY_CELL = re.compile(rb'<(?:\w+:)?c r="[A-Z]{1,3}[0-9]+"'
-                         rb'(?:\s+[^\s=>/]+\s*=\s*(?:"[^"]*"|\'[^\']*\'))*\s*/>')
+                         rb'(?:\s+[^\s=>/]+\s*=\s*(?:"[^"]*"|\'[^\']*\'))*\s*(?:/>|>\s*</(?:\w+:)?c\s*>)')
 _MAX_ROW_DIGITS = 9   # Excel stops at row 1,048,576
 
 
@@ -201,8 +203,7 @@ def measure_extent(open_chunks: Callable[[], Iterable[bytes]]) -> SheetScan:
             tags = _TagCounter((m.group(1) or b"") if m else b"")
         if not tags.all_cells_referenced(body):
             return _scan_by_position(open_chunks())
-        if b"/>" in body:
-            body = _EMPTY_CELL.sub(b"", body)
+        body = _EMPTY_CELL.sub(b"", body)
         refs = _CELL_OPEN.findall(body)
         if not refs:
             continue
