@@ -249,6 +249,19 @@ def test_each_label_shows_its_own_country_articles_and_totals(tmp_path, size):
         assert text.count("CUSTOMS DECLARATION CN 22") == 1 and text.count("From: Shenzhen") == 1
 
 
+def test_what_recurs_from_label_to_label_is_stored_once(tmp_path):
+    # The CN 22's head and foot are the same on most labels and stored once: each further label of
+    # a file costs its own text, its barcode and the smaller recurring parts, about 1,260 bytes
+    # against 1,800 when every label carried the whole drawing.
+    def size(n: int) -> int:
+        path = tmp_path / f"labels-{n}.pdf"
+        assert render_labels([label(i, RECIPIENTS[i % len(RECIPIENTS)]) for i in range(n)], path, workers=1) == {}
+        assert len(pdfium.PdfDocument(path)) == n
+        return path.stat().st_size
+
+    assert (size(300) - size(100)) / 200 < 1_500
+
+
 def test_too_many_skus_and_articles_continue_on_a_cn23_page(tmp_path):
     # Was "+N more": a customs declaration must declare every article, so the rest now goes
     # on a CN 23 continuation page right after the label, with every item to pack.

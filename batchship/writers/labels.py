@@ -28,7 +28,7 @@ from . import barcode128
 from .font_cache import SpareFolder
 from .fonts import FontSet, TextPen, clean_text, font_set, register_fonts, remember
 from .label_pool import LabelJobs, parallel_parts, whole_file_on_worker
-from .pdf_file import save_pdf
+from .pdf_file import form_xobject, save_pdf
 
 DOT_MM = 25.4 / 203          # one dot of a 203 dpi thermal printer
 COLLECT_FROM = 400           # labels in a file from which its written document is collected at once
@@ -349,7 +349,9 @@ class _PdfCanvas:
     Lines, boxes and bars are collected like the pen's text and written by ``flush``. Parts of a
     label that recur from label to label (the channel and country, the CN 22's headings and boxes,
     its article lines and totals, the certification and sender) are drawn once and then copied as
-    their PDF operators, moved to where each label has them.
+    their PDF operators, moved to where each label has them; the largest (the CN 22's head and
+    foot) are stored once, as a form XObject each label invokes: a third less to write and
+    compress a page, and label files about a third smaller.
     """
     dot_mm = DOT_MM
 
@@ -367,24 +369,30 @@ class _PdfCanvas:
         k = self.pdf.k
         self._paths.append(f"{x * k:.2f} {(self.pdf.h - y) * k:.2f} {w * k:.2f} {-h * k:.2f} re S")
 
-    def stamp(self, key, left: float, top: float, draw) -> float:
+    def stamp(self, key, left: float, top: float, draw, form: bool = False) -> float:
         """``draw()``, which draws from (left, top) down and returns where it ended; with a ``key``
-        it drew before, its operators are copied instead, moved to (left, top)."""
+        it drew before, its operators are copied instead, moved to (left, top). ``form``: a large
+        part on nearly every label, invoked as a form from its second label on."""
         if key is None:
             return draw()
         kept = self._stamps.get(key)
         if kept is None:
-            # Drawn, then taken out of the page's operators and put back as every later copy is,
-            # so a page reads the same whether its copy was the first or not.
+            # Drawn, then taken out of the page's operators and put back as a copy, as on every
+            # later label (or invoked as a form there): a page reads the same either way.
             paths, texts = len(self._paths), self.pen.mark()
             end = draw()
-            kept = remember(self._stamps, key,
-                            (left, top, " ".join(self._paths[paths:]), self.pen.take(texts), end - top))
+            texts = self.pen.take(texts)
+            drawn = " ".join(self._paths[paths:]) + (f" 0 g BT {texts} ET" if texts else "")
             del self._paths[paths:]
-        was_left, was_top, paths, texts, height = kept
+            kept = remember(self._stamps, key, [left, top, drawn, end - top, ""])
+        elif form and not kept[4]:
+            # Not for the smaller parts, which recur less: a form costs a document (each part of a
+            # label file) some 45 µs. 20,000 labels of 1,000 products rendered on two workers at
+            # 3,126 pages/s with every part a form, 3,423 with the CN 22's head and foot alone.
+            kept[4] = f"{form_xobject(self.pdf, kept[2])} Do"
+        was_left, was_top, drawn, height, invoked = kept
         k = self.pdf.k
-        self._paths.append(f"q 1 0 0 1 {(left - was_left) * k:.2f} {(was_top - top) * k:.2f} cm {paths}"
-                           + (f" 0 g BT {texts} ET" if texts else "") + " Q")
+        self._paths.append(f"q 1 0 0 1 {(left - was_left) * k:.2f} {(was_top - top) * k:.2f} cm {invoked or drawn} Q")
         return top + height
 
     def flush(self) -> None:
@@ -705,7 +713,7 @@ class _LabelPage:
                 self.c.draw(inner, end - 0.6, text, self.lay.customs_pt, bold=False)
             return end
 
-        return self.c.stamp(("foot", t.date, t.sender, t.sender_phone), self.left, y, foot)
+        return self.c.stamp(("foot", t.date, t.sender, t.sender_phone), self.left, y, foot, form=True)
 
     def _customs(self, t: _Texts, top: float) -> None:
         c, size = self.c, self.lay.customs_pt
@@ -720,7 +728,7 @@ class _LabelPage:
             return self._article_head(self._categories(t, y, inner), inner)
 
         noted = t.category == "Other" and t.category_note
-        y = c.stamp(None if noted else ("customs head", t.category), self.left, top, head)
+        y = c.stamp(None if noted else ("customs head", t.category), self.left, top, head, form=True)
         shown = self._customs_rows(t)
         rows = t.customs[:shown]
         more = len(t.customs) > shown
@@ -813,7 +821,7 @@ class _NullCanvas:
         self.dot_mm = real.dot_mm
 
     @staticmethod
-    def stamp(key, left: float, top: float, draw) -> float:
+    def stamp(key, left: float, top: float, draw, form: bool = False) -> float:
         return draw()
 
     def __getattr__(self, name):

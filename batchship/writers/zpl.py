@@ -127,7 +127,7 @@ class ZplCanvas:
         self.fields.append(f"^FO{self._d(x)},{self._d(y)}^GB{self._d(w)},{self._d(h)},{t}^FS")
 
     @staticmethod
-    def stamp(key, left: float, top: float, draw) -> float:
+    def stamp(key, left: float, top: float, draw, form: bool = False) -> float:
         # ZPL fields are cheap to build again; a copied one would need its positions rewritten.
         return draw()
 
