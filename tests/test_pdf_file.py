@@ -7,8 +7,10 @@ import contextlib
 import re
 import zlib
 
+import fpdf
 import fpdf.syntax
 import pypdfium2 as pdfium
+import pytest
 from pypdf import PdfReader
 from fpdf.output import PDFPage
 from fpdf.syntax import PDFContentStream, PDFObject
@@ -111,3 +113,25 @@ def test_written_in_one_step_any_page_object_is_the_bytes_fpdf2_writes(tmp_path,
         lean, plain_bytes = ((tmp_path / name).read_bytes() for name in ("lean.pdf", "plain.pdf"))
         assert b"/MediaBox" in lean and b"/Annots" in lean and b"/Dur 3" in lean and b"/Trans" in lean
         assert _DATED.sub(b"", lean) == _DATED.sub(b"", plain_bytes), compress
+
+
+def test_recurring_parts_are_forms_every_reader_finds_with_their_fonts(tmp_path):
+    # pdfium reads each label's box in test_labels.py; pypdf, strict, must find the forms, their
+    # fonts through the pages' one /Resources, and their text on every page too.
+    path = tmp_path / "labels.pdf"
+    render_labels(_labels(), path, workers=1)
+    reader = PdfReader(path, strict=True)
+    for n, page in enumerate(reader.pages):
+        xobjects = page["/Resources"]["/XObject"].values()
+        assert sum(ref.get_object()["/Subtype"] == "/Form" for ref in xobjects) == 2
+        text = page.extract_text()
+        assert "CUSTOMS DECLARATION CN 22" in text and "I certify that the particulars" in text, n
+        assert "From: Shenzhen Example Trading Co." in text, n
+    assert sum(b" Do Q" in page.get_contents().get_data() for page in reader.pages) == len(reader.pages) - 1
+
+
+def test_a_form_needs_the_document_s_one_resources(tmp_path):
+    pdf = fpdf.FPDF()
+    pdf.add_page()
+    with pytest.raises(ValueError, match="single_resources_object"):
+        pdf_file.form_xobject(pdf, "0 0 m 10 10 l S")

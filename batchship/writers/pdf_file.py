@@ -121,6 +121,8 @@ class _PageResources:
 def form_xobject(pdf, operators: str) -> str:
     """The name a page invokes the new form of ``operators`` by (``/I3 Do``). The document must have
     one /Resources for all its pages (``single_resources_object``): the form uses it too."""
+    if not pdf.single_resources_object:
+        raise ValueError("a form shares its pages' resources: the document needs single_resources_object")
     catalog = pdf._resource_catalog
     index = catalog.next_xobject_index
     catalog.next_xobject_index += 1
