@@ -388,7 +388,7 @@ class _PdfCanvas:
         elif form and not kept[4]:
             # Not for the smaller parts, which recur less: a form costs a document (each part of a
             # label file) some 45 µs. 20,000 labels of 1,000 products rendered on two workers at
-            # 3,126 pages/s with every part a form, 3,423 with the CN 22's head and foot alone.
+            # 3,048-3,126 pages/s with every part a form, 3,267-3,423 with the CN 22's head and foot alone.
             kept[4] = f"{form_xobject(self.pdf, kept[2])} Do"
         was_left, was_top, drawn, height, invoked = kept
         k = self.pdf.k
