@@ -440,12 +440,20 @@ class TextPen:
         del self._ops[mark:]
         return taken
 
+    def take_block(self) -> str:
+        """The text drawn since the last flush as one block of operators (taken out), or ""."""
+        if not self._ops:
+            return ""
+        # Black regardless of the fill colour the page last set for shapes.
+        block = "q 0 g BT " + " ".join(self._ops) + " ET Q"
+        self._ops = []
+        return block
+
     def flush(self) -> None:
         """Write the text drawn since the last flush into the current page."""
-        if self._ops:
-            # Black regardless of the fill colour the page last set for shapes.
-            self.pdf._out("q 0 g BT " + " ".join(self._ops) + " ET Q")
-            self._ops = []
+        block = self.take_block()
+        if block:
+            self.pdf._out(block)
 
     def _nominal_widths(self, text: str, bold: bool) -> list[float]:
         """Advance of each character's own glyph, in thousandths of an em."""
